@@ -1,0 +1,26 @@
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/tests'],
+  testMatch: ['**/*.test.ts'],
+  transform: {
+    '^.+\\.ts$': [
+      '@swc/jest',
+      {
+        jsc: {
+          parser: { syntax: 'typescript', decorators: true },
+          transform: { legacyDecorator: true },
+          target: 'es2022',
+        },
+        module: { type: 'commonjs' },
+      },
+    ],
+  },
+  setupFiles: ['<rootDir>/tests/setup/env.ts'],
+  globalSetup: '<rootDir>/tests/setup/global-setup.ts',
+  // Integration tests share one PostgreSQL and one Temporal server; two workers suit a 2-core machine.
+  maxWorkers: 2,
+  testTimeout: 60_000,
+  collectCoverageFrom: ['src/**/*.ts', 'scripts/**/*.ts', '!src/api/generated/**'],
+  coverageReporters: ['text-summary', 'lcov'],
+};

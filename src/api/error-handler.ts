@@ -1,0 +1,94 @@
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { ValidateError } from '@tsoa/runtime';
+import {
+  CheckViolationError,
+  DataError,
+  ForeignKeyViolationError,
+  NotFoundError,
+  NotNullViolationError,
+  UniqueViolationError,
+  ValidationError,
+} from 'objection';
+import { TemporalUnavailableError } from '../temporal/client';
+import { HttpProblem, problems, type FieldError } from './problem';
+
+/** tsoa reports fields as `requestBody.email`; clients know them as `body.email`. */
+function tsoaFieldErrors(error: ValidateError): FieldError[] {
+  return Object.entries(error.fields).map(([field, { message }]) => ({
+    field: field.replace(/^requestBody\.?/, 'body.').replace(/\.$/, ''),
+    message,
+  }));
+}
+
+function objectionFieldErrors(error: ValidationError): FieldError[] {
+  const data = (error.data ?? {}) as Record<string, { message: string }[]>;
+  return Object.entries(data).flatMap(([field, list]) =>
+    list.map(({ message }) => ({ field: `body.${field}`, message })),
+  );
+}
+
+/** Turns anything thrown into a known problem, or undefined for a bug (reported as a 500). */
+export function toProblem(error: unknown): HttpProblem | undefined {
+  if (error instanceof HttpProblem) return error;
+  if (error instanceof ValidateError) return problems.validation(tsoaFieldErrors(error));
+  if (error instanceof ValidationError) return problems.validation(objectionFieldErrors(error));
+  if (error instanceof NotFoundError) return problems.notFound('The resource');
+  if (error instanceof UniqueViolationError)
+    return problems.conflict('A resource with these values already exists.');
+  if (error instanceof ForeignKeyViolationError)
+    return problems.conflict('The request refers to a missing resource.');
+  if (
+    error instanceof NotNullViolationError ||
+    error instanceof CheckViolationError ||
+    error instanceof DataError
+  ) {
+    return problems.badRequest('The request holds a value the server cannot store.');
+  }
+  if (error instanceof TemporalUnavailableError) {
+    return problems.unavailable('The workflow engine is unreachable; try again shortly.');
+  }
+  // body-parser and friends tag their errors with an HTTP status and a type.
+  const tagged = error as { type?: string; status?: number; limit?: number };
+  if (tagged.type === 'entity.too.large') {
+    return new HttpProblem(
+      'payload-too-large',
+      `The request body exceeds the limit of ${tagged.limit} bytes.`,
+    );
+  }
+  if (tagged.type === 'entity.parse.failed')
+    return problems.badRequest('The request body is not valid JSON.');
+  if (tagged.type === 'encoding.unsupported' || tagged.type === 'charset.unsupported') {
+    return new HttpProblem('unsupported-media-type', 'The request body encoding is not supported.');
+  }
+  return undefined;
+}
+
+export const errorHandler: ErrorRequestHandler = (error: unknown, req, res, _next) => {
+  const requestId = req.id as string; // set by pino-http's genReqId in app.ts
+  const problem = toProblem(error);
+  if (!problem) {
+    req.log.error({ err: error }, 'unhandled error');
+    res
+      .status(500)
+      .type('application/problem+json')
+      .json({
+        type: '/problems/internal',
+        title: 'Internal server error',
+        status: 500,
+        detail: `Something went wrong on our side. Quote request id ${requestId} when you contact support.`,
+        instance: req.originalUrl,
+        requestId,
+      });
+    return;
+  }
+  if (problem.status >= 500) req.log.warn({ err: error }, problem.message);
+  for (const [name, value] of Object.entries(problem.extensions.headers ?? {})) res.setHeader(name, value);
+  res
+    .status(problem.status)
+    .type('application/problem+json')
+    .json(problem.toDocument(req.originalUrl, requestId));
+};
+
+export const notFoundHandler: RequestHandler = (req, _res, next) => {
+  next(problems.notFound(`${req.method} ${req.path}`));
+};

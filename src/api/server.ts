@@ -1,0 +1,44 @@
+import { createServer } from 'node:http';
+import { loadConfigOrExit } from '../config';
+import { createKnex } from '../db/knex';
+import { bindModels } from '../db/bind';
+import { createLogger } from '../lib/logger';
+import { watchDependency } from '../lib/dependency-watch';
+import { TemporalGateway } from '../temporal/client';
+import { createApp } from './app';
+import { Readiness } from './readiness';
+
+/** The API process: validates configuration, wires services, listens, and shuts down cleanly. */
+function main(): void {
+  const config = loadConfigOrExit();
+  const logger = createLogger({ level: config.logLevel, name: 'parley-api' });
+  const knex = createKnex({ url: config.database.url, poolMax: config.database.poolMax });
+  bindModels(knex);
+  const temporal = new TemporalGateway(config.temporal, logger);
+  const readiness = new Readiness(knex, temporal);
+  const app = createApp({ config, logger, knex, temporal, readiness });
+
+  const server = createServer(app);
+  server.listen(config.http.port, config.http.host, () => {
+    logger.info({ url: config.http.publicUrl, port: config.http.port }, 'API listening');
+  });
+  const stopWatching = watchDependency(logger, 'PostgreSQL', () => knex.raw('select 1'));
+
+  let stopping = false;
+  const shutdown = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    stopWatching();
+    server.close(() => {
+      void Promise.allSettled([knex.destroy(), temporal.close()]).then(() => process.exit(0));
+    });
+    server.closeIdleConnections();
+    // Do not hang forever on a stuck connection.
+    setTimeout(() => process.exit(1), 10_000).unref();
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+main();

@@ -1,0 +1,128 @@
+import os from 'node:os';
+import path from 'node:path';
+import { z } from 'zod';
+import { projectRoot } from '../lib/paths';
+
+/** Parley's settings, read from the environment once at boot. See the table in README.md. */
+
+const defaultCache = path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'parley');
+
+const port = z.coerce.number().int().min(1).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+const url = z.url();
+
+const schema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+  HTTP_HOST: z.string().min(1).default('0.0.0.0'),
+  HTTP_PORT: port.default(3000),
+  PUBLIC_URL: url.default('http://localhost:3000'),
+
+  DATABASE_URL: url.default('postgres://postgres@127.0.0.1:5432/parley'),
+  DATABASE_POOL_MAX: positiveInt.default(10),
+
+  TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('parley'),
+  TEMPORAL_UI_URL: url.default('http://127.0.0.1:8233'),
+  WORKER_HEALTH_PORT: port.default(3001),
+  WORKFLOW_BUNDLE_PATH: z
+    .string()
+    .min(1)
+    .default(path.join(projectRoot, 'dist', 'workflow-bundle.js')),
+
+  PARLEY_CACHE: z.string().min(1).default(defaultCache),
+  MODELS_DIR: z.string().min(1).optional(),
+  EMBEDDINGS_PROVIDER: z.enum(['local', 'openai']).default('local'),
+  EMBEDDING_MODEL: z.string().min(1).default('all-MiniLM-L6-v2'),
+  OPENAI_API_KEY: z.string().min(1).optional(),
+  OPENAI_BASE_URL: url.optional(),
+  OPENAI_EMBEDDING_MODEL: z.string().min(1).default('text-embedding-3-small'),
+});
+
+type Env = z.infer<typeof schema>;
+
+export interface Config {
+  env: Env['NODE_ENV'];
+  logLevel: Env['LOG_LEVEL'];
+  http: { host: string; port: number; publicUrl: string };
+  database: { url: string; poolMax: number };
+  temporal: {
+    address: string;
+    namespace: string;
+    taskQueue: string;
+    uiUrl: string;
+    workflowBundlePath: string;
+  };
+  worker: { healthPort: number };
+  cacheDir: string;
+  embeddings: {
+    provider: Env['EMBEDDINGS_PROVIDER'];
+    model: string;
+    modelsDir: string;
+    openai: { apiKey?: string; baseUrl?: string; model: string };
+  };
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Rules between variables; checked on the raw values so they are reported with the per-variable ones. */
+function crossFieldProblems(source: NodeJS.ProcessEnv): string[] {
+  const problems: string[] = [];
+  if (source.EMBEDDINGS_PROVIDER === 'openai' && !source.OPENAI_API_KEY && !source.OPENAI_BASE_URL) {
+    problems.push('OPENAI_API_KEY: is required when EMBEDDINGS_PROVIDER=openai (or set OPENAI_BASE_URL)');
+  }
+  return problems;
+}
+
+/** Validates every variable at once, so a bad deploy reports all its problems in one go. */
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = schema.safeParse(source);
+  const problems = [
+    ...(parsed.error?.issues.map((issue) => `${issue.path.join('.') || '(environment)'}: ${issue.message}`) ??
+      []),
+    ...crossFieldProblems(source),
+  ];
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
+  const env = parsed.data;
+  return {
+    env: env.NODE_ENV,
+    logLevel: env.LOG_LEVEL,
+    http: { host: env.HTTP_HOST, port: env.HTTP_PORT, publicUrl: env.PUBLIC_URL.replace(/\/$/, '') },
+    database: { url: env.DATABASE_URL, poolMax: env.DATABASE_POOL_MAX },
+    temporal: {
+      address: env.TEMPORAL_ADDRESS,
+      namespace: env.TEMPORAL_NAMESPACE,
+      taskQueue: env.TEMPORAL_TASK_QUEUE,
+      uiUrl: env.TEMPORAL_UI_URL.replace(/\/$/, ''),
+      workflowBundlePath: env.WORKFLOW_BUNDLE_PATH,
+    },
+    worker: { healthPort: env.WORKER_HEALTH_PORT },
+    cacheDir: env.PARLEY_CACHE,
+    embeddings: {
+      provider: env.EMBEDDINGS_PROVIDER,
+      model: env.EMBEDDING_MODEL,
+      modelsDir: env.MODELS_DIR ?? path.join(env.PARLEY_CACHE, 'models'),
+      openai: { apiKey: env.OPENAI_API_KEY, baseUrl: env.OPENAI_BASE_URL, model: env.OPENAI_EMBEDDING_MODEL },
+    },
+  };
+}
+
+/** For process entry points: a bad configuration ends the process with the list of problems. */
+export function loadConfigOrExit(): Config {
+  try {
+    return loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw error;
+  }
+}

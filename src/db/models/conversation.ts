@@ -1,0 +1,112 @@
+import { type JSONSchema, type RelationMappings } from 'objection';
+import { BaseModel, TenantModel } from '../base-model';
+
+export const CONVERSATION_STATUSES = ['open', 'escalated', 'closed'] as const;
+export type ConversationStatus = (typeof CONVERSATION_STATUSES)[number];
+export const MESSAGE_ROLES = ['visitor', 'assistant', 'agent', 'system'] as const;
+export type MessageRole = (typeof MESSAGE_ROLES)[number];
+
+export interface Citation {
+  documentId: string;
+  title: string;
+  url: string | null;
+  chunkId: string;
+}
+
+export interface RetrievalTrace {
+  query: string;
+  hits: { chunkId: string; documentId: string; documentVersion: number; score: number }[];
+}
+
+export class Conversation extends TenantModel {
+  static override tableName = 'conversations';
+  declare id: string;
+  declare visitorId: string;
+  declare visitorName: string | null;
+  declare visitorEmail: string | null;
+  declare status: ConversationStatus;
+  declare handledBy: 'assistant' | 'agent';
+  /** Running summary of turns that fell out of the memory window. */
+  declare summary: string;
+  declare sentiment: number | null;
+  declare csatRating: number | null;
+  declare lastMessageAt: Date | null;
+  declare createdAt: Date;
+  declare updatedAt: Date;
+  declare messages?: Message[];
+
+  static override jsonSchema: JSONSchema = {
+    type: 'object',
+    required: ['visitorId'],
+    properties: {
+      id: { type: 'string', format: 'uuid' },
+      organizationId: { type: 'string', format: 'uuid' },
+      visitorId: { type: 'string', minLength: 1, maxLength: 200 },
+      visitorName: { type: ['string', 'null'], maxLength: 200 },
+      visitorEmail: { type: ['string', 'null'], maxLength: 254 },
+      status: { type: 'string', enum: [...CONVERSATION_STATUSES] },
+      handledBy: { type: 'string', enum: ['assistant', 'agent'] },
+      summary: { type: 'string' },
+      sentiment: { type: ['number', 'null'], minimum: -1, maximum: 1 },
+      csatRating: { type: ['integer', 'null'], minimum: 1, maximum: 5 },
+    },
+  };
+
+  static override relationMappings = (): RelationMappings => ({
+    messages: {
+      relation: BaseModel.HasManyRelation,
+      modelClass: Message,
+      join: { from: 'conversations.id', to: 'messages.conversationId' },
+    },
+  });
+}
+
+export class Message extends TenantModel {
+  static override tableName = 'messages';
+  declare id: string;
+  declare conversationId: string;
+  declare role: MessageRole;
+  declare content: string;
+  declare clientMessageId: string | null;
+  declare authorUserId: string | null;
+  declare replyToMessageId: string | null;
+  /** Agent notes visible only in the console. */
+  declare internal: boolean;
+  declare citations: Citation[];
+  declare sentiment: number | null;
+  declare retrievalTrace: RetrievalTrace | null;
+  declare model: string | null;
+  declare promptVersion: string | null;
+  declare promptTokens: number | null;
+  declare completionTokens: number | null;
+  declare latencyMs: number | null;
+  /** For assistant messages: answered, abstained, escalated, or quota_exceeded. */
+  declare outcome: string | null;
+  declare createdAt: Date;
+  declare updatedAt: Date;
+
+  static override jsonSchema: JSONSchema = {
+    type: 'object',
+    required: ['conversationId', 'role', 'content'],
+    properties: {
+      id: { type: 'string', format: 'uuid' },
+      organizationId: { type: 'string', format: 'uuid' },
+      conversationId: { type: 'string', format: 'uuid' },
+      role: { type: 'string', enum: [...MESSAGE_ROLES] },
+      content: { type: 'string' },
+      clientMessageId: { type: ['string', 'null'], maxLength: 100 },
+      internal: { type: 'boolean' },
+      citations: { type: 'array' },
+      sentiment: { type: ['number', 'null'], minimum: -1, maximum: 1 },
+      retrievalTrace: { type: ['object', 'null'] },
+    },
+  };
+
+  static override relationMappings = (): RelationMappings => ({
+    conversation: {
+      relation: BaseModel.BelongsToOneRelation,
+      modelClass: Conversation,
+      join: { from: 'messages.conversationId', to: 'conversations.id' },
+    },
+  });
+}

@@ -1,0 +1,89 @@
+import { type JSONSchema, type RelationMappings } from 'objection';
+import { BaseModel, TenantModel } from '../base-model';
+
+export const DOCUMENT_SOURCE_TYPES = ['upload', 'url', 'sitemap'] as const;
+export type DocumentSourceType = (typeof DOCUMENT_SOURCE_TYPES)[number];
+export const DOCUMENT_STATUSES = ['pending', 'processing', 'ready', 'failed'] as const;
+export type DocumentStatus = (typeof DOCUMENT_STATUSES)[number];
+
+export interface IngestionProgress {
+  stage?: string;
+  chunksDone?: number;
+  chunksTotal?: number;
+}
+
+export class Document extends TenantModel {
+  static override tableName = 'documents';
+  declare id: string;
+  declare title: string;
+  declare sourceType: DocumentSourceType;
+  declare sourceUrl: string | null;
+  declare mimeType: string | null;
+  declare parentDocumentId: string | null;
+  declare contentHash: string | null;
+  declare version: number;
+  declare status: DocumentStatus;
+  declare error: string | null;
+  declare progress: IngestionProgress;
+  declare lastSyncedAt: Date | null;
+  declare createdAt: Date;
+  declare updatedAt: Date;
+
+  static override jsonSchema: JSONSchema = {
+    type: 'object',
+    required: ['title', 'sourceType'],
+    properties: {
+      id: { type: 'string', format: 'uuid' },
+      organizationId: { type: 'string', format: 'uuid' },
+      title: { type: 'string', minLength: 1, maxLength: 500 },
+      sourceType: { type: 'string', enum: [...DOCUMENT_SOURCE_TYPES] },
+      sourceUrl: { type: ['string', 'null'], maxLength: 2048 },
+      mimeType: { type: ['string', 'null'] },
+      parentDocumentId: { type: ['string', 'null'], format: 'uuid' },
+      contentHash: { type: ['string', 'null'] },
+      version: { type: 'integer', minimum: 0 },
+      status: { type: 'string', enum: [...DOCUMENT_STATUSES] },
+      error: { type: ['string', 'null'] },
+      progress: { type: 'object' },
+    },
+  };
+
+  static override relationMappings = (): RelationMappings => ({
+    file: {
+      relation: BaseModel.HasOneRelation,
+      modelClass: DocumentFile,
+      join: { from: 'documents.id', to: 'document_files.documentId' },
+    },
+    chunks: {
+      relation: BaseModel.HasManyRelation,
+      modelClass: DocumentChunk,
+      join: { from: 'documents.id', to: 'document_chunks.documentId' },
+    },
+  });
+}
+
+/** The bytes of an uploaded document, kept so ingestion can be retried and re-run. */
+export class DocumentFile extends TenantModel {
+  static override tableName = 'document_files';
+  static override idColumn = 'documentId';
+  declare documentId: string;
+  declare filename: string;
+  declare sizeBytes: number;
+  declare content: Buffer;
+  declare createdAt: Date;
+  declare updatedAt: Date;
+}
+
+export class DocumentChunk extends TenantModel {
+  static override tableName = 'document_chunks';
+  static override hasUpdatedAt = false;
+  /** bigint: PostgreSQL returns it as a string; it is also the chunk's FAISS label. */
+  declare id: string;
+  declare documentId: string;
+  declare documentVersion: number;
+  declare position: number;
+  declare text: string;
+  declare tokenCount: number;
+  declare embedding: number[];
+  declare createdAt: Date;
+}

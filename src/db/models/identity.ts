@@ -1,0 +1,168 @@
+import { type JSONSchema, type RelationMappings } from 'objection';
+import { BaseModel, TenantModel } from '../base-model';
+import { Organization } from './organization';
+
+export const ROLES = ['owner', 'admin', 'agent'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** A person; not tenant-owned, because one person may belong to several organizations. */
+export class User extends BaseModel {
+  static override tableName = 'users';
+  declare id: string;
+  declare email: string;
+  declare name: string;
+  declare passwordHash: string;
+  declare emailVerifiedAt: Date | null;
+  declare createdAt: Date;
+  declare updatedAt: Date;
+
+  static override jsonSchema: JSONSchema = {
+    type: 'object',
+    required: ['email', 'name', 'passwordHash'],
+    properties: {
+      id: { type: 'string', format: 'uuid' },
+      email: { type: 'string', format: 'email', maxLength: 254 },
+      name: { type: 'string', minLength: 1, maxLength: 200 },
+      passwordHash: { type: 'string', minLength: 1 },
+    },
+  };
+
+  /** Never let the hash leave the process, whatever serializes the model. */
+  override $formatJson(json: Record<string, unknown>): Record<string, unknown> {
+    const { passwordHash: _hidden, ...rest } = super.$formatJson(json);
+    return rest;
+  }
+}
+
+export class Membership extends TenantModel {
+  static override tableName = 'memberships';
+  declare id: string;
+  declare userId: string;
+  declare role: Role;
+  /** Whether the agent takes new tickets in round-robin assignment. */
+  declare available: boolean;
+  declare createdAt: Date;
+  declare updatedAt: Date;
+  declare user?: User;
+  declare organization?: Organization;
+
+  static override jsonSchema: JSONSchema = {
+    type: 'object',
+    required: ['userId', 'role'],
+    properties: {
+      id: { type: 'string', format: 'uuid' },
+      organizationId: { type: 'string', format: 'uuid' },
+      userId: { type: 'string', format: 'uuid' },
+      role: { type: 'string', enum: [...ROLES] },
+      available: { type: 'boolean' },
+    },
+  };
+
+  static override relationMappings = (): RelationMappings => ({
+    user: {
+      relation: BaseModel.BelongsToOneRelation,
+      modelClass: User,
+      join: { from: 'memberships.userId', to: 'users.id' },
+    },
+    organization: {
+      relation: BaseModel.BelongsToOneRelation,
+      modelClass: Organization,
+      join: { from: 'memberships.organizationId', to: 'organizations.id' },
+    },
+  });
+}
+
+export class Invitation extends TenantModel {
+  static override tableName = 'invitations';
+  declare id: string;
+  declare email: string;
+  declare role: Role;
+  declare tokenHash: string;
+  declare invitedByUserId: string | null;
+  declare expiresAt: Date;
+  declare acceptedAt: Date | null;
+  declare createdAt: Date;
+  declare updatedAt: Date;
+
+  static override jsonSchema: JSONSchema = {
+    type: 'object',
+    required: ['email', 'role', 'tokenHash', 'expiresAt'],
+    properties: {
+      id: { type: 'string', format: 'uuid' },
+      email: { type: 'string', format: 'email', maxLength: 254 },
+      role: { type: 'string', enum: [...ROLES] },
+      tokenHash: { type: 'string' },
+    },
+  };
+}
+
+export class ApiKey extends TenantModel {
+  static override tableName = 'api_keys';
+  declare id: string;
+  declare name: string;
+  /** The first characters of the key, shown in lists so people can tell keys apart. */
+  declare prefix: string;
+  declare keyHash: string;
+  declare scopes: string[];
+  declare createdByUserId: string | null;
+  declare lastUsedAt: Date | null;
+  declare revokedAt: Date | null;
+  declare createdAt: Date;
+  declare updatedAt: Date;
+
+  static override jsonSchema: JSONSchema = {
+    type: 'object',
+    required: ['name', 'prefix', 'keyHash'],
+    properties: {
+      id: { type: 'string', format: 'uuid' },
+      name: { type: 'string', minLength: 1, maxLength: 100 },
+      prefix: { type: 'string' },
+      keyHash: { type: 'string' },
+      scopes: { type: 'array', items: { type: 'string' } },
+    },
+  };
+}
+
+export class RefreshToken extends TenantModel {
+  static override tableName = 'refresh_tokens';
+  declare id: string;
+  declare userId: string;
+  /** Tokens rotated from one login share a family; reuse of a spent token revokes the family. */
+  declare familyId: string;
+  declare tokenHash: string;
+  declare expiresAt: Date;
+  declare usedAt: Date | null;
+  declare revokedAt: Date | null;
+  declare createdAt: Date;
+  declare updatedAt: Date;
+}
+
+export const USER_TOKEN_PURPOSES = ['password_reset', 'email_verification'] as const;
+export type UserTokenPurpose = (typeof USER_TOKEN_PURPOSES)[number];
+
+/** Single-use, expiring tokens mailed to a person (password reset, email verification). */
+export class UserToken extends BaseModel {
+  static override tableName = 'user_tokens';
+  declare id: string;
+  declare userId: string;
+  declare purpose: UserTokenPurpose;
+  declare tokenHash: string;
+  declare expiresAt: Date;
+  declare usedAt: Date | null;
+  declare createdAt: Date;
+  declare updatedAt: Date;
+}
+
+export class AuditLogEntry extends TenantModel {
+  static override tableName = 'audit_log';
+  static override hasUpdatedAt = false;
+  declare id: string;
+  declare actorUserId: string | null;
+  declare actorApiKeyId: string | null;
+  declare action: string;
+  declare targetType: string | null;
+  declare targetId: string | null;
+  declare data: Record<string, unknown>;
+  declare ip: string | null;
+  declare createdAt: Date;
+}

@@ -1,0 +1,6 @@
+export * from './organization';
+export * from './identity';
+export * from './conversation';
+export * from './document';
+export * from './ticket';
+export * from './billing';

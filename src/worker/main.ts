@@ -1,0 +1,68 @@
+import fs from 'node:fs';
+import { createServer } from 'node:http';
+import { NativeConnection } from '@temporalio/worker';
+import { loadConfigOrExit } from '../config';
+import { bindModels } from '../db/bind';
+import { createKnex } from '../db/knex';
+import { createLogger } from '../lib/logger';
+import { backoffDelay, sleep } from '../lib/retry';
+import { createWorker } from './create-worker';
+
+/** The worker process: connects to Temporal (retrying while it is down) and runs until SIGTERM. */
+async function main(): Promise<void> {
+  const config = loadConfigOrExit();
+  const logger = createLogger({ level: config.logLevel, name: 'parley-worker' });
+  if (!fs.existsSync(config.temporal.workflowBundlePath)) {
+    logger.fatal(
+      { path: config.temporal.workflowBundlePath },
+      'workflow bundle missing: run `npm run build`',
+    );
+    process.exit(1);
+  }
+  const knex = createKnex({ url: config.database.url, poolMax: config.database.poolMax });
+  bindModels(knex);
+
+  let connection: NativeConnection | undefined;
+  for (let attempt = 0; !connection; attempt++) {
+    try {
+      connection = await NativeConnection.connect({ address: config.temporal.address });
+    } catch (error) {
+      const delay = backoffDelay(attempt);
+      logger.warn(
+        { err: error, address: config.temporal.address, retryInMs: delay },
+        'Temporal unreachable; retrying',
+      );
+      await sleep(delay);
+    }
+  }
+
+  const worker = await createWorker({
+    connection,
+    temporal: config.temporal,
+    dependencies: { knex },
+    workflowBundlePath: config.temporal.workflowBundlePath,
+  });
+
+  // Liveness for orchestrators: 200 while the worker polls, 503 otherwise.
+  const health = createServer((_req, res) => {
+    const state = worker.getState();
+    res.writeHead(state === 'RUNNING' ? 200 : 503, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ state }));
+  });
+  health.listen(config.worker.healthPort, config.http.host);
+
+  logger.info(
+    { taskQueue: config.temporal.taskQueue, healthPort: config.worker.healthPort },
+    'worker running',
+  );
+  // The SDK's runtime turns SIGINT/SIGTERM into worker.shutdown(): in-flight tasks finish first.
+  await worker.run();
+  logger.info('worker stopped');
+  health.close();
+  await Promise.allSettled([connection.close(), knex.destroy()]);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

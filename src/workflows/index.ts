@@ -1,0 +1,2 @@
+// Every workflow the worker registers. The worker's bundle is built from this file.
+export { healthCheck } from './health';

@@ -1,0 +1,57 @@
+import { randomUUID } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Runtime, DefaultLogger, type Worker } from '@temporalio/worker';
+import type { Knex } from 'knex';
+import { loadConfig } from '../../src/config';
+import { createWorker } from '../../src/worker/create-worker';
+
+let runtimeInstalled = false;
+
+/** A real worker on a task queue of its own (so test files never steal each other's tasks). */
+export interface TestWorker {
+  client: Client;
+  taskQueue: string;
+  worker: Worker;
+}
+
+export function useTestWorker(getKnex: () => Knex): () => TestWorker {
+  let state:
+    | (TestWorker & { run: Promise<void>; connection: NativeConnection; clientConnection: Connection })
+    | undefined;
+
+  beforeAll(async () => {
+    if (!runtimeInstalled) {
+      Runtime.install({ logger: new DefaultLogger('WARN') });
+      runtimeInstalled = true;
+    }
+    const config = loadConfig();
+    const taskQueue = `test-${randomUUID()}`;
+    const connection = await NativeConnection.connect({ address: config.temporal.address });
+    const worker = await createWorker({
+      connection,
+      temporal: { ...config.temporal, taskQueue },
+      dependencies: { knex: getKnex() },
+      workflowBundlePath: config.temporal.workflowBundlePath,
+    }).catch(async (error: unknown) => {
+      await connection.close();
+      throw error;
+    });
+    const run = worker.run();
+    const clientConnection = await Connection.connect({ address: config.temporal.address });
+    const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
+    state = { client, taskQueue, worker, run, connection, clientConnection };
+  });
+
+  afterAll(async () => {
+    if (!state) return;
+    state.worker.shutdown();
+    await state.run;
+    await state.clientConnection.close();
+    await state.connection.close();
+  });
+
+  return () => {
+    if (!state) throw new Error('useTestWorker: available inside tests only');
+    return state;
+  };
+}

@@ -1,0 +1,8 @@
+// Test settings: the test database, quiet logs, and the workflow bundle built by global setup.
+import path from 'node:path';
+
+const base = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/parley';
+process.env.NODE_ENV = 'test';
+process.env.DATABASE_URL = process.env.TEST_DATABASE_URL ?? `${base.replace(/\/[^/]*$/, '')}/parley_test`;
+process.env.LOG_LEVEL = process.env.TEST_LOG_LEVEL ?? 'silent';
+process.env.WORKFLOW_BUNDLE_PATH = path.join(__dirname, '..', '..', '.data', 'test-workflow-bundle.js');

@@ -1,0 +1,45 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { Connection } from '@temporalio/client';
+import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
+import { loadConfig } from '../../src/config';
+import { createKnex } from '../../src/db/knex';
+import { projectRoot } from '../../src/lib/paths';
+import './env';
+
+/**
+ * Once per run: recreate and migrate the test database, bundle the workflows, and check that the
+ * Temporal dev server answers (scripts/test.sh and .ci/run start it).
+ */
+export default async function globalSetup(): Promise<void> {
+  const config = loadConfig();
+
+  const knex = createKnex({ url: config.database.url, poolMax: 1 });
+  try {
+    await knex.raw('DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;');
+    await knex.migrate.latest();
+  } catch (error) {
+    throw new Error(`Test database ${config.database.url} is not usable (run scripts/postgres.sh)`, {
+      cause: error,
+    });
+  } finally {
+    await knex.destroy();
+  }
+
+  try {
+    const connection = await Connection.connect({ address: config.temporal.address, connectTimeout: '3s' });
+    await connection.close();
+  } catch (error) {
+    throw new Error(
+      `Temporal is not answering at ${config.temporal.address}: run scripts/temporal.sh start`,
+      { cause: error },
+    );
+  }
+
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: path.join(projectRoot, 'src', 'workflows', 'index.ts'),
+    logger: new DefaultLogger('WARN'),
+  });
+  fs.mkdirSync(path.dirname(config.temporal.workflowBundlePath), { recursive: true });
+  fs.writeFileSync(config.temporal.workflowBundlePath, code);
+}
