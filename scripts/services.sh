@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Starts (or stops) the services Parley needs on this machine: PostgreSQL and the Temporal dev server.
+source "$(dirname "$0")/lib.sh"
+case "${1:-start}" in
+  start)
+    bash "$ROOT/scripts/postgres.sh"
+    bash "$ROOT/scripts/temporal.sh" start
+    ;;
+  stop) bash "$ROOT/scripts/temporal.sh" stop ;;
+  *) echo "usage: $0 start|stop" >&2; exit 2 ;;
+esac

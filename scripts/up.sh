@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Brings the whole product up on this machine: installs what is missing, starts PostgreSQL and the
+# Temporal dev server (with its Web UI), builds, migrates, seeds the demo tenant, then runs the worker
+# and the API until Ctrl-C. Logs go to .data/logs/.
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+
+bash scripts/setup.sh
+bash scripts/services.sh start
+
+log "building"
+npm run --silent build >/dev/null
+node dist/scripts/migrate.js latest
+node dist/scripts/seed.js
+
+mkdir -p "$DATA/logs"
+pids=()
+stop() {
+  log "stopping worker and API (Temporal and PostgreSQL keep running: scripts/services.sh stop)"
+  kill "${pids[@]}" 2>/dev/null || true
+  wait "${pids[@]}" 2>/dev/null || true
+}
+trap stop EXIT
+trap 'exit 130' INT TERM
+
+node dist/src/worker/main.js >>"$DATA/logs/worker.log" 2>&1 &
+pids+=($!)
+node dist/src/api/server.js >>"$DATA/logs/api.log" 2>&1 &
+pids+=($!)
+
+PORT="${HTTP_PORT:-3000}"
+wait_for "the API to be ready" 60 curl -fsS "http://127.0.0.1:$PORT/readyz" ||
+  { tail -20 "$DATA/logs/api.log" "$DATA/logs/worker.log" >&2; exit 1; }
+node dist/scripts/check-workflow.js
+
+cat <<URLS
+
+  Parley is up.
+    API            http://localhost:$PORT   (readiness: /readyz)
+    Temporal UI    http://localhost:$TEMPORAL_UI_PORT
+    Demo sign-in   owner@demo.parley.local / parley-demo-password
+    Logs           .data/logs/api.log, .data/logs/worker.log
+
+  Press Ctrl-C to stop the API and the worker.
+URLS
+wait -n "${pids[@]}"
+log "a process exited; see .data/logs"
