@@ -43,6 +43,9 @@ const schema = z.object({
 
 type Env = z.infer<typeof schema>;
 
+/** Every environment variable Parley reads (the README's table lists each one). */
+export const CONFIG_VARIABLES = Object.keys(schema.shape);
+
 export interface Config {
   env: Env['NODE_ENV'];
   logLevel: Env['LOG_LEVEL'];
