@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+// Timestamps have millisecond precision, like JavaScript dates, so keyset cursors round-trip exactly.
 
 /**
  * The initial data model. Every tenant-owned table carries organization_id with a foreign key and an
@@ -9,8 +10,8 @@ const ROLES = ['owner', 'admin', 'agent'];
 const PLANS = ['free', 'pro', 'enterprise'];
 
 function timestamps(t: Knex.CreateTableBuilder, knex: Knex): void {
-  t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
-  t.timestamp('updated_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
+  t.timestamp('created_at', { useTz: true, precision: 3 }).notNullable().defaultTo(knex.fn.now());
+  t.timestamp('updated_at', { useTz: true, precision: 3 }).notNullable().defaultTo(knex.fn.now());
 }
 
 function id(t: Knex.CreateTableBuilder, knex: Knex): void {
@@ -47,7 +48,7 @@ export async function up(knex: Knex): Promise<void> {
     t.text('email').notNullable();
     t.text('name').notNullable();
     t.text('password_hash').notNullable();
-    t.timestamp('email_verified_at', { useTz: true });
+    t.timestamp('email_verified_at', { useTz: true, precision: 3 });
     timestamps(t, knex);
   });
   // Emails are unique regardless of case.
@@ -71,8 +72,8 @@ export async function up(knex: Knex): Promise<void> {
     t.specificType('role', 'membership_role').notNullable();
     t.text('token_hash').notNullable().unique();
     t.uuid('invited_by_user_id').references('id').inTable('users').onDelete('SET NULL');
-    t.timestamp('expires_at', { useTz: true }).notNullable();
-    t.timestamp('accepted_at', { useTz: true });
+    t.timestamp('expires_at', { useTz: true, precision: 3 }).notNullable();
+    t.timestamp('accepted_at', { useTz: true, precision: 3 });
     timestamps(t, knex);
     t.index(['organization_id', 'email']);
   });
@@ -85,8 +86,8 @@ export async function up(knex: Knex): Promise<void> {
     t.text('key_hash').notNullable().unique();
     t.jsonb('scopes').notNullable().defaultTo('[]');
     t.uuid('created_by_user_id').references('id').inTable('users').onDelete('SET NULL');
-    t.timestamp('last_used_at', { useTz: true });
-    t.timestamp('revoked_at', { useTz: true });
+    t.timestamp('last_used_at', { useTz: true, precision: 3 });
+    t.timestamp('revoked_at', { useTz: true, precision: 3 });
     timestamps(t, knex);
     t.index(['organization_id', 'created_at']);
   });
@@ -97,9 +98,9 @@ export async function up(knex: Knex): Promise<void> {
     t.uuid('user_id').notNullable().references('id').inTable('users').onDelete('CASCADE');
     t.uuid('family_id').notNullable();
     t.text('token_hash').notNullable().unique();
-    t.timestamp('expires_at', { useTz: true }).notNullable();
-    t.timestamp('used_at', { useTz: true });
-    t.timestamp('revoked_at', { useTz: true });
+    t.timestamp('expires_at', { useTz: true, precision: 3 }).notNullable();
+    t.timestamp('used_at', { useTz: true, precision: 3 });
+    t.timestamp('revoked_at', { useTz: true, precision: 3 });
     timestamps(t, knex);
     t.index(['organization_id', 'family_id']);
     t.index(['user_id']);
@@ -113,8 +114,8 @@ export async function up(knex: Knex): Promise<void> {
       enumName: 'user_token_purpose',
     }).notNullable();
     t.text('token_hash').notNullable().unique();
-    t.timestamp('expires_at', { useTz: true }).notNullable();
-    t.timestamp('used_at', { useTz: true });
+    t.timestamp('expires_at', { useTz: true, precision: 3 }).notNullable();
+    t.timestamp('used_at', { useTz: true, precision: 3 });
     timestamps(t, knex);
     t.index(['user_id', 'purpose']);
   });
@@ -135,7 +136,7 @@ export async function up(knex: Knex): Promise<void> {
     t.text('summary').notNullable().defaultTo('');
     t.double('sentiment');
     t.smallint('csat_rating');
-    t.timestamp('last_message_at', { useTz: true });
+    t.timestamp('last_message_at', { useTz: true, precision: 3 });
     timestamps(t, knex);
     t.index(['organization_id', 'created_at']);
     t.index(['organization_id', 'visitor_id']);
@@ -191,7 +192,7 @@ export async function up(knex: Knex): Promise<void> {
       .defaultTo('pending');
     t.text('error');
     t.jsonb('progress').notNullable().defaultTo('{}');
-    t.timestamp('last_synced_at', { useTz: true });
+    t.timestamp('last_synced_at', { useTz: true, precision: 3 });
     timestamps(t, knex);
     t.index(['organization_id', 'created_at']);
     t.index(['parent_document_id']);
@@ -219,7 +220,7 @@ export async function up(knex: Knex): Promise<void> {
     t.integer('embedding_dim').notNullable();
     // Little-endian float32 vector: the source of truth from which the tenant's FAISS index is rebuilt.
     t.binary('embedding').notNullable();
-    t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
+    t.timestamp('created_at', { useTz: true, precision: 3 }).notNullable().defaultTo(knex.fn.now());
     t.unique(['document_id', 'document_version', 'position']);
     t.index(['organization_id', 'id']);
   });
@@ -241,11 +242,11 @@ export async function up(knex: Knex): Promise<void> {
     t.text('reason').notNullable();
     t.text('summary').notNullable().defaultTo('');
     t.uuid('assignee_user_id').references('id').inTable('users').onDelete('SET NULL');
-    t.timestamp('first_response_due_at', { useTz: true });
-    t.timestamp('resolution_due_at', { useTz: true });
-    t.timestamp('first_response_at', { useTz: true });
-    t.timestamp('resolved_at', { useTz: true });
-    t.timestamp('closed_at', { useTz: true });
+    t.timestamp('first_response_due_at', { useTz: true, precision: 3 });
+    t.timestamp('resolution_due_at', { useTz: true, precision: 3 });
+    t.timestamp('first_response_at', { useTz: true, precision: 3 });
+    t.timestamp('resolved_at', { useTz: true, precision: 3 });
+    t.timestamp('closed_at', { useTz: true, precision: 3 });
     timestamps(t, knex);
     t.unique(['organization_id', 'number']);
     t.index(['organization_id', 'status', 'created_at']);
@@ -263,7 +264,7 @@ export async function up(knex: Knex): Promise<void> {
     t.text('type').notNullable();
     t.uuid('actor_user_id').references('id').inTable('users').onDelete('SET NULL');
     t.jsonb('data').notNullable().defaultTo('{}');
-    t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
+    t.timestamp('created_at', { useTz: true, precision: 3 }).notNullable().defaultTo(knex.fn.now());
     t.index(['organization_id', 'ticket_id', 'id']);
   });
 
@@ -284,10 +285,10 @@ export async function up(knex: Knex): Promise<void> {
       .defaultTo('free');
     t.text('stripe_customer_id').unique();
     t.text('stripe_subscription_id').unique();
-    t.timestamp('current_period_start', { useTz: true });
-    t.timestamp('current_period_end', { useTz: true });
+    t.timestamp('current_period_start', { useTz: true, precision: 3 });
+    t.timestamp('current_period_end', { useTz: true, precision: 3 });
     t.boolean('cancel_at_period_end').notNullable().defaultTo(false);
-    t.timestamp('grace_until', { useTz: true });
+    t.timestamp('grace_until', { useTz: true, precision: 3 });
     timestamps(t, knex);
   });
 
@@ -299,7 +300,7 @@ export async function up(knex: Knex): Promise<void> {
     t.text('subject_id').notNullable();
     t.integer('quantity').notNullable().defaultTo(1);
     t.date('period_start').notNullable();
-    t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
+    t.timestamp('created_at', { useTz: true, precision: 3 }).notNullable().defaultTo(knex.fn.now());
     t.unique(['organization_id', 'metric', 'subject_id']);
     t.index(['organization_id', 'period_start']);
   });
@@ -318,8 +319,8 @@ export async function up(knex: Knex): Promise<void> {
     t.text('type').notNullable();
     t.uuid('organization_id').references('id').inTable('organizations').onDelete('SET NULL');
     t.jsonb('payload').notNullable();
-    t.timestamp('received_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
-    t.timestamp('processed_at', { useTz: true });
+    t.timestamp('received_at', { useTz: true, precision: 3 }).notNullable().defaultTo(knex.fn.now());
+    t.timestamp('processed_at', { useTz: true, precision: 3 });
     t.index(['organization_id']);
   });
 
@@ -333,7 +334,7 @@ export async function up(knex: Knex): Promise<void> {
     t.text('target_id');
     t.jsonb('data').notNullable().defaultTo('{}');
     t.text('ip');
-    t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
+    t.timestamp('created_at', { useTz: true, precision: 3 }).notNullable().defaultTo(knex.fn.now());
     t.index(['organization_id', 'created_at']);
   });
 }

