@@ -36,6 +36,8 @@ export function useTestApi(getKnex: () => Knex, overrides: { temporalAddress?: s
 
   afterAll(async () => {
     await api?.temporal.close();
+    // fetch keeps connections alive; drop them so the server (and jest) can exit at once.
+    server?.closeAllConnections();
     await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
   });
 

@@ -1,0 +1,77 @@
+import { Embeddings } from '@langchain/core/embeddings';
+import { OpenAIEmbeddings } from '@langchain/openai';
+import { env, pipeline, type FeatureExtractionPipeline } from '@huggingface/transformers';
+import type { Config } from '../config';
+
+/**
+ * Embeddings behind LangChain's interface: the local transformers.js model (default, offline) or
+ * OpenAI / a compatible server. Vectors are unit length, so inner product = cosine similarity.
+ */
+
+export interface LocalEmbeddingsOptions {
+  model: string;
+  modelsDir: string;
+  batchSize?: number;
+  /** 'q8' loads onnx/model_quantized.onnx (int8); 'fp32' loads onnx/model.onnx. */
+  dtype?: 'q8' | 'fp32';
+}
+
+export class LocalTransformersEmbeddings extends Embeddings {
+  private extractor: Promise<FeatureExtractionPipeline> | undefined;
+  private readonly batchSize: number;
+
+  constructor(private readonly options: LocalEmbeddingsOptions) {
+    super({ maxConcurrency: 1 });
+    this.batchSize = options.batchSize ?? 32;
+  }
+
+  private load(): Promise<FeatureExtractionPipeline> {
+    // Never reach for the Hugging Face hub: models come from MODELS_DIR only.
+    env.allowRemoteModels = false;
+    env.allowLocalModels = true;
+    env.localModelPath = this.options.modelsDir.endsWith('/')
+      ? this.options.modelsDir
+      : `${this.options.modelsDir}/`;
+    this.extractor ??= pipeline('feature-extraction', this.options.model, {
+      dtype: this.options.dtype ?? 'fp32',
+    }) as Promise<FeatureExtractionPipeline>;
+    return this.extractor;
+  }
+
+  async embedDocuments(texts: string[]): Promise<number[][]> {
+    const extractor = await this.load();
+    const vectors: number[][] = [];
+    for (let start = 0; start < texts.length; start += this.batchSize) {
+      const batch = texts.slice(start, start + this.batchSize);
+      const output = await extractor(batch, { pooling: 'mean', normalize: true });
+      vectors.push(...(output.tolist() as number[][]));
+    }
+    return vectors;
+  }
+
+  async embedQuery(text: string): Promise<number[]> {
+    const [vector] = await this.embedDocuments([text]);
+    return vector!;
+  }
+}
+
+/** Scales vectors to unit length (OpenAI's are already; this keeps the cosine contract explicit). */
+export const normalize = (vector: number[]): number[] => {
+  const norm = Math.hypot(...vector) || 1;
+  return vector.map((x) => x / norm);
+};
+
+export function createEmbeddings(config: Config['embeddings']): Embeddings {
+  if (config.provider === 'openai') {
+    return new OpenAIEmbeddings({
+      model: config.openai.model,
+      apiKey: config.openai.apiKey,
+      configuration: config.openai.baseUrl ? { baseURL: config.openai.baseUrl } : undefined,
+    });
+  }
+  return new LocalTransformersEmbeddings({
+    model: config.model,
+    modelsDir: config.modelsDir,
+    dtype: config.dtype,
+  });
+}
