@@ -8,6 +8,13 @@ import type { Config } from '../config';
  * OpenAI / a compatible server. Vectors are unit length, so inner product = cosine similarity.
  */
 
+// pipeline()'s overloads are too complex for tsc to resolve (TS2590); this is the one we call.
+const createExtractor = pipeline as unknown as (
+  task: 'feature-extraction',
+  model: string,
+  options: { dtype: 'fp32' | 'q8' },
+) => Promise<FeatureExtractionPipeline>;
+
 export interface LocalEmbeddingsOptions {
   model: string;
   modelsDir: string;
@@ -32,9 +39,9 @@ export class LocalTransformersEmbeddings extends Embeddings {
     env.localModelPath = this.options.modelsDir.endsWith('/')
       ? this.options.modelsDir
       : `${this.options.modelsDir}/`;
-    this.extractor ??= pipeline('feature-extraction', this.options.model, {
+    this.extractor ??= createExtractor('feature-extraction', this.options.model, {
       dtype: this.options.dtype ?? 'fp32',
-    }) as Promise<FeatureExtractionPipeline>;
+    });
     return this.extractor;
   }
 
