@@ -1,7 +1,8 @@
 import { Embeddings } from '@langchain/core/embeddings';
 import { OpenAIEmbeddings } from '@langchain/openai';
-import { env, pipeline, type FeatureExtractionPipeline } from '@huggingface/transformers';
+import { pipeline, type FeatureExtractionPipeline } from '@huggingface/transformers';
 import type { Config } from '../config';
+import { useLocalModels } from './local-models';
 
 /**
  * Embeddings behind LangChain's interface: the local transformers.js model (default, offline) or
@@ -33,12 +34,7 @@ export class LocalTransformersEmbeddings extends Embeddings {
   }
 
   private load(): Promise<FeatureExtractionPipeline> {
-    // Never reach for the Hugging Face hub: models come from MODELS_DIR only.
-    env.allowRemoteModels = false;
-    env.allowLocalModels = true;
-    env.localModelPath = this.options.modelsDir.endsWith('/')
-      ? this.options.modelsDir
-      : `${this.options.modelsDir}/`;
+    useLocalModels(this.options.modelsDir);
     this.extractor ??= createExtractor('feature-extraction', this.options.model, {
       dtype: this.options.dtype ?? 'fp32',
     });

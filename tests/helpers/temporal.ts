@@ -3,7 +3,9 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, DefaultLogger, type Worker } from '@temporalio/worker';
 import type { Knex } from 'knex';
 import { loadConfig } from '../../src/config';
+import { createLogger } from '../../src/lib/logger';
 import { createWorker } from '../../src/worker/create-worker';
+import { createActivityDependencies } from '../../src/worker/dependencies';
 
 let runtimeInstalled = false;
 
@@ -30,7 +32,7 @@ export function useTestWorker(getKnex: () => Knex): () => TestWorker {
     const worker = await createWorker({
       connection,
       temporal: { ...config.temporal, taskQueue },
-      dependencies: { knex: getKnex() },
+      dependencies: await createActivityDependencies(config, getKnex(), createLogger({ level: 'silent', name: 'test-worker' })),
       workflowBundlePath: config.temporal.workflowBundlePath,
     }).catch(async (error: unknown) => {
       await connection.close();
