@@ -3,4 +3,13 @@
  * Pure library code for the ingestion activities: no database, no Temporal.
  */
 export { DocumentError, type DocumentErrorCode } from './errors';
+export { contentHash } from './hash';
+export { normalizeText } from './normalize';
+export {
+  DEFAULT_MAX_BYTES,
+  DEFAULT_MAX_PAGES,
+  parseDocument,
+  type ParsedDocument,
+  type ParseInput,
+} from './parse';
 export { MIME_TYPES, sniffType, type DocumentKind, type TypeHints } from './sniff';
