@@ -3,6 +3,7 @@
  * Pure library code for the ingestion activities: no database, no Temporal.
  */
 export { DocumentError, type DocumentErrorCode } from './errors';
+export { fetchUrl, parseFetched, type FetchedResource, type FetchOptions } from './fetch';
 export { contentHash } from './hash';
 export { normalizeText } from './normalize';
 export {
