@@ -13,4 +13,5 @@ export {
   type ParsedDocument,
   type ParseInput,
 } from './parse';
+export { fetchSitemap, type SitemapOptions, type SitemapPages } from './sitemap';
 export { MIME_TYPES, sniffType, type DocumentKind, type TypeHints } from './sniff';
