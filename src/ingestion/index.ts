@@ -2,6 +2,7 @@
  * Turning a document source (upload, URL, sitemap) into clean text and chunks, ready to embed.
  * Pure library code for the ingestion activities: no database, no Temporal.
  */
+export { chunkText, type Chunk, type ChunkOptions } from './chunk';
 export { DocumentError, type DocumentErrorCode } from './errors';
 export { fetchUrl, parseFetched, type FetchedResource, type FetchOptions } from './fetch';
 export { contentHash } from './hash';
