@@ -9,6 +9,7 @@ async function main(): Promise<void> {
   const { temporal } = loadConfigOrExit();
   const { code } = await bundleWorkflowCode({
     workflowsPath: path.join(projectRoot, 'src', 'workflows', 'index.ts'),
+    logger: new DefaultLogger('WARN'),
   });
   fs.mkdirSync(path.dirname(temporal.workflowBundlePath), { recursive: true });
   fs.writeFileSync(temporal.workflowBundlePath, code);

@@ -66,7 +66,11 @@ export class ConversationService {
       .forOrganization(organizationId)
       .findById(conversationId)
       .withGraphFetched('messages(chronological)')
-      .modifiers({ chronological: (q) => q.orderBy('createdAt').orderBy('id') });
+      .modifiers({
+        chronological: (q) => {
+          q.orderBy('createdAt').orderBy('id');
+        },
+      });
     if (!conversation) throw problems.notFound('The conversation');
     return conversation;
   }

@@ -32,7 +32,11 @@ export function useTestWorker(getKnex: () => Knex): () => TestWorker {
     const worker = await createWorker({
       connection,
       temporal: { ...config.temporal, taskQueue },
-      dependencies: await createActivityDependencies(config, getKnex(), createLogger({ level: 'silent', name: 'test-worker' })),
+      dependencies: await createActivityDependencies(
+        config,
+        getKnex(),
+        createLogger({ level: 'silent', name: 'test-worker' }),
+      ),
       workflowBundlePath: config.temporal.workflowBundlePath,
     }).catch(async (error: unknown) => {
       await connection.close();

@@ -41,7 +41,7 @@ export class ChatModelGenerator implements AnswerGenerator {
       text: text.trim(),
       citations: citationsFor(cited.length > 0 ? cited : request.passages.slice(0, 1)),
       model: this.model,
-      promptTokens: usage?.input_tokens ?? estimateTokens(messages.map((m) => String(m.content)).join('\n')),
+      promptTokens: usage?.input_tokens ?? estimateTokens(messages.map((m) => m.text).join('\n')),
       completionTokens: usage?.output_tokens ?? estimateTokens(text),
     };
   }
