@@ -32,11 +32,13 @@ const PAGE_CONCURRENCY = 4;
 export async function ingestDocument(input: IngestInput): Promise<IngestionProgress> {
   const ref = { organizationId: input.organizationId, documentId: input.documentId };
   let progress: IngestionProgress = { stage: 'fetching', chunksDone: 0, chunksTotal: 0 };
-  let resyncRequested = false;
+  let resyncs = 0;
   setHandler(ingestionProgressQuery, () => progress);
   setHandler(resyncSignal, () => {
-    resyncRequested = true;
+    resyncs++;
   });
+  // Re-sync requests that came with the start (signalWithStart) are served by this pass.
+  const served = resyncs;
 
   try {
     const report = (next: IngestionProgress) => (progress = next);
@@ -52,10 +54,12 @@ export async function ingestDocument(input: IngestInput): Promise<IngestionProgr
     if (!input.resyncMinutes) throw ApplicationFailure.create({ message: reason, nonRetryable: true });
   }
 
-  if (!input.resyncMinutes) return progress;
-  const settled = progress;
-  progress = { ...settled, stage: 'waiting' };
-  await condition(() => resyncRequested, `${input.resyncMinutes} minutes`);
+  // A re-sync asked for while this pass ran gets a pass of its own.
+  if (resyncs === served) {
+    if (!input.resyncMinutes) return progress;
+    progress = { ...progress, stage: 'waiting' };
+    await condition(() => resyncs > served, `${input.resyncMinutes} minutes`);
+  }
   // A fresh run keeps the history short however many times the source is re-synced.
   return continueAsNew<typeof ingestDocument>(input);
 }
