@@ -1,3 +1,4 @@
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Embeddings } from '@langchain/core/embeddings';
 import type { Knex } from 'knex';
@@ -23,6 +24,8 @@ import { publish } from '../lib/events';
  * work done and does not redo it — chunks are keyed by (document, version, position), embeddings are
  * written only where missing, and a version goes live once, in one transaction.
  */
+
+const HEARTBEAT_SLICE = 16;
 
 export interface IngestionDependencies {
   knex: Knex;
@@ -179,14 +182,18 @@ export function createIngestionActivities(deps: IngestionDependencies) {
         .whereNull('embedding')
         .orderBy('position')
         .select('id', 'text');
-      if (pending.length > 0) {
-        const vectors = await deps.embeddings.embedDocuments(pending.map((chunk) => chunk.text));
+      // Embed in slices with a heartbeat after each: a crashed worker's batch is retried within
+      // the heartbeat timeout instead of waiting out the whole activity timeout.
+      for (let start = 0; start < pending.length; start += HEARTBEAT_SLICE) {
+        const slice = pending.slice(start, start + HEARTBEAT_SLICE);
+        const vectors = await deps.embeddings.embedDocuments(slice.map((chunk) => chunk.text));
         await knex.raw(
           `update document_chunks c set embedding = v.embedding
              from unnest(?::bigint[], ?::bytea[]) as v(id, embedding)
             where c.id = v.id and c.organization_id = ?`,
-          [pending.map((c) => c.id), vectors.map((v) => encodeVector(v)), batch.organizationId],
+          [slice.map((c) => c.id), vectors.map((v) => encodeVector(v)), batch.organizationId],
         );
+        Context.current().heartbeat(start + slice.length);
       }
       const [counts] = (await scoped()
         .where({ documentId: batch.documentId, documentVersion: batch.version })

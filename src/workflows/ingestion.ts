@@ -27,6 +27,13 @@ const work = proxyActivities<Activities>({
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 8 },
 });
 
+/** Embedding heartbeats after every few chunks, so a crashed worker's batch is retried within seconds. */
+const embedding = proxyActivities<Activities>({
+  startToCloseTimeout: '15 minutes',
+  heartbeatTimeout: '20 seconds',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 8 },
+});
+
 const PAGE_CONCURRENCY = 4;
 
 export async function ingestDocument(input: IngestInput): Promise<IngestionProgress> {
@@ -78,7 +85,7 @@ async function ingestOne(
   const { version, chunkCount } = prepared;
   report({ stage: 'embedding', chunksDone: 0, chunksTotal: chunkCount });
   for (let from = 0; from < chunkCount; from += input.embedBatchSize) {
-    const done = await work.embedChunks({
+    const done = await embedding.embedChunks({
       ...ref,
       version,
       fromPosition: from,
