@@ -31,7 +31,7 @@ export function contentTerms(text: string): string[] {
 export function splitSentences(text: string): string[] {
   return text
     .split(/\n+/)
-    .flatMap((line) => line.split(/(?<=[.!?])\s+(?=[\p{Lu}\p{N}"“(])/u))
+    .flatMap((line) => line.split(/(?<=[.!?])(?<!^\s*\d+[.)])\s+(?=[\p{Lu}\p{N}"“(])/u))
     .map((sentence) => sentence.trim())
     .filter((sentence) => sentence.length > 0);
 }
