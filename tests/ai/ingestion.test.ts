@@ -101,7 +101,7 @@ describe('document ingestion workflow', () => {
       page('Returns', 'Returns are accepted within 30 days of delivery, free of charge.'),
     );
     await documents.resync(organization.id, created.id);
-    document = await waitForDocument(organization.id, created.id, ['ready'], 60_000, (d) => d.version === 2);
+    await waitForDocument(organization.id, created.id, ['ready'], 60_000, (d) => d.version === 2);
     const chunks = await chunksOf(organization, created.id);
     expect(chunks.every((c) => c.documentVersion === 2)).toBe(true);
     expect(chunks.map((c) => c.text).join(' ')).toContain('30 days');
