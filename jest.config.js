@@ -4,7 +4,8 @@ module.exports = {
   roots: ['<rootDir>/tests'],
   testMatch: ['**/*.test.ts'],
   transform: {
-    '^.+\\.ts$': [
+    // TypeScript sources, and ESM-only dependencies (jose) compiled to CommonJS for jest.
+    '^.+\\.(ts|js)$': [
       '@swc/jest',
       {
         jsc: {
@@ -16,6 +17,7 @@ module.exports = {
       },
     ],
   },
+  transformIgnorePatterns: ['/node_modules/(?!jose/)'],
   setupFiles: ['<rootDir>/tests/setup/env.ts'],
   globalSetup: '<rootDir>/tests/setup/global-setup.ts',
   // Integration tests share one PostgreSQL and one Temporal server; two workers suit a 2-core machine.
