@@ -39,6 +39,8 @@ export function useTestApi(getKnex: () => Knex, overrides: TestApiOverrides = {}
       ...base,
       temporal: { ...base.temporal, address: overrides.temporalAddress ?? base.temporal.address },
       smtp: { ...base.smtp, host: '127.0.0.1', port: smtpPort },
+      // Every test signs in from 127.0.0.1; rate-limit tests lower this again through `configure`.
+      rateLimits: { ...base.rateLimits, authPerMinute: 100_000 },
     });
     const logger = createLogger({ level: config.logLevel, name: 'parley-api-test' });
     const temporal = new TemporalGateway(config.temporal, logger);
