@@ -1,4 +1,4 @@
-/** Validated string types shared by request and response bodies; tsoa turns the JSDoc into the spec. */
+// Validated string types shared by request and response bodies; tsoa turns the JSDoc into the spec.
 
 /**
  * A UUID, e.g. an object id.

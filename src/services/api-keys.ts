@@ -85,7 +85,8 @@ export async function createApiKey(
         keyHash: sha256(key),
         scopes,
         createdByUserId: actor.userId,
-      });
+      })
+      .returning('*');
     await recordAudit(
       actor,
       'api_key.created',

@@ -212,7 +212,7 @@ export async function signUp(deps: AuthDeps, input: SignUpRequest, ip: string | 
       password: input.password,
     });
   } catch (error) {
-    if (error instanceof UniqueViolationError) {
+    if (error instanceof UniqueViolationError && error.constraint === 'users_email_lower_unique') {
       throw problems.conflict('An account with this email already exists; sign in instead.');
     }
     throw error;
@@ -358,12 +358,14 @@ export async function acceptInvitation(
     }
     const user =
       existing ??
-      (await User.query(trx).insert({
-        email: normalizeEmail(invitation.email),
-        name: input.name!,
-        passwordHash: passwordHash!,
-        emailVerifiedAt: new Date(),
-      }));
+      (await User.query(trx)
+        .insert({
+          email: normalizeEmail(invitation.email),
+          name: input.name!,
+          passwordHash: passwordHash!,
+          emailVerifiedAt: new Date(),
+        })
+        .returning('*'));
     const already = await Membership.query(trx).forOrganization(organizationId).findOne({ userId: user.id });
     if (already) throw problems.conflict('You are already a member of this organization.');
     const membership = await Membership.query(trx)

@@ -101,7 +101,8 @@ export async function createInvitation(
         tokenHash: sha256(token),
         invitedByUserId: actor.userId,
         expiresAt: new Date(Date.now() + ttl * 1000),
-      });
+      })
+      .returning('*');
     await recordAudit(
       actor,
       'invitation.created',

@@ -36,20 +36,20 @@ export async function createOrganizationWithOwner(
     const base = input.slug ?? slugify(input.organizationName);
     const taken = await Organization.query(trx).where('slug', base).resultSize();
     const slug = taken ? `${base}-${randomBytes(3).toString('hex')}` : base;
-    const organization = await Organization.query(trx).insert({
-      name: input.organizationName,
-      slug,
-      plan: 'free',
-      widgetKey: newWidgetKey(),
-    });
+    // returning('*'): callers get the database defaults (timestamps) too.
+    const organization = await Organization.query(trx)
+      .insert({ name: input.organizationName, slug, plan: 'free', widgetKey: newWidgetKey() })
+      .returning('*');
     await OrganizationSettings.query(trx).forOrganization(organization.id).insert({});
     await Subscription.query(trx).forOrganization(organization.id).insert({ plan: 'free', status: 'free' });
-    const owner = await User.query(trx).insert({
-      email: input.ownerEmail.trim().toLowerCase(),
-      name: input.ownerName,
-      passwordHash,
-      emailVerifiedAt: input.emailVerified ? new Date() : null,
-    });
+    const owner = await User.query(trx)
+      .insert({
+        email: input.ownerEmail.trim().toLowerCase(),
+        name: input.ownerName,
+        passwordHash,
+        emailVerifiedAt: input.emailVerified ? new Date() : null,
+      })
+      .returning('*');
     await Membership.query(trx).forOrganization(organization.id).insert({ userId: owner.id, role: 'owner' });
     return { organization, owner };
   });
