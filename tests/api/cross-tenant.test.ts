@@ -90,8 +90,7 @@ const SCOPE_ROWS: [string, (client: ParleyClient, a: Victim) => Promise<string[]
   ],
   [
     'GET /v1/organization',
-    async (c, a) =>
-      [(await c.GET('/v1/organization')).data?.id].filter((id) => id === a.organizationId) as string[],
+    async (c, a) => [ok(await c.GET('/v1/organization')).id].filter((id) => id === a.organizationId),
   ],
   [
     'PATCH /v1/organization',
