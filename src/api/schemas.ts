@@ -8,8 +8,8 @@
 export type Uuid = string;
 
 /**
- * An email address.
- * @pattern ^[^\s@]+@[^\s@.]+(\.[^\s@.]+)+$
+ * An email address (ASCII, as the stored users' schema also requires).
+ * @pattern ^[A-Za-z0-9_%+-]+(\.[A-Za-z0-9_%+-]+)*@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$
  * @maxLength 254
  * @example "dana@example.com"
  */

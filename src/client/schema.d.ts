@@ -523,7 +523,7 @@ export interface components {
             createdAt: string;
         };
         /**
-         * @description An email address.
+         * @description An email address (ASCII, as the stored users' schema also requires).
          * @example dana@example.com
          */
         Email: string;
