@@ -117,8 +117,7 @@ const invalidRefreshToken = (): HttpProblem =>
   new HttpProblem('unauthorized', 'The refresh token is invalid, expired or revoked; sign in again.');
 
 /** Verified when the email is unknown, so a wrong email costs as long as a wrong password. */
-let dummyHash: Promise<string> | undefined;
-const getDummyHash = (): Promise<string> => (dummyHash ??= hashPassword(newSecret('')));
+const DUMMY_HASH = hashPassword(newSecret(''));
 
 const addSeconds = (seconds: number): Date => new Date(Date.now() + seconds * 1000);
 
@@ -227,7 +226,7 @@ export async function signUp(deps: AuthDeps, input: SignUpRequest, ip: string | 
 
 export async function login(deps: AuthDeps, input: LoginRequest, ip: string | null): Promise<Session> {
   const user = await findUserByEmail(input.email);
-  const valid = await verifyPassword(input.password, user?.passwordHash ?? (await getDummyHash()));
+  const valid = await verifyPassword(input.password, user?.passwordHash ?? (await DUMMY_HASH));
   if (!user || !valid) throw invalidCredentials();
   const membership = input.organizationId
     ? await Membership.query().forOrganization(input.organizationId).findOne({ userId: user.id })

@@ -7,7 +7,7 @@ import { useTestDatabase } from '../helpers/db';
 const db = useTestDatabase();
 const api = useTestApi(db);
 const strictApi = useTestApi(db, {
-  configure: (c) => ({ ...c, rateLimits: { ...c.rateLimits, apiKeyPerMinute: 2 } }),
+  configure: (c) => ({ ...c, rateLimits: { ...c.rateLimits, apiKeyPerMinute: 2, organizationPerMinute: 5 } }),
 });
 
 describe('API keys', () => {
@@ -130,5 +130,17 @@ describe('API keys', () => {
     for (let i = 0; i < 3; i++) statuses.push((await integrator.GET('/v1/organization')).response);
     expect(statuses.map((r) => r.status)).toEqual([200, 200, 429]);
     expect(Number(statuses[2]!.headers.get('retry-after'))).toBeGreaterThan(0);
+  });
+
+  it('answers 429 once an organization exceeds its limit, whoever calls', async () => {
+    const owner = await signUp(strictApi());
+    const member = strictApi().client(owner.session.accessToken);
+    const statuses = [];
+    for (let i = 0; i < 6; i++) statuses.push((await member.GET('/v1/organization')).response.status);
+    expect(statuses).toEqual([200, 200, 200, 200, 200, 429]);
+    const other = await signUp(strictApi());
+    expect(
+      (await strictApi().client(other.session.accessToken).GET('/v1/organization')).response.status,
+    ).toBe(200);
   });
 });
