@@ -8,7 +8,7 @@ import { ALL_SCOPES, hasScope, type ApiKeyScope } from '../api/auth/scopes';
 import { recordAudit, type Actor } from './audit';
 
 /** Integrators' keys: `prly_` and 43 random characters. Only the hash is kept, with a visible prefix. */
-export const API_KEY_PREFIX = 'prly_';
+const API_KEY_PREFIX = 'prly_';
 const VISIBLE_PREFIX_LENGTH = API_KEY_PREFIX.length + 6;
 /** last_used_at is refreshed at most this often, so a busy key does not write on every request. */
 const LAST_USED_RESOLUTION_MS = 60_000;

@@ -23,24 +23,6 @@ export type ApiKeyScope =
   | 'analytics:read'
   | 'usage:read';
 
-export const API_KEY_SCOPES: readonly ApiKeyScope[] = [
-  'organization:read',
-  'organization:write',
-  'members:read',
-  'members:write',
-  'api_keys:read',
-  'api_keys:write',
-  'audit_log:read',
-  'documents:read',
-  'documents:write',
-  'conversations:read',
-  'conversations:write',
-  'tickets:read',
-  'tickets:write',
-  'analytics:read',
-  'usage:read',
-];
-
 /** Members and unrestricted keys hold every scope. */
 export const ALL_SCOPES = '*';
 
