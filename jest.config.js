@@ -1,6 +1,6 @@
 /** @type {import('jest').Config} */
 module.exports = {
-  testEnvironment: 'node',
+  testEnvironment: '<rootDir>/tests/setup/environment.js',
   roots: ['<rootDir>/tests'],
   testMatch: ['**/*.test.ts'],
   transform: {
@@ -16,8 +16,14 @@ module.exports = {
         module: { type: 'commonjs' },
       },
     ],
+    // pdfjs-dist ships only ES modules; Node 20 loads them with require(esm), Jest (before Node 24.9)
+    // cannot, so tests compile them to CommonJS.
+    '^.+\\.mjs$': [
+      '@swc/jest',
+      { jsc: { parser: { syntax: 'ecmascript' }, target: 'es2022' }, module: { type: 'commonjs' } },
+    ],
   },
-  transformIgnorePatterns: ['/node_modules/(?!jose/)'],
+  transformIgnorePatterns: ['/node_modules/(?!(pdfjs-dist|jose)/)'],
   setupFiles: ['<rootDir>/tests/setup/env.ts'],
   globalSetup: '<rootDir>/tests/setup/global-setup.ts',
   // Integration tests share one PostgreSQL and one Temporal server; two workers suit a 2-core machine.

@@ -29,6 +29,8 @@ export async function up(knex: Knex): Promise<void> {
     t.text('slug').notNullable().unique();
     t.enu('plan', PLANS, { useNative: true, enumName: 'plan' }).notNullable().defaultTo('free');
     t.text('widget_key').notNullable().unique();
+    // Bumped whenever the set of searchable chunks changes; vector indexes compare it to know they are stale.
+    t.bigInteger('knowledge_revision').notNullable().defaultTo(0);
     timestamps(t, knex);
   });
 
@@ -169,6 +171,10 @@ export async function up(knex: Knex): Promise<void> {
     t.index(['organization_id', 'conversation_id', 'created_at']);
     t.unique(['conversation_id', 'client_message_id']);
   });
+  // One assistant reply per visitor message: a retried chat turn cannot answer twice.
+  await knex.raw(
+    "CREATE UNIQUE INDEX messages_one_reply_per_message ON messages (reply_to_message_id) WHERE role = 'assistant'",
+  );
 
   await knex.schema.createTable('documents', (t) => {
     id(t, knex);
@@ -197,6 +203,10 @@ export async function up(knex: Knex): Promise<void> {
     t.index(['organization_id', 'created_at']);
     t.index(['parent_document_id']);
   });
+  // A sitemap lists each page once.
+  await knex.raw(
+    'CREATE UNIQUE INDEX documents_one_page_per_sitemap ON documents (parent_document_id, source_url) WHERE parent_document_id IS NOT NULL',
+  );
 
   await knex.schema.createTable('document_files', (t) => {
     t.uuid('document_id').primary().references('id').inTable('documents').onDelete('CASCADE');
@@ -217,9 +227,9 @@ export async function up(knex: Knex): Promise<void> {
     t.integer('position').notNullable();
     t.text('text').notNullable();
     t.integer('token_count').notNullable();
-    t.integer('embedding_dim').notNullable();
     // Little-endian float32 vector: the source of truth from which the tenant's FAISS index is rebuilt.
-    t.binary('embedding').notNullable();
+    // Null between chunking and embedding; a version goes live only once every chunk has one.
+    t.binary('embedding');
     t.timestamp('created_at', { useTz: true, precision: 3 }).notNullable().defaultTo(knex.fn.now());
     t.unique(['document_id', 'document_version', 'position']);
     t.index(['organization_id', 'id']);

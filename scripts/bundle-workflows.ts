@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { bundleWorkflowCode } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import { loadConfigOrExit } from '../src/config';
 import { projectRoot } from '../src/lib/paths';
 
@@ -9,6 +9,7 @@ async function main(): Promise<void> {
   const { temporal } = loadConfigOrExit();
   const { code } = await bundleWorkflowCode({
     workflowsPath: path.join(projectRoot, 'src', 'workflows', 'index.ts'),
+    logger: new DefaultLogger('WARN'),
   });
   fs.mkdirSync(path.dirname(temporal.workflowBundlePath), { recursive: true });
   fs.writeFileSync(temporal.workflowBundlePath, code);

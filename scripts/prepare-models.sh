@@ -30,6 +30,10 @@ complete() {
   [[ -f $out/.verified ]] || return 1
   local f; for f in "${FILES[@]}"; do [[ -s $out/$f ]] || return 1; done
 }
+mkdir -p "$PARLEY_CACHE/models"
+# Serialize concurrent runs (dev shell + CI): they would share the venv and the .tmp output dir.
+exec 9>"$PARLEY_CACHE/.prepare-models.lock"
+flock 9 || true
 if [[ ${1:-} != --force ]] && complete; then
   log "up to date: $out ($(tr -d ' \n' < "$out/.verified" | grep -o '"min_cosine":{[^}]*}'))"
   done_in; exit 0
@@ -43,7 +47,6 @@ fi
 "$py" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' \
   || { log "need Python 3.11 (set PYTHON=...)"; exit 1; }
 
-mkdir -p "$PARLEY_CACHE/models"
 if ! "$venv/bin/python" -c '' 2>/dev/null; then
   log "creating venv $venv"
   rm -rf "$venv"

@@ -1,15 +1,19 @@
 import type { Knex } from 'knex';
+import { createChatActivities, type ChatDependencies } from './chat';
+import { createEscalationActivities } from './escalation';
 import { createHealthActivities } from './health';
+import { createIngestionActivities, type IngestionDependencies } from './ingestion';
 
 /** What activities need from the outside world; tests inject their own. */
-export interface ActivityDependencies {
-  knex: Knex;
-}
+export type ActivityDependencies = { knex: Knex } & IngestionDependencies & ChatDependencies;
 
 /** Builds every activity with its dependencies (Temporal's dependency-injection pattern). */
 export function createActivities(deps: ActivityDependencies) {
   return {
     ...createHealthActivities(deps),
+    ...createIngestionActivities(deps),
+    ...createChatActivities(deps),
+    ...createEscalationActivities(deps),
   };
 }
 

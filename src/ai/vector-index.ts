@@ -45,7 +45,7 @@ export const indexKindFor = (vectorCount: number): IndexKind =>
 export class VectorIndex {
   private constructor(
     private readonly index: Index,
-    private readonly ids: string[],
+    private readonly labels: string[],
     readonly kind: IndexKind,
     readonly dimension: number,
     public revision: string,
@@ -62,7 +62,12 @@ export class VectorIndex {
   }
 
   get size(): number {
-    return this.ids.length;
+    return this.labels.length;
+  }
+
+  /** The chunk ids in the index, in label order. */
+  ids(): readonly string[] {
+    return this.labels;
   }
 
   /** Adds vectors (each `dimension` long, unit length) under the given ids. */
@@ -77,7 +82,7 @@ export class VectorIndex {
       for (let i = 0; i < this.dimension; i++) flat[row * this.dimension + i] = vector[i]!;
     });
     this.index.add(flat);
-    this.ids.push(...ids);
+    this.labels.push(...ids);
   }
 
   /** The k nearest vectors by cosine similarity, best first. */
@@ -91,7 +96,7 @@ export class VectorIndex {
     const hits: VectorHit[] = [];
     for (let i = 0; i < labels.length && hits.length < k; i++) {
       const label = labels[i]!;
-      if (label >= 0) hits.push({ id: this.ids[label]!, score: distances[i]! });
+      if (label >= 0) hits.push({ id: this.labels[label]!, score: distances[i]! });
     }
     return hits;
   }
@@ -107,7 +112,7 @@ export class VectorIndex {
     };
     const tmp = `.tmp-${process.pid}-${Date.now()}`;
     this.index.write(path.join(dir, `index.faiss${tmp}`));
-    fs.writeFileSync(path.join(dir, `ids.json${tmp}`), JSON.stringify(this.ids));
+    fs.writeFileSync(path.join(dir, `ids.json${tmp}`), JSON.stringify(this.labels));
     fs.writeFileSync(path.join(dir, `meta.json${tmp}`), JSON.stringify(meta));
     for (const name of ['index.faiss', 'ids.json', 'meta.json']) {
       fs.renameSync(path.join(dir, `${name}${tmp}`), path.join(dir, name));

@@ -41,9 +41,29 @@ const schema = z.object({
   MODELS_DIR: z.string().min(1).optional(),
   EMBEDDINGS_PROVIDER: z.enum(['local', 'openai']).default('local'),
   EMBEDDING_MODEL: z.string().min(1).default('all-MiniLM-L6-v2'),
+  // fp32 by default: on CPUs without VNNI the int8 model is no faster, and fp32 is exact.
+  EMBEDDING_DTYPE: z.enum(['fp32', 'q8']).default('fp32'),
   OPENAI_API_KEY: z.string().min(1).optional(),
   OPENAI_BASE_URL: url.optional(),
   OPENAI_EMBEDDING_MODEL: z.string().min(1).default('text-embedding-3-small'),
+  OPENAI_CHAT_MODEL: z.string().min(1).default('gpt-4o-mini'),
+  GENERATION_PROVIDER: z.enum(['extractive', 'llama', 'openai']).default('extractive'),
+  LLAMA_MODEL_PATH: z.string().min(1).optional(),
+  GENERATION_TIMEOUT_SECONDS: positiveInt.default(60),
+  SENTIMENT_MODEL: z.string().min(1).optional(),
+
+  RETRIEVAL_TOP_K: positiveInt.max(50).default(5),
+  MEMORY_TOKEN_BUDGET: positiveInt.default(1200),
+  MAX_QUESTION_CHARS: positiveInt.default(2000),
+
+  UPLOAD_MAX_BYTES: positiveInt.default(20 * 1024 * 1024),
+  CHUNK_SIZE: positiveInt.default(1000),
+  CHUNK_OVERLAP: z.coerce.number().int().min(0).default(150),
+  EMBED_BATCH_SIZE: positiveInt.default(64),
+  SITEMAP_MAX_PAGES: positiveInt.default(200),
+  FETCH_TIMEOUT_MS: positiveInt.default(15_000),
+  RESYNC_INTERVAL_MINUTES: positiveInt.default(24 * 60),
+  ALLOW_PRIVATE_URLS: z.enum(['true', 'false']).optional(),
 
   JWT_SECRET: z.string().min(32, 'must be at least 32 characters').default(DEV_JWT_SECRET),
   ACCESS_TOKEN_TTL_SECONDS: seconds.default(15 * 60),
@@ -110,8 +130,28 @@ export interface Config {
   embeddings: {
     provider: Env['EMBEDDINGS_PROVIDER'];
     model: string;
+    dtype: Env['EMBEDDING_DTYPE'];
     modelsDir: string;
     openai: { apiKey?: string; baseUrl?: string; model: string };
+  };
+  generation: {
+    provider: Env['GENERATION_PROVIDER'];
+    timeoutSeconds: number;
+    llamaModelPath: string;
+    openai: { apiKey?: string; baseUrl?: string; model: string };
+  };
+  sentimentModel?: string;
+  chat: { topK: number; memoryTokenBudget: number; maxQuestionChars: number };
+  ingestion: {
+    uploadMaxBytes: number;
+    chunkSize: number;
+    chunkOverlap: number;
+    embedBatchSize: number;
+    sitemapMaxPages: number;
+    fetchTimeoutMs: number;
+    resyncIntervalMinutes: number;
+    /** Fetching from loopback and private networks; off in production (server-side request forgery). */
+    allowPrivateUrls: boolean;
   };
 }
 
@@ -125,8 +165,13 @@ export class ConfigError extends Error {
 /** Rules between variables; checked on the raw values so they are reported with the per-variable ones. */
 function crossFieldProblems(source: NodeJS.ProcessEnv): string[] {
   const problems: string[] = [];
-  if (source.EMBEDDINGS_PROVIDER === 'openai' && !source.OPENAI_API_KEY && !source.OPENAI_BASE_URL) {
-    problems.push('OPENAI_API_KEY: is required when EMBEDDINGS_PROVIDER=openai (or set OPENAI_BASE_URL)');
+  for (const variable of ['EMBEDDINGS_PROVIDER', 'GENERATION_PROVIDER'] as const) {
+    if (source[variable] === 'openai' && !source.OPENAI_API_KEY && !source.OPENAI_BASE_URL) {
+      problems.push(`OPENAI_API_KEY: is required when ${variable}=openai (or set OPENAI_BASE_URL)`);
+    }
+  }
+  if (Number(source.CHUNK_OVERLAP ?? 150) >= Number(source.CHUNK_SIZE ?? 1000)) {
+    problems.push('CHUNK_OVERLAP: must be smaller than CHUNK_SIZE');
   }
   if (source.NODE_ENV === 'production' && (!source.JWT_SECRET || source.JWT_SECRET === DEV_JWT_SECRET)) {
     problems.push('JWT_SECRET: is required in production (a random string of at least 32 characters)');
@@ -144,6 +189,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   ];
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const env = parsed.data;
+  const modelsDir = env.MODELS_DIR ?? path.join(env.PARLEY_CACHE, 'models');
   return {
     env: env.NODE_ENV,
     logLevel: env.LOG_LEVEL,
@@ -188,8 +234,35 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     embeddings: {
       provider: env.EMBEDDINGS_PROVIDER,
       model: env.EMBEDDING_MODEL,
-      modelsDir: env.MODELS_DIR ?? path.join(env.PARLEY_CACHE, 'models'),
+      dtype: env.EMBEDDING_DTYPE,
+      modelsDir,
       openai: { apiKey: env.OPENAI_API_KEY, baseUrl: env.OPENAI_BASE_URL, model: env.OPENAI_EMBEDDING_MODEL },
+    },
+    generation: {
+      provider: env.GENERATION_PROVIDER,
+      timeoutSeconds: env.GENERATION_TIMEOUT_SECONDS,
+      llamaModelPath:
+        env.LLAMA_MODEL_PATH ??
+        path.join(modelsDir, 'SmolLM2-135M-Instruct', 'SmolLM2-135M-Instruct.Q4_1.gguf'),
+      openai: { apiKey: env.OPENAI_API_KEY, baseUrl: env.OPENAI_BASE_URL, model: env.OPENAI_CHAT_MODEL },
+    },
+    sentimentModel: env.SENTIMENT_MODEL,
+    chat: {
+      topK: env.RETRIEVAL_TOP_K,
+      memoryTokenBudget: env.MEMORY_TOKEN_BUDGET,
+      maxQuestionChars: env.MAX_QUESTION_CHARS,
+    },
+    ingestion: {
+      uploadMaxBytes: env.UPLOAD_MAX_BYTES,
+      chunkSize: env.CHUNK_SIZE,
+      chunkOverlap: env.CHUNK_OVERLAP,
+      embedBatchSize: env.EMBED_BATCH_SIZE,
+      sitemapMaxPages: env.SITEMAP_MAX_PAGES,
+      fetchTimeoutMs: env.FETCH_TIMEOUT_MS,
+      resyncIntervalMinutes: env.RESYNC_INTERVAL_MINUTES,
+      allowPrivateUrls: env.ALLOW_PRIVATE_URLS
+        ? env.ALLOW_PRIVATE_URLS === 'true'
+        : env.NODE_ENV !== 'production',
     },
   };
 }

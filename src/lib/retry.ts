@@ -4,4 +4,16 @@ export function backoffDelay(attempt: number, baseMs = 500, maxMs = 30_000): num
   return Math.round(exp / 2 + Math.random() * (exp / 2));
 }
 
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+/** Waits `ms`; resolves early when `signal` aborts, so shutdown never waits out a backoff. */
+export const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
+  new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
+  });

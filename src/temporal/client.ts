@@ -11,7 +11,7 @@ export class TemporalGateway {
   private client: Client | undefined;
   private connection: Connection | undefined;
   private readonly ready: Promise<Client>;
-  private closed = false;
+  private readonly closing = new AbortController();
 
   constructor(
     private readonly config: Config['temporal'],
@@ -24,7 +24,7 @@ export class TemporalGateway {
 
   private async connectWithRetry(): Promise<Client> {
     for (let attempt = 0; ; attempt++) {
-      if (this.closed) throw new Error('Temporal gateway closed');
+      if (this.closing.signal.aborted) throw new Error('Temporal gateway closed');
       try {
         this.connection = await Connection.connect({ address: this.config.address, connectTimeout: '5s' });
         this.client = new Client({ connection: this.connection, namespace: this.config.namespace });
@@ -36,7 +36,7 @@ export class TemporalGateway {
           { err: error, address: this.config.address, retryInMs: delay },
           'Temporal unreachable; retrying',
         );
-        await sleep(delay);
+        await sleep(delay, this.closing.signal);
       }
     }
   }
@@ -73,7 +73,7 @@ export class TemporalGateway {
   }
 
   async close(): Promise<void> {
-    this.closed = true;
+    this.closing.abort();
     await this.connection?.close();
   }
 }

@@ -7,6 +7,7 @@ import { createKnex } from '../db/knex';
 import { createLogger } from '../lib/logger';
 import { backoffDelay, sleep } from '../lib/retry';
 import { createWorker } from './create-worker';
+import { createActivityDependencies } from './dependencies';
 
 /** The worker process: connects to Temporal (retrying while it is down) and runs until SIGTERM. */
 async function main(): Promise<void> {
@@ -36,10 +37,11 @@ async function main(): Promise<void> {
     }
   }
 
+  const dependencies = await createActivityDependencies(config, knex, logger);
   const worker = await createWorker({
     connection,
     temporal: config.temporal,
-    dependencies: { knex },
+    dependencies,
     workflowBundlePath: config.temporal.workflowBundlePath,
   });
 

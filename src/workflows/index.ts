@@ -1,2 +1,4 @@
 // Every workflow the worker registers. The worker's bundle is built from this file.
 export { healthCheck } from './health';
+export { ingestDocument } from './ingestion';
+export { chatTurn } from './chat-turn';

@@ -62,6 +62,8 @@ export function useTestApi(getKnex: () => Knex, overrides: TestApiOverrides = {}
   afterAll(async () => {
     api?.services.mailer.close();
     await api?.temporal.close();
+    // fetch keeps connections alive; drop them so the server (and jest) can exit at once.
+    server?.closeAllConnections();
     await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
     await mailbox.stop();
   });

@@ -3,7 +3,10 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, DefaultLogger, type Worker } from '@temporalio/worker';
 import type { Knex } from 'knex';
 import { loadConfig } from '../../src/config';
+import { createLogger } from '../../src/lib/logger';
 import { createWorker } from '../../src/worker/create-worker';
+import { createActivityDependencies } from '../../src/worker/dependencies';
+import type { ActivityDependencies } from '../../src/activities';
 
 let runtimeInstalled = false;
 
@@ -12,6 +15,7 @@ export interface TestWorker {
   client: Client;
   taskQueue: string;
   worker: Worker;
+  dependencies: ActivityDependencies;
 }
 
 export function useTestWorker(getKnex: () => Knex): () => TestWorker {
@@ -26,11 +30,16 @@ export function useTestWorker(getKnex: () => Knex): () => TestWorker {
     }
     const config = loadConfig();
     const taskQueue = `test-${randomUUID()}`;
+    const dependencies = await createActivityDependencies(
+      config,
+      getKnex(),
+      createLogger({ level: 'silent', name: 'test-worker' }),
+    );
     const connection = await NativeConnection.connect({ address: config.temporal.address });
     const worker = await createWorker({
       connection,
       temporal: { ...config.temporal, taskQueue },
-      dependencies: { knex: getKnex() },
+      dependencies,
       workflowBundlePath: config.temporal.workflowBundlePath,
     }).catch(async (error: unknown) => {
       await connection.close();
@@ -39,7 +48,7 @@ export function useTestWorker(getKnex: () => Knex): () => TestWorker {
     const run = worker.run();
     const clientConnection = await Connection.connect({ address: config.temporal.address });
     const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
-    state = { client, taskQueue, worker, run, connection, clientConnection };
+    state = { client, taskQueue, worker, dependencies, run, connection, clientConnection };
   });
 
   afterAll(async () => {

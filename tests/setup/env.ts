@@ -1,8 +1,15 @@
 // Test settings: the test database, quiet logs, and the workflow bundle built by global setup.
+import os from 'node:os';
 import path from 'node:path';
 
 const base = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/parley';
 process.env.NODE_ENV = 'test';
 process.env.DATABASE_URL = process.env.TEST_DATABASE_URL ?? `${base.replace(/\/[^/]*$/, '')}/parley_test`;
 process.env.LOG_LEVEL = process.env.TEST_LOG_LEVEL ?? 'silent';
+// Models come from the real cache; vector indexes and other state go to a test-only folder.
+const cache =
+  process.env.PARLEY_CACHE ??
+  path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'parley');
+process.env.MODELS_DIR ??= path.join(cache, 'models');
+process.env.PARLEY_CACHE = path.join(__dirname, '..', '..', '.data', 'test-cache');
 process.env.WORKFLOW_BUNDLE_PATH = path.join(__dirname, '..', '..', '.data', 'test-workflow-bundle.js');

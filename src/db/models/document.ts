@@ -84,8 +84,16 @@ export class DocumentChunk extends TenantModel {
   declare position: number;
   declare text: string;
   declare tokenCount: number;
-  declare embeddingDim: number;
-  /** Little-endian float32 values; see src/ai/vectors.ts. */
-  declare embedding: Buffer;
+  /** Little-endian float32 values (see src/ai/vector-codec.ts); null until the chunk is embedded. */
+  declare embedding: Buffer | null;
   declare createdAt: Date;
+  declare document?: Document;
+
+  static override relationMappings = (): RelationMappings => ({
+    document: {
+      relation: BaseModel.BelongsToOneRelation,
+      modelClass: Document,
+      join: { from: 'document_chunks.documentId', to: 'documents.id' },
+    },
+  });
 }

@@ -10,6 +10,8 @@ export class Organization extends BaseModel {
   declare plan: Plan;
   /** Public key the widget presents; it identifies the organization, it grants nothing else. */
   declare widgetKey: string;
+  /** Changes whenever searchable knowledge changes (see src/ai/tenant-index.ts). */
+  declare knowledgeRevision: string;
   declare createdAt: Date;
   declare updatedAt: Date;
   declare settings?: OrganizationSettings;

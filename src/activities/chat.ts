@@ -1,0 +1,292 @@
+import { Context } from '@temporalio/activity';
+import type { Embeddings } from '@langchain/core/embeddings';
+import type { Knex } from 'knex';
+import type { Config } from '../config';
+import {
+  Conversation,
+  DocumentChunk,
+  Message,
+  Organization,
+  OrganizationSettings,
+  type Citation,
+  type RetrievalTrace,
+} from '../db/models';
+import { PLAN_CATALOG } from '../domain/plans';
+import { DEFAULT_ESCALATION, type EscalationSettings, type TurnAction } from '../domain/turn-decision';
+import { extendSummary, selectMemory, standaloneQuestion } from '../ai/memory';
+import type { AnswerGenerator, GenerationResult, HistoryTurn, Passage } from '../ai/generation/types';
+import type { SentimentScorer } from '../ai/sentiment';
+import type { TenantIndexStore } from '../ai/tenant-index';
+import { publish } from '../lib/events';
+import { recordUsage, usageThisPeriod } from '../services/usage';
+
+/**
+ * Chat-turn activities. The cheap ones (context, retrieval, sentiment, recording) run as local
+ * activities next to the workflow; generation is a regular activity with a timeout and heartbeats.
+ */
+
+export interface ChatDependencies {
+  knex: Knex;
+  embeddings: Embeddings;
+  indexes: TenantIndexStore;
+  generator: AnswerGenerator;
+  sentiment: SentimentScorer;
+  chat: Config['chat'];
+}
+
+export interface TurnRef {
+  organizationId: string;
+  conversationId: string;
+  /** The visitor message this turn answers. */
+  messageId: string;
+}
+
+export interface TurnContext {
+  question: string;
+  /** Set when this message was already answered (a retried or replayed turn). */
+  existingReplyId: string | null;
+  handledBy: 'assistant' | 'agent';
+  persona: string;
+  instructions: string;
+  confidenceThreshold: number;
+  escalation: EscalationSettings;
+  history: HistoryTurn[];
+  summary: string;
+  previousSentiments: number[];
+  abstentionsInRow: number;
+  /** Messages answered this month and the plan's limit (null = unlimited). */
+  quota: { used: number; limit: number | null };
+}
+
+export interface Retrieval {
+  standaloneQuestion: string;
+  passages: Passage[];
+  trace: RetrievalTrace;
+  embedMs: number;
+  searchMs: number;
+}
+
+export interface TurnRecord extends TurnRef {
+  outcome: TurnAction | 'quota_exceeded' | 'handed_off';
+  text: string;
+  citations: Citation[];
+  trace: RetrievalTrace | null;
+  sentiment: number;
+  model: string | null;
+  promptVersion: string | null;
+  promptTokens: number | null;
+  completionTokens: number | null;
+  latencyMs: number;
+  reasons: string[];
+}
+
+export function createChatActivities(deps: ChatDependencies) {
+  const { knex } = deps;
+
+  return {
+    async loadTurnContext(ref: TurnRef): Promise<TurnContext> {
+      const scope = ref.organizationId;
+      const [message, conversation, settings, organization] = await Promise.all([
+        Message.query(knex).forOrganization(scope).findById(ref.messageId),
+        Conversation.query(knex).forOrganization(scope).findById(ref.conversationId),
+        OrganizationSettings.query(knex).forOrganization(scope).findById(scope),
+        Organization.query(knex).findById(scope),
+      ]);
+      if (!message || !conversation || !organization) throw new Error('The turn refers to a missing message');
+      const [reply, earlier, used] = await Promise.all([
+        Message.query(knex)
+          .forOrganization(scope)
+          .findOne({ replyToMessageId: ref.messageId, role: 'assistant' }),
+        Message.query(knex)
+          .forOrganization(scope)
+          .where({ conversationId: ref.conversationId, internal: false })
+          .where('createdAt', '<', message.createdAt)
+          .whereIn('role', ['visitor', 'assistant', 'agent'])
+          .orderBy('createdAt', 'desc')
+          .limit(50),
+        usageThisPeriod(knex, scope, 'messages'),
+      ]);
+      const chronological = earlier.reverse();
+      const memory = selectMemory(
+        chronological.map((m) => ({ role: m.role as HistoryTurn['role'], content: m.content })),
+        deps.chat.memoryTokenBudget,
+      );
+      let abstentionsInRow = 0;
+      for (const m of earlier) {
+        if (m.role !== 'assistant') continue;
+        if (m.outcome !== 'abstain') break;
+        abstentionsInRow++;
+      }
+      return {
+        question: message.content,
+        existingReplyId: reply?.id ?? null,
+        handledBy: conversation.handledBy,
+        persona: settings?.aiPersona ?? '',
+        instructions: settings?.aiInstructions ?? '',
+        confidenceThreshold: settings?.confidenceThreshold ?? 0.35,
+        escalation: { ...DEFAULT_ESCALATION, ...(settings?.escalationRules ?? {}) },
+        history: memory.window,
+        summary: extendSummary(conversation.summary, memory.overflow),
+        previousSentiments: chronological
+          .filter((m) => m.role === 'visitor' && m.sentiment !== null)
+          .map((m) => m.sentiment!),
+        abstentionsInRow,
+        quota: { used, limit: PLAN_CATALOG[organization.plan].monthlyMessages },
+      };
+    },
+
+    /** Rewrites a follow-up into a standalone question, embeds it, and returns the best live passages. */
+    async retrievePassages(input: {
+      organizationId: string;
+      question: string;
+      history: HistoryTurn[];
+    }): Promise<Retrieval> {
+      const question = standaloneQuestion(input.question, input.history);
+      const embedStarted = performance.now();
+      const vector = await deps.embeddings.embedQuery(question);
+      const searchStarted = performance.now();
+      // Ask for extra hits: labels of replaced or deleted chunks are dropped below.
+      const hits = await deps.indexes.search(input.organizationId, vector, deps.chat.topK * 3);
+      const searchMs = performance.now() - searchStarted;
+      const rows = hits.length
+        ? await DocumentChunk.query(knex)
+            .forOrganization(input.organizationId)
+            .joinRelated('document')
+            .whereColumn('document_chunks.documentVersion', 'document.version')
+            .whereIn(
+              'document_chunks.id',
+              hits.map((h) => h.id),
+            )
+            .select(
+              'document_chunks.id',
+              'document_chunks.documentId',
+              'document_chunks.documentVersion',
+              'document_chunks.text',
+              'document.title as title',
+              'document.sourceUrl as sourceUrl',
+            )
+        : [];
+      const byId = new Map(
+        rows.map((row) => [
+          String(row.id),
+          row as DocumentChunk & { title: string; sourceUrl: string | null },
+        ]),
+      );
+      const passages: Passage[] = hits
+        .filter((hit) => byId.has(hit.id))
+        .slice(0, deps.chat.topK)
+        .map((hit) => {
+          const row = byId.get(hit.id)!;
+          return {
+            chunkId: hit.id,
+            documentId: row.documentId,
+            documentVersion: row.documentVersion,
+            title: row.title,
+            url: row.sourceUrl,
+            text: row.text,
+            score: hit.score,
+          };
+        });
+      return {
+        standaloneQuestion: question,
+        passages,
+        trace: {
+          query: question,
+          hits: passages.map((p) => ({
+            chunkId: p.chunkId,
+            documentId: p.documentId,
+            documentVersion: p.documentVersion,
+            score: Number(p.score.toFixed(4)),
+          })),
+        },
+        embedMs: searchStarted - embedStarted,
+        searchMs,
+      };
+    },
+
+    async scoreSentiment(input: { text: string }): Promise<number> {
+      return deps.sentiment.score(input.text);
+    },
+
+    /**
+     * Generates the grounded answer, publishing tokens as they arrive so the chat channel can stream
+     * them. Heartbeats carry the progress; a cancelled turn stops generating.
+     */
+    async generateAnswer(input: {
+      ref: TurnRef;
+      question: string;
+      passages: Passage[];
+      persona: string;
+      instructions: string;
+      history: HistoryTurn[];
+      summary: string;
+    }): Promise<GenerationResult> {
+      const context = Context.current();
+      let seq = 0;
+      return deps.generator.generate(
+        input,
+        async (delta) => {
+          context.heartbeat(seq);
+          await publish(knex, {
+            type: 'token',
+            organizationId: input.ref.organizationId,
+            conversationId: input.ref.conversationId,
+            replyTo: input.ref.messageId,
+            seq: seq++,
+            delta,
+          });
+        },
+        context.cancellationSignal,
+      );
+    },
+
+    /**
+     * Stores the assistant's reply with its citations and trace, the visitor's sentiment, the
+     * conversation's summary, and the usage event — once: a retried turn finds its reply already there.
+     */
+    async recordTurn(record: TurnRecord & { summary: string }): Promise<{ replyId: string }> {
+      return knex.transaction(async (trx) => {
+        const scope = record.organizationId;
+        const existing = await Message.query(trx)
+          .forOrganization(scope)
+          .findOne({ replyToMessageId: record.messageId, role: 'assistant' });
+        if (existing) return { replyId: existing.id };
+
+        const reply = await Message.query(trx)
+          .forOrganization(scope)
+          .insert({
+            conversationId: record.conversationId,
+            role: 'assistant',
+            content: record.text,
+            replyToMessageId: record.messageId,
+            citations: record.citations,
+            retrievalTrace: record.trace,
+            model: record.model,
+            promptVersion: record.promptVersion,
+            promptTokens: record.promptTokens,
+            completionTokens: record.completionTokens,
+            latencyMs: Math.round(record.latencyMs),
+            outcome: record.outcome,
+          });
+        await Message.query(trx)
+          .forOrganization(scope)
+          .patch({ sentiment: record.sentiment })
+          .where('id', record.messageId);
+        await Conversation.query(trx)
+          .forOrganization(scope)
+          .patch({ sentiment: record.sentiment, summary: record.summary, lastMessageAt: new Date() })
+          .where('id', record.conversationId);
+        if (record.outcome === 'answer' || record.outcome === 'abstain') {
+          await recordUsage(trx, scope, 'messages', record.messageId);
+        }
+        await publish(trx, {
+          type: 'message',
+          organizationId: scope,
+          conversationId: record.conversationId,
+          messageId: reply.id,
+        });
+        return { replyId: reply.id };
+      });
+    },
+  };
+}

@@ -1,0 +1,377 @@
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import type { Embeddings } from '@langchain/core/embeddings';
+import type { Knex } from 'knex';
+import type { Config } from '../config';
+import { Document, DocumentChunk, DocumentFile } from '../db/models';
+import { bumpKnowledgeRevision } from '../services/knowledge';
+import type { TenantIndexStore } from '../ai/tenant-index';
+import { encodeVector } from '../ai/vector-codec';
+import {
+  chunkText,
+  contentHash,
+  DocumentError,
+  fetchSitemap,
+  fetchUrl,
+  parseDocument,
+  parseFetched,
+  type ParsedDocument,
+} from '../ingestion';
+import { publish } from '../lib/events';
+
+/**
+ * Ingestion activities. Each is idempotent: a retry after a crash (or a duplicate delivery) finds the
+ * work done and does not redo it — chunks are keyed by (document, version, position), embeddings are
+ * written only where missing, and a version goes live once, in one transaction.
+ */
+
+const HEARTBEAT_SLICE = 16;
+
+export interface IngestionDependencies {
+  knex: Knex;
+  embeddings: Embeddings;
+  indexes: TenantIndexStore;
+  ingestion: Config['ingestion'];
+}
+
+export interface DocumentRef {
+  organizationId: string;
+  documentId: string;
+}
+
+export type PreparedDocument =
+  { unchanged: true } | { unchanged: false; version: number; chunkCount: number; contentHash: string };
+
+export interface EmbedBatch extends DocumentRef {
+  version: number;
+  fromPosition: number;
+  toPosition: number;
+}
+
+/** A permanent failure: Temporal must not retry it, and the workflow stores the reason on the document. */
+export const DOCUMENT_GONE = 'DocumentGone';
+
+function permanent(error: DocumentError): ApplicationFailure {
+  return ApplicationFailure.create({ message: error.message, type: error.code, nonRetryable: true });
+}
+
+export function createIngestionActivities(deps: IngestionDependencies) {
+  const { knex, ingestion } = deps;
+
+  async function loadDocument({ organizationId, documentId }: DocumentRef): Promise<Document> {
+    const document = await Document.query(knex).forOrganization(organizationId).findById(documentId);
+    if (!document) {
+      throw ApplicationFailure.create({
+        message: 'The document was deleted.',
+        type: DOCUMENT_GONE,
+        nonRetryable: true,
+      });
+    }
+    return document;
+  }
+
+  async function readSource(document: Document): Promise<ParsedDocument> {
+    const limits = { maxBytes: ingestion.uploadMaxBytes };
+    if (document.sourceType === 'upload') {
+      const file = await DocumentFile.query(knex)
+        .forOrganization(document.organizationId)
+        .findById(document.id);
+      if (!file) throw new DocumentError('not_found', 'The uploaded file is missing; upload it again.');
+      return parseDocument({
+        ...limits,
+        bytes: file.content,
+        filename: file.filename,
+        declaredType: document.mimeType ?? undefined,
+      });
+    }
+    const fetched = await fetchUrl(document.sourceUrl!, {
+      ...limits,
+      timeoutMs: ingestion.fetchTimeoutMs,
+      allowPrivateNetworks: ingestion.allowPrivateUrls,
+    });
+    return parseFetched(fetched, limits);
+  }
+
+  async function setStatus(document: Document, patch: Partial<Document>): Promise<void> {
+    await knex.transaction(async (trx) => {
+      await Document.query(trx)
+        .forOrganization(document.organizationId)
+        .patch(patch)
+        .where('id', document.id);
+      await publish(trx, {
+        type: 'document',
+        organizationId: document.organizationId,
+        documentId: document.id,
+        status: patch.status ?? document.status,
+      });
+    });
+  }
+
+  return {
+    /**
+     * Reads, parses and chunks the source. Unchanged content (same hash as the live version) stops
+     * here; otherwise the chunks of the next version are stored without embeddings, reusing the
+     * embedding of any chunk whose text the live version already has.
+     */
+    async prepareDocument(ref: DocumentRef): Promise<PreparedDocument> {
+      const document = await loadDocument(ref);
+      await setStatus(document, { status: 'processing', error: null, progress: { stage: 'fetching' } });
+      let parsed: ParsedDocument;
+      try {
+        parsed = await readSource(document);
+      } catch (error) {
+        if (error instanceof DocumentError && error.permanent) throw permanent(error);
+        throw error;
+      }
+      const hash = contentHash(parsed.text);
+      if (hash === document.contentHash && document.version > 0) return { unchanged: true };
+
+      const chunks = await chunkText(parsed.text, {
+        chunkSize: ingestion.chunkSize,
+        chunkOverlap: ingestion.chunkOverlap,
+        markdown: parsed.markdown,
+      });
+      const version = document.version + 1;
+      await knex.transaction(async (trx) => {
+        const scoped = () => DocumentChunk.query(trx).forOrganization(document.organizationId);
+        // A retried attempt may have stored chunks of this version from different content: replace them.
+        await scoped().delete().where({ documentId: document.id, documentVersion: version });
+        for (let start = 0; start < chunks.length; start += 500) {
+          await scoped().insert(
+            chunks.slice(start, start + 500).map((chunk) => ({
+              documentId: document.id,
+              documentVersion: version,
+              position: chunk.position,
+              text: chunk.text,
+              tokenCount: chunk.tokenCount,
+            })),
+          );
+        }
+        await trx.raw(
+          `update document_chunks fresh set embedding = live.embedding
+             from document_chunks live
+            where fresh.document_id = :id and fresh.document_version = :version and fresh.embedding is null
+              and live.document_id = :id and live.document_version = :live and live.text = fresh.text
+              and live.embedding is not null`,
+          { id: document.id, version, live: document.version },
+        );
+        const title =
+          document.sourceType === 'upload' || document.title === document.sourceUrl
+            ? parsed.title
+            : document.title;
+        await Document.query(trx)
+          .forOrganization(document.organizationId)
+          .patch({
+            title: title || document.title,
+            mimeType: parsed.mimeType,
+            progress: { stage: 'embedding', chunksDone: 0, chunksTotal: chunks.length },
+          })
+          .where('id', document.id);
+      });
+      return { unchanged: false, version, chunkCount: chunks.length, contentHash: hash };
+    },
+
+    /** Embeds the chunks of one position range that have no embedding yet; returns the version's progress. */
+    async embedChunks(batch: EmbedBatch): Promise<{ chunksDone: number; chunksTotal: number }> {
+      const document = await loadDocument(batch);
+      const scoped = () => DocumentChunk.query(knex).forOrganization(batch.organizationId);
+      const pending = await scoped()
+        .where({ documentId: batch.documentId, documentVersion: batch.version })
+        .where('position', '>=', batch.fromPosition)
+        .where('position', '<', batch.toPosition)
+        .whereNull('embedding')
+        .orderBy('position')
+        .select('id', 'text');
+      // Embed in slices with a heartbeat after each: a crashed worker's batch is retried within
+      // the heartbeat timeout instead of waiting out the whole activity timeout.
+      for (let start = 0; start < pending.length; start += HEARTBEAT_SLICE) {
+        const slice = pending.slice(start, start + HEARTBEAT_SLICE);
+        const vectors = await deps.embeddings.embedDocuments(slice.map((chunk) => chunk.text));
+        await knex.raw(
+          `update document_chunks c set embedding = v.embedding
+             from unnest(?::bigint[], ?::bytea[]) as v(id, embedding)
+            where c.id = v.id and c.organization_id = ?`,
+          [slice.map((c) => c.id), vectors.map((v) => encodeVector(v)), batch.organizationId],
+        );
+        Context.current().heartbeat(start + slice.length);
+      }
+      const [counts] = (await scoped()
+        .where({ documentId: batch.documentId, documentVersion: batch.version })
+        .select(
+          knex.raw('count(*)::int as total'),
+          knex.raw('count(embedding)::int as done'),
+        )) as unknown as {
+        total: number;
+        done: number;
+      }[];
+      const progress = { stage: 'embedding', chunksDone: counts!.done, chunksTotal: counts!.total };
+      await Document.query(knex)
+        .forOrganization(document.organizationId)
+        .patch({ progress })
+        .where('id', document.id);
+      return { chunksDone: progress.chunksDone, chunksTotal: progress.chunksTotal };
+    },
+
+    /**
+     * Makes a fully embedded version the live one: in one transaction the document points at it, the
+     * chunks of every other version are removed, and the organization's knowledge revision moves on.
+     */
+    async activateVersion(input: DocumentRef & { version: number; contentHash: string }): Promise<void> {
+      await knex.transaction(async (trx) => {
+        const document = await Document.query(trx)
+          .forOrganization(input.organizationId)
+          .findById(input.documentId)
+          .forUpdate();
+        if (!document) {
+          throw ApplicationFailure.create({
+            message: 'The document was deleted.',
+            type: DOCUMENT_GONE,
+            nonRetryable: true,
+          });
+        }
+        const chunks = DocumentChunk.query(trx).forOrganization(input.organizationId);
+        if (document.version !== input.version) {
+          const missing = await chunks
+            .clone()
+            .where({ documentId: input.documentId, documentVersion: input.version })
+            .whereNull('embedding')
+            .resultSize();
+          if (missing > 0)
+            throw new Error(`${missing} chunks of version ${input.version} have no embedding yet`);
+        }
+        const total = await chunks
+          .clone()
+          .where({ documentId: input.documentId, documentVersion: input.version })
+          .resultSize();
+        await chunks
+          .clone()
+          .delete()
+          .where('documentId', input.documentId)
+          .whereNot('documentVersion', input.version);
+        await Document.query(trx)
+          .forOrganization(input.organizationId)
+          .patch({
+            version: input.version,
+            contentHash: input.contentHash,
+            status: 'ready',
+            error: null,
+            progress: { stage: 'ready', chunksDone: total, chunksTotal: total },
+            lastSyncedAt: new Date(),
+          })
+          .where('id', input.documentId);
+        await bumpKnowledgeRevision(trx, input.organizationId);
+        await publish(trx, {
+          type: 'document',
+          organizationId: input.organizationId,
+          documentId: input.documentId,
+          status: 'ready',
+        });
+      });
+    },
+
+    /** Unchanged content: the document is ready again and its last sync time moves on. */
+    async markUnchanged(ref: DocumentRef): Promise<void> {
+      const document = await loadDocument(ref);
+      await setStatus(document, {
+        status: 'ready',
+        error: null,
+        lastSyncedAt: new Date(),
+        progress: { ...document.progress, stage: 'ready' },
+      });
+    },
+
+    /** Records why ingestion failed and drops the chunks of the version that did not go live. */
+    async markFailed(ref: DocumentRef & { reason: string }): Promise<void> {
+      const document = await Document.query(knex)
+        .forOrganization(ref.organizationId)
+        .findById(ref.documentId);
+      if (!document) return;
+      await DocumentChunk.query(knex)
+        .forOrganization(ref.organizationId)
+        .delete()
+        .where('documentId', ref.documentId)
+        .where('documentVersion', '>', document.version);
+      await setStatus(document, {
+        // A document that was live stays answerable from its last good version.
+        status: document.version > 0 ? 'ready' : 'failed',
+        error: ref.reason,
+        progress: { ...document.progress, stage: 'failed' },
+      });
+    },
+
+    /** Brings this worker's FAISS index of the organization up to date. */
+    async syncTenantIndex({
+      organizationId,
+    }: {
+      organizationId: string;
+    }): Promise<{ action: string; size: number }> {
+      const report = await deps.indexes.sync(organizationId);
+      return { action: report.action, size: report.size };
+    },
+
+    /**
+     * Reads a sitemap and reconciles its pages with the child documents: new pages become documents,
+     * pages gone from the sitemap are deleted (and leave the knowledge base). Returns the page documents.
+     */
+    async syncSitemapPages(ref: DocumentRef): Promise<{ documentIds: string[]; truncated: boolean }> {
+      const sitemap = await loadDocument(ref);
+      let pages;
+      try {
+        pages = await fetchSitemap(sitemap.sourceUrl!, {
+          maxPages: ingestion.sitemapMaxPages,
+          timeoutMs: ingestion.fetchTimeoutMs,
+          allowPrivateNetworks: ingestion.allowPrivateUrls,
+        });
+      } catch (error) {
+        if (error instanceof DocumentError && error.permanent) throw permanent(error);
+        throw error;
+      }
+      return knex.transaction(async (trx) => {
+        const documents = () => Document.query(trx).forOrganization(sitemap.organizationId);
+        const existing = await documents().where('parentDocumentId', sitemap.id);
+        const byUrl = new Map(existing.map((d) => [d.sourceUrl, d]));
+        const wanted = new Set(pages.urls);
+        const removed = existing.filter((d) => !wanted.has(d.sourceUrl!));
+        if (removed.length > 0) {
+          await documents()
+            .delete()
+            .whereIn(
+              'id',
+              removed.map((d) => d.id),
+            );
+          await bumpKnowledgeRevision(trx, sitemap.organizationId);
+        }
+        const documentIds: string[] = [];
+        for (const url of pages.urls) {
+          const page =
+            byUrl.get(url) ??
+            (await documents().insert({
+              title: url,
+              sourceType: 'url',
+              sourceUrl: url,
+              parentDocumentId: sitemap.id,
+            }));
+          documentIds.push(page.id);
+        }
+        await documents()
+          .patch({ progress: { stage: 'pages', chunksDone: 0, chunksTotal: documentIds.length } })
+          .where('id', sitemap.id);
+        return { documentIds, truncated: pages.truncated };
+      });
+    },
+
+    /** Mirrors a sitemap's page progress (pages done of total) on its row. */
+    async reportSitemapProgress(
+      ref: DocumentRef & { pagesDone: number; pagesTotal: number; failed: number },
+    ): Promise<void> {
+      const document = await loadDocument(ref);
+      const done = ref.pagesDone === ref.pagesTotal;
+      await setStatus(document, {
+        status: done ? 'ready' : 'processing',
+        error: ref.failed > 0 ? `${ref.failed} of ${ref.pagesTotal} pages could not be ingested.` : null,
+        progress: { stage: done ? 'ready' : 'pages', chunksDone: ref.pagesDone, chunksTotal: ref.pagesTotal },
+        ...(done ? { lastSyncedAt: new Date() } : {}),
+      });
+    },
+  };
+}

@@ -1,0 +1,81 @@
+/**
+ * What a chat turn does with a visitor's message: answer, abstain (say plainly that the knowledge base
+ * does not cover it and offer a human), or escalate to a human — with the reasons recorded.
+ * Pure and deterministic: the chat-turn workflow calls it directly.
+ */
+
+export type TurnAction = 'answer' | 'abstain' | 'escalate';
+
+export interface EscalationSettings {
+  /** A single message at or below this sentiment escalates. */
+  sentimentThreshold: number;
+  /** Escalate when the visitor's sentiment fell by at least this much over their last messages. */
+  sentimentDrop: number;
+  /** Escalate when the assistant has abstained this many times in a row (this turn included). */
+  maxAbstentions: number;
+  /** Case-insensitive words or phrases that always escalate (e.g. "lawyer", "chargeback"). */
+  keywords: string[];
+}
+
+export const DEFAULT_ESCALATION: EscalationSettings = {
+  sentimentThreshold: -0.6,
+  sentimentDrop: 0.8,
+  maxAbstentions: 2,
+  keywords: [],
+};
+
+export interface TurnSignals {
+  question: string;
+  /** Cosine score of the best retrieved passage; null when nothing was retrieved. */
+  topScore: number | null;
+  confidenceThreshold: number;
+  sentiment: number;
+  /** Sentiment of the visitor's earlier messages, oldest first. */
+  previousSentiments: number[];
+  /** Abstentions immediately before this turn. */
+  abstentionsInRow: number;
+  settings: EscalationSettings;
+}
+
+export interface TurnDecision {
+  action: TurnAction;
+  reasons: string[];
+}
+
+const HUMAN_REQUEST =
+  /\b(human|real person|live (agent|person|chat)|representative|operator|(talk|speak|chat) (to|with) (someone|somebody|a person|an? (agent|human|person)|support|staff)|connect me (to|with)|customer (service|support) (agent|rep))\b/i;
+
+export const asksForHuman = (text: string): boolean => HUMAN_REQUEST.test(text);
+
+export function decideTurn(signals: TurnSignals): TurnDecision {
+  const { settings } = signals;
+  const reasons: string[] = [];
+  const text = signals.question.toLowerCase();
+
+  if (asksForHuman(signals.question)) reasons.push('visitor asked for a human');
+  const keyword = settings.keywords.find((k) => k.trim() && text.includes(k.trim().toLowerCase()));
+  if (keyword) reasons.push(`matched escalation keyword "${keyword.trim()}"`);
+  if (signals.sentiment <= settings.sentimentThreshold) {
+    reasons.push(`negative sentiment (${signals.sentiment.toFixed(2)})`);
+  } else {
+    const recent = signals.previousSentiments.slice(-3);
+    if (recent.length > 0 && Math.max(...recent) - signals.sentiment >= settings.sentimentDrop) {
+      reasons.push(`sentiment falling (${Math.max(...recent).toFixed(2)} → ${signals.sentiment.toFixed(2)})`);
+    }
+  }
+
+  const confident = signals.topScore !== null && signals.topScore >= signals.confidenceThreshold;
+  if (!confident && signals.abstentionsInRow + 1 >= settings.maxAbstentions) {
+    reasons.push(`knowledge base could not answer ${signals.abstentionsInRow + 1} times in a row`);
+  }
+
+  if (reasons.length > 0) return { action: 'escalate', reasons };
+  if (!confident) {
+    const score = signals.topScore === null ? 'no passages' : `best score ${signals.topScore.toFixed(2)}`;
+    return {
+      action: 'abstain',
+      reasons: [`low retrieval confidence (${score} < ${signals.confidenceThreshold})`],
+    };
+  }
+  return { action: 'answer', reasons: [] };
+}

@@ -1,0 +1,24 @@
+import type { Knex } from 'knex';
+
+/**
+ * Live events from workers to API processes, over PostgreSQL LISTEN/NOTIFY: generated tokens as they
+ * stream, new messages, document progress. NOTIFY inside a transaction is delivered on commit, so a
+ * "message" event never announces a row that is not there. Payloads stay well under NOTIFY's 8 kB.
+ */
+export const EVENTS_CHANNEL = 'parley_events';
+
+export type ParleyEvent =
+  | {
+      type: 'token';
+      organizationId: string;
+      conversationId: string;
+      replyTo: string;
+      seq: number;
+      delta: string;
+    }
+  | { type: 'message'; organizationId: string; conversationId: string; messageId: string }
+  | { type: 'document'; organizationId: string; documentId: string; status: string };
+
+export async function publish(db: Knex | Knex.Transaction, event: ParleyEvent): Promise<void> {
+  await db.raw('select pg_notify(?, ?)', [EVENTS_CHANNEL, JSON.stringify(event)]);
+}

@@ -1,0 +1,171 @@
+import { WorkflowIdReusePolicy } from '@temporalio/client';
+import type { Knex } from 'knex';
+import type { Config } from '../config';
+import { Conversation, Message, type ConversationStatus } from '../db/models';
+import { problems } from '../api/problem';
+import { paginate, type Page, type PageParams } from '../api/pagination';
+import type { TemporalGateway } from '../temporal/client';
+import { turnWorkflowId, type TurnResult } from '../workflows/contracts';
+import type { chatTurn } from '../workflows/chat-turn';
+
+/** Conversations and visitor messages; each visitor message is answered by a chat-turn workflow. */
+
+export interface ConversationServiceDeps {
+  knex: Knex;
+  temporal: TemporalGateway;
+  config: Pick<Config, 'chat'>;
+}
+
+export interface ConversationFilters extends PageParams {
+  status?: ConversationStatus;
+  visitorId?: string;
+  /** Only conversations whose visitor sentiment is at most this (e.g. -0.3 for unhappy visitors). */
+  maxSentiment?: number;
+  /** Created at or after / before (ISO 8601). */
+  from?: Date;
+  to?: Date;
+}
+
+export interface VisitorMessageInput {
+  content: string;
+  /** Chosen by the client; sending the same id twice returns the first message (idempotency key). */
+  clientMessageId?: string;
+}
+
+export class ConversationService {
+  constructor(private readonly deps: ConversationServiceDeps) {}
+
+  async create(
+    organizationId: string,
+    input: { visitorId: string; visitorName?: string; visitorEmail?: string },
+  ): Promise<Conversation> {
+    return await Conversation.query(this.deps.knex)
+      .forOrganization(organizationId)
+      .insert({
+        visitorId: input.visitorId,
+        visitorName: input.visitorName ?? null,
+        visitorEmail: input.visitorEmail ?? null,
+      });
+  }
+
+  list(organizationId: string, filters: ConversationFilters): Promise<Page<Conversation>> {
+    const query = Conversation.query(this.deps.knex).forOrganization(organizationId);
+    if (filters.status) query.where('status', filters.status);
+    if (filters.visitorId) query.where('visitorId', filters.visitorId);
+    if (filters.maxSentiment !== undefined) query.where('sentiment', '<=', filters.maxSentiment);
+    if (filters.from) query.where('conversations.createdAt', '>=', filters.from);
+    if (filters.to) query.where('conversations.createdAt', '<', filters.to);
+    return paginate(query, 'conversations', filters, {
+      createdAt: 'createdAt',
+      lastMessageAt: 'lastMessageAt',
+    });
+  }
+
+  async get(organizationId: string, conversationId: string): Promise<Conversation> {
+    const conversation = await Conversation.query(this.deps.knex)
+      .forOrganization(organizationId)
+      .findById(conversationId)
+      .withGraphFetched('messages(chronological)')
+      .modifiers({
+        chronological: (q) => {
+          q.orderBy('createdAt').orderBy('id');
+        },
+      });
+    if (!conversation) throw problems.notFound('The conversation');
+    return conversation;
+  }
+
+  /**
+   * Stores a visitor message and starts its chat turn. Idempotent on `clientMessageId`: a retry gets
+   * the original message back and the turn (keyed by the message id) is not started twice.
+   */
+  async postVisitorMessage(
+    organizationId: string,
+    conversationId: string,
+    input: VisitorMessageInput,
+  ): Promise<{ message: Message; workflowId: string }> {
+    const content = input.content.trim();
+    const errors = [];
+    if (!content) errors.push({ field: 'body.content', message: 'must not be empty' });
+    if (content.length > this.deps.config.chat.maxQuestionChars) {
+      errors.push({
+        field: 'body.content',
+        message: `must be at most ${this.deps.config.chat.maxQuestionChars} characters`,
+      });
+    }
+    if (errors.length) throw problems.validation(errors);
+
+    const message = await this.deps.knex.transaction(async (trx) => {
+      const conversation = await Conversation.query(trx)
+        .forOrganization(organizationId)
+        .findById(conversationId);
+      if (!conversation) throw problems.notFound('The conversation');
+      if (input.clientMessageId) {
+        const existing = await Message.query(trx)
+          .forOrganization(organizationId)
+          .findOne({ conversationId, clientMessageId: input.clientMessageId });
+        if (existing) return existing;
+      }
+      const created = await Message.query(trx)
+        .forOrganization(organizationId)
+        .insert({
+          conversationId,
+          role: 'visitor',
+          content,
+          clientMessageId: input.clientMessageId ?? null,
+        });
+      // A visitor writing again reopens a closed conversation.
+      await Conversation.query(trx)
+        .forOrganization(organizationId)
+        .patch({
+          lastMessageAt: created.createdAt,
+          ...(conversation.status === 'closed' ? { status: 'open' } : {}),
+        })
+        .where('id', conversationId);
+      return created;
+    });
+
+    const workflowId = turnWorkflowId(message.id);
+    const client = await this.deps.temporal.getClient();
+    await client.workflow
+      .start<typeof chatTurn>('chatTurn', {
+        workflowId,
+        taskQueue: this.deps.temporal.taskQueue,
+        args: [{ organizationId, conversationId, messageId: message.id }],
+        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+      })
+      .catch((error: unknown) => {
+        // Already started for this message (a retried request): nothing to do.
+        if ((error as { name?: string }).name !== 'WorkflowExecutionAlreadyStartedError') throw error;
+      });
+    return { message, workflowId };
+  }
+
+  /** Waits for a turn to finish (up to `timeoutMs`) and returns the reply it recorded, if any. */
+  async awaitReply(
+    organizationId: string,
+    workflowId: string,
+    timeoutMs: number,
+  ): Promise<{ result: TurnResult; reply: Message | null }> {
+    const client = await this.deps.temporal.getClient();
+    const result = await Promise.race([
+      client.workflow.getHandle<typeof chatTurn>(workflowId).result(),
+      new Promise<never>((_, reject) =>
+        setTimeout(
+          () =>
+            reject(
+              problems.unavailable(
+                'The assistant is taking too long; the reply will appear in the conversation.',
+              ),
+            ),
+          timeoutMs,
+        ).unref(),
+      ),
+    ]);
+    const reply = result.replyId
+      ? ((await Message.query(this.deps.knex).forOrganization(organizationId).findById(result.replyId)) ??
+        null)
+      : null;
+    return { result, reply };
+  }
+}

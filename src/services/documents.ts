@@ -1,0 +1,176 @@
+import { WorkflowIdReusePolicy, WorkflowNotFoundError } from '@temporalio/client';
+import type { Knex } from 'knex';
+import type { Config } from '../config';
+import { Document, DocumentFile, type DocumentSourceType, type DocumentStatus } from '../db/models';
+import { bumpKnowledgeRevision } from './knowledge';
+import { problems } from '../api/problem';
+import { paginate, type Page, type PageParams } from '../api/pagination';
+import type { TemporalGateway } from '../temporal/client';
+import { ingestWorkflowId, resyncSignal, type IngestInput } from '../workflows/contracts';
+import type { ingestDocument } from '../workflows/ingestion';
+
+/**
+ * The knowledge base: documents enter here and ingestion runs as a workflow per document
+ * (`ingest-<documentId>`), so a retried request or a second re-sync never starts the work twice.
+ */
+
+export interface DocumentServiceDeps {
+  knex: Knex;
+  temporal: TemporalGateway;
+  config: Pick<Config, 'ingestion'>;
+}
+
+export interface DocumentFilters extends PageParams {
+  status?: DocumentStatus;
+  sourceType?: DocumentSourceType;
+  /** Case-insensitive match on the title or URL. */
+  q?: string;
+  /** Pages of one sitemap; top-level documents when absent. */
+  parentId?: string;
+}
+
+const MAX_TITLE = 500;
+
+export class DocumentService {
+  constructor(private readonly deps: DocumentServiceDeps) {}
+
+  async upload(
+    organizationId: string,
+    file: { originalname: string; mimetype: string; buffer: Buffer; size: number },
+    title?: string,
+  ): Promise<Document> {
+    if (file.size === 0) throw problems.validation([{ field: 'body.file', message: 'is empty' }]);
+    if (file.size > this.deps.config.ingestion.uploadMaxBytes) {
+      throw problems.validation([
+        { field: 'body.file', message: `is larger than ${this.deps.config.ingestion.uploadMaxBytes} bytes` },
+      ]);
+    }
+    const document = await this.deps.knex.transaction(async (trx) => {
+      const created = await Document.query(trx)
+        .forOrganization(organizationId)
+        .insert({
+          title: (title?.trim() || file.originalname).slice(0, MAX_TITLE),
+          sourceType: 'upload',
+          mimeType: file.mimetype || null,
+        });
+      await DocumentFile.query(trx).forOrganization(organizationId).insert({
+        documentId: created.id,
+        filename: file.originalname,
+        sizeBytes: file.size,
+        content: file.buffer,
+      });
+      return created;
+    });
+    await this.startIngestion(document);
+    return document;
+  }
+
+  async addUrl(
+    organizationId: string,
+    input: { url: string; type: 'url' | 'sitemap'; title?: string },
+  ): Promise<Document> {
+    const url = parseHttpUrl(input.url);
+    const document = await Document.query(this.deps.knex)
+      .forOrganization(organizationId)
+      .insert({
+        title: (input.title?.trim() || url).slice(0, MAX_TITLE),
+        sourceType: input.type,
+        sourceUrl: url,
+      });
+    await this.startIngestion(document);
+    return document;
+  }
+
+  list(organizationId: string, filters: DocumentFilters): Promise<Page<Document>> {
+    const query = Document.query(this.deps.knex).forOrganization(organizationId);
+    if (filters.parentId) query.where('parentDocumentId', filters.parentId);
+    else query.whereNull('parentDocumentId');
+    if (filters.status) query.where('status', filters.status);
+    if (filters.sourceType) query.where('sourceType', filters.sourceType);
+    if (filters.q) {
+      const pattern = `%${filters.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      query.where((q) => q.whereILike('title', pattern).orWhereILike('sourceUrl', pattern));
+    }
+    return paginate(query, 'documents', filters, {
+      createdAt: 'createdAt',
+      updatedAt: 'updatedAt',
+      title: 'title',
+    });
+  }
+
+  async get(organizationId: string, documentId: string): Promise<Document> {
+    const document = await Document.query(this.deps.knex)
+      .forOrganization(organizationId)
+      .findById(documentId);
+    if (!document) throw problems.notFound('The document');
+    return document;
+  }
+
+  /** Fetches the source again (or re-reads the upload); unchanged content is recognised and skipped. */
+  async resync(organizationId: string, documentId: string): Promise<Document> {
+    const document = await this.get(organizationId, documentId);
+    if (document.parentDocumentId) {
+      throw problems.conflict(
+        'Pages of a sitemap are re-synced with their sitemap; re-sync the sitemap instead.',
+      );
+    }
+    await this.startIngestion(document);
+    return document;
+  }
+
+  /**
+   * Deletes the document, its pages and its chunks; its passages leave answers at once (retrieval
+   * only returns chunks of documents that still exist) and every vector index resyncs.
+   */
+  async delete(organizationId: string, documentId: string): Promise<void> {
+    const document = await this.get(organizationId, documentId);
+    const pages = await Document.query(this.deps.knex)
+      .forOrganization(organizationId)
+      .where('parentDocumentId', documentId)
+      .select('id');
+    await this.deps.knex.transaction(async (trx) => {
+      await Document.query(trx).forOrganization(organizationId).deleteById(document.id);
+      await bumpKnowledgeRevision(trx, organizationId);
+    });
+    // Stop a running ingestion or a waiting re-sync timer; one that already finished has nothing to stop.
+    const client = await this.deps.temporal.getClient();
+    for (const id of [document.id, ...pages.map((p) => p.id)]) {
+      try {
+        await client.workflow.getHandle(ingestWorkflowId(id)).cancel();
+      } catch (error) {
+        if (!(error instanceof WorkflowNotFoundError)) throw error;
+      }
+    }
+  }
+
+  private async startIngestion(document: Document): Promise<void> {
+    const client = await this.deps.temporal.getClient();
+    const { ingestion } = this.deps.config;
+    const input: IngestInput = {
+      organizationId: document.organizationId,
+      documentId: document.id,
+      sourceType: document.sourceType,
+      embedBatchSize: ingestion.embedBatchSize,
+      resyncMinutes: document.sourceType === 'upload' ? undefined : ingestion.resyncIntervalMinutes,
+    };
+    // Starts the workflow, or — when a URL's workflow is already waiting for its next re-sync — wakes it.
+    await client.workflow.signalWithStart<typeof ingestDocument, []>('ingestDocument', {
+      workflowId: ingestWorkflowId(document.id),
+      taskQueue: this.deps.temporal.taskQueue,
+      args: [input],
+      signal: resyncSignal,
+      signalArgs: [],
+      workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+    });
+  }
+}
+
+function parseHttpUrl(value: string): string {
+  try {
+    const url = new URL(value.trim());
+    if (url.protocol === 'http:' || url.protocol === 'https:') return url.toString();
+  } catch {
+    // reported below
+  }
+  throw problems.validation([{ field: 'body.url', message: 'must be an http or https URL' }]);
+}

@@ -1,0 +1,29 @@
+import path from 'node:path';
+import type { Knex } from 'knex';
+import type { Config } from '../config';
+import type { ActivityDependencies } from '../activities';
+import { createEmbeddings } from '../ai/embeddings';
+import { createGenerator } from '../ai/generation';
+import { createSentimentScorer } from '../ai/sentiment';
+import { TenantIndexStore } from '../ai/tenant-index';
+import type { Logger } from '../lib/logger';
+
+/** Builds what the activities need from configuration; the embedding model loads here, once per process. */
+export async function createActivityDependencies(
+  config: Config,
+  knex: Knex,
+  logger: Logger,
+): Promise<ActivityDependencies> {
+  const embeddings = createEmbeddings(config.embeddings);
+  // The index dimension is the model's: ask it once (this also loads the model before the first task).
+  const dimension = (await embeddings.embedQuery('dimension probe')).length;
+  return {
+    knex,
+    embeddings,
+    indexes: new TenantIndexStore({ knex, dir: path.join(config.cacheDir, 'indexes'), dimension, logger }),
+    generator: await createGenerator(config.generation),
+    sentiment: createSentimentScorer(config.sentimentModel, config.embeddings.modelsDir),
+    chat: config.chat,
+    ingestion: config.ingestion,
+  };
+}

@@ -1,0 +1,128 @@
+import { proxyActivities, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import type { TurnRecord, TurnRef } from '../activities/chat';
+import { PROMPT_VERSION } from '../ai/generation/types';
+import { decideTurn } from '../domain/turn-decision';
+import { replies } from '../domain/replies';
+import type { TurnResult } from './contracts';
+
+/**
+ * One workflow per visitor message (id `turn-<messageId>`): load memory → retrieve (with the
+ * follow-up rewritten as a standalone question) and score sentiment → decide → generate or explain →
+ * record the reply, its trace and usage → hand to escalation when needed. Cheap steps are local
+ * activities (no round trip through the server); generation is a regular activity that heartbeats.
+ */
+
+const local = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '200ms', maximumInterval: '5 seconds', maximumAttempts: 5 },
+});
+
+const generation = proxyActivities<Activities>({
+  startToCloseTimeout: '2 minutes',
+  heartbeatTimeout: '20 seconds',
+  retry: { initialInterval: '1s', maximumInterval: '10 seconds', maximumAttempts: 3 },
+});
+
+const escalation = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1s', maximumInterval: '30 seconds' },
+});
+
+export async function chatTurn(ref: TurnRef): Promise<TurnResult> {
+  const startedAt = Date.now(); // workflow time: deterministic on replay
+  const context = await local.loadTurnContext(ref);
+  if (context.existingReplyId) return { outcome: 'answer', replyId: context.existingReplyId, reasons: [] };
+  // After a hand-off, people answer; the assistant stays quiet until an agent hands the conversation back.
+  if (context.handledBy === 'agent') return { outcome: 'handed_off', replyId: null, reasons: [] };
+
+  const record = (fields: Omit<TurnRecord, keyof TurnRef | 'latencyMs'>) =>
+    local.recordTurn({ ...ref, ...fields, summary: context.summary, latencyMs: Date.now() - startedAt });
+
+  const sentimentPromise = local.scoreSentiment({ text: context.question });
+  if (context.quota.limit !== null && context.quota.used >= context.quota.limit) {
+    const sentiment = await sentimentPromise;
+    const { replyId } = await record({
+      ...noGeneration(replies.quotaExceeded),
+      outcome: 'quota_exceeded',
+      sentiment,
+      trace: null,
+      reasons: ['monthly message limit reached'],
+    });
+    return { outcome: 'quota_exceeded', replyId, reasons: ['monthly message limit reached'] };
+  }
+
+  const [retrieval, sentiment] = await Promise.all([
+    local.retrievePassages({
+      organizationId: ref.organizationId,
+      question: context.question,
+      history: context.history,
+    }),
+    sentimentPromise,
+  ]);
+  const decision = decideTurn({
+    question: context.question,
+    topScore: retrieval.passages[0]?.score ?? null,
+    confidenceThreshold: context.confidenceThreshold,
+    sentiment,
+    previousSentiments: context.previousSentiments,
+    abstentionsInRow: context.abstentionsInRow,
+    settings: context.escalation,
+  });
+
+  if (decision.action === 'answer') {
+    const answer = await generation.generateAnswer({
+      ref,
+      question: retrieval.standaloneQuestion,
+      passages: retrieval.passages,
+      persona: context.persona,
+      instructions: context.instructions,
+      history: context.history,
+      summary: context.summary,
+    });
+    const { replyId } = await record({
+      outcome: 'answer',
+      text: answer.text,
+      citations: answer.citations,
+      trace: retrieval.trace,
+      sentiment,
+      model: answer.model,
+      promptVersion: PROMPT_VERSION,
+      promptTokens: answer.promptTokens,
+      completionTokens: answer.completionTokens,
+      reasons: [],
+    });
+    return { outcome: 'answer', replyId, reasons: [] };
+  }
+
+  const text = decision.action === 'abstain' ? replies.abstain : replies.escalated;
+  const { replyId } = await record({
+    ...noGeneration(text),
+    outcome: decision.action,
+    trace: retrieval.trace,
+    sentiment,
+    reasons: decision.reasons,
+  });
+  if (decision.action === 'escalate') {
+    await escalation.escalateConversation({
+      organizationId: ref.organizationId,
+      conversationId: ref.conversationId,
+      messageId: ref.messageId,
+      reasons: decision.reasons,
+      sentiment,
+      turnWorkflowId: workflowInfo().workflowId,
+    });
+  }
+  return { outcome: decision.action, replyId, reasons: decision.reasons };
+}
+
+function noGeneration(text: string) {
+  return {
+    text,
+    citations: [],
+    model: null,
+    promptVersion: null,
+    promptTokens: null,
+    completionTokens: null,
+  };
+}

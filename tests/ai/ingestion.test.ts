@@ -1,0 +1,181 @@
+import fs from 'node:fs';
+import { DocumentChunk, type Organization } from '../../src/db/models';
+import { ingestWorkflowId } from '../../src/workflows/contracts';
+import { useTestDatabase } from '../helpers/db';
+import { documentFixture } from '../helpers/documents';
+import { buildOrganization } from '../helpers/factories';
+import { uploaded, useKnowledgeServices, waitForDocument } from '../helpers/knowledge';
+import { useTestSite } from '../helpers/site';
+import { useTestWorker } from '../helpers/temporal';
+
+const db = useTestDatabase();
+const worker = useTestWorker(db);
+const services = useKnowledgeServices(db, worker);
+
+/** A small site whose pages the tests change between syncs. */
+const pages = new Map<string, string>();
+const site = useTestSite((req, res) => {
+  const body = pages.get(req.url ?? '');
+  if (body === undefined) {
+    res.writeHead(404).end('not found');
+    return;
+  }
+  const type = req.url!.endsWith('.xml') ? 'application/xml' : 'text/html';
+  res.writeHead(200, { 'content-type': type }).end(body);
+});
+
+const page = (title: string, text: string) =>
+  `<!doctype html><html><head><title>${title}</title></head><body><nav>Menu</nav><main><h1>${title}</h1><p>${text}</p></main></body></html>`;
+
+const chunksOf = (organization: Organization, documentId: string) =>
+  DocumentChunk.query().forOrganization(organization.id).where('documentId', documentId).orderBy('position');
+
+describe('document ingestion workflow', () => {
+  let organization: Organization;
+  beforeAll(async () => {
+    organization = await buildOrganization();
+  });
+
+  it.each([
+    ['guide.pdf', 'application/pdf'],
+    ['security.docx', 'application/vnd.openxmlformats-officedocument.wordprocessingml.document'],
+    ['billing.html', 'text/html'],
+    ['widget-setup.md', 'text/markdown'],
+    ['opening-hours.txt', 'text/plain'],
+  ])('ingests %s into embedded chunks', async (name, mimeType) => {
+    const { documents } = services();
+    const created = await documents.upload(organization.id, uploaded(name, documentFixture(name)));
+    const document = await waitForDocument(organization.id, created.id);
+
+    expect(document).toMatchObject({ status: 'ready', version: 1, mimeType, error: null });
+    expect(document.progress).toMatchObject({ stage: 'ready' });
+    const chunks = await chunksOf(organization, document.id);
+    expect(chunks.length).toBeGreaterThan(0);
+    expect(document.progress.chunksTotal).toBe(chunks.length);
+    expect(chunks.map((c) => c.position)).toEqual(chunks.map((_, i) => i));
+    expect(chunks.every((c) => c.embedding?.length === 384 * 4 && c.documentVersion === 1)).toBe(true);
+  });
+
+  it.each([
+    ['encrypted.pdf', /password-protected/],
+    ['truncated.pdf', /damaged|corrupt|could not be read/i],
+    ['image-renamed.pdf', /not a supported|type/i],
+  ])('fails %s with a clear reason and stores no chunks', async (name, reason) => {
+    const { documents } = services();
+    const created = await documents.upload(organization.id, uploaded(name, documentFixture(name)));
+    const document = await waitForDocument(organization.id, created.id);
+    expect(document.status).toBe('failed');
+    expect(document.error).toMatch(reason);
+    expect(await chunksOf(organization, document.id)).toHaveLength(0);
+    const handle = worker().client.workflow.getHandle(ingestWorkflowId(document.id));
+    await expect(handle.result()).rejects.toThrow();
+    expect((await handle.describe()).status.name).toBe('FAILED');
+  });
+
+  it('does not re-embed unchanged content on re-sync', async () => {
+    const { documents } = services();
+    const created = await documents.upload(
+      organization.id,
+      uploaded('hours.txt', documentFixture('opening-hours.txt')),
+    );
+    const handle = worker().client.workflow.getHandle(ingestWorkflowId(created.id));
+    expect(await handle.result()).toMatchObject({ stage: 'ready' });
+    const before = await chunksOf(organization, created.id);
+
+    await documents.resync(organization.id, created.id);
+    expect(await handle.result()).toMatchObject({ stage: 'unchanged' });
+    const after = await chunksOf(organization, created.id);
+    expect(after.map((c) => c.id)).toEqual(before.map((c) => c.id));
+    expect((await waitForDocument(organization.id, created.id)).version).toBe(1);
+  });
+
+  it('ingests a URL, picks up a changed page as a new version, and reports a page that is gone', async () => {
+    const { documents } = services();
+    pages.set('/returns', page('Returns', 'Returns are accepted within 14 days of delivery.'));
+    const created = await documents.addUrl(organization.id, { url: `${site()}/returns`, type: 'url' });
+    let document = await waitForDocument(organization.id, created.id);
+    expect(document).toMatchObject({ status: 'ready', title: 'Returns', version: 1 });
+
+    pages.set(
+      '/returns',
+      page('Returns', 'Returns are accepted within 30 days of delivery, free of charge.'),
+    );
+    await documents.resync(organization.id, created.id);
+    await waitForDocument(organization.id, created.id, ['ready'], 60_000, (d) => d.version === 2);
+    const chunks = await chunksOf(organization, created.id);
+    expect(chunks.every((c) => c.documentVersion === 2)).toBe(true);
+    expect(chunks.map((c) => c.text).join(' ')).toContain('30 days');
+
+    pages.delete('/returns');
+    await documents.resync(organization.id, created.id);
+    document = await waitForDocument(
+      organization.id,
+      created.id,
+      ['ready', 'failed'],
+      60_000,
+      (d) => d.error !== null,
+    );
+    // It stays answerable from its last good version, and says why the sync failed.
+    expect(document).toMatchObject({ status: 'ready', version: 2 });
+    expect(document.error).toMatch(/not found|404/i);
+    await documents.delete(organization.id, created.id);
+  });
+
+  it('ingests a sitemap page by page and drops pages removed from it', async () => {
+    const { documents } = services();
+    const sitemap = (paths: string[]) =>
+      `<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">${paths
+        .map((p) => `<url><loc>${site()}${p}</loc></url>`)
+        .join('')}</urlset>`;
+    pages.set('/kb/a', page('Shipping', 'We ship to 40 countries.'));
+    pages.set('/kb/b', page('Warranty', 'Every device has a two-year warranty.'));
+    pages.set('/kb/c', page('Repairs', 'Repairs take five working days.'));
+    pages.set('/sitemap.xml', sitemap(['/kb/a', '/kb/b', '/kb/c']));
+
+    const created = await documents.addUrl(organization.id, {
+      url: `${site()}/sitemap.xml`,
+      type: 'sitemap',
+    });
+    const parent = await waitForDocument(organization.id, created.id, ['ready'], 90_000);
+    expect(parent.progress).toMatchObject({ chunksDone: 3, chunksTotal: 3 });
+    const children = await documents.list(organization.id, { parentId: created.id, sort: 'title' });
+    expect(children.items.map((d) => [d.title, d.status])).toEqual([
+      ['Repairs', 'ready'],
+      ['Shipping', 'ready'],
+      ['Warranty', 'ready'],
+    ]);
+
+    pages.set('/sitemap.xml', sitemap(['/kb/a', '/kb/b']));
+    await documents.resync(organization.id, created.id);
+    await waitForDocument(
+      organization.id,
+      created.id,
+      ['ready'],
+      90_000,
+      (d) => d.progress.chunksTotal === 2,
+    );
+    const remaining = await documents.list(organization.id, { parentId: created.id, sort: 'title' });
+    expect(remaining.items.map((d) => d.title)).toEqual(['Shipping', 'Warranty']);
+    await documents.delete(organization.id, created.id);
+  });
+
+  it('rebuilds a missing or corrupt index file from the stored embeddings', async () => {
+    const { documents } = services();
+    const created = await documents.upload(
+      organization.id,
+      uploaded('setup.md', documentFixture('widget-setup.md')),
+    );
+    await waitForDocument(organization.id, created.id);
+    const { indexes } = worker().dependencies;
+    const dir = indexes.indexDir(organization.id);
+    fs.writeFileSync(`${dir}/index.faiss`, 'corrupt');
+    indexes.evict(organization.id);
+    await db().raw('update organizations set knowledge_revision = knowledge_revision + 1 where id = ?', [
+      organization.id,
+    ]);
+    expect(await indexes.sync(organization.id)).toMatchObject({ action: 'rebuilt' });
+    fs.rmSync(dir, { recursive: true });
+    indexes.evict(organization.id);
+    expect(await indexes.sync(organization.id)).toMatchObject({ action: 'rebuilt' });
+  });
+});

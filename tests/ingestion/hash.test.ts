@@ -1,0 +1,28 @@
+import { contentHash, normalizeText, parseDocument } from '../../src/ingestion';
+import { documentFixture } from '../helpers/documents';
+
+describe('contentHash', () => {
+  const text = 'Opening hours\n\nWe answer chats from 9:00 to 18:00.\n- Monday to Friday';
+
+  it('is stable across line endings, trailing spaces, blank-line runs and Unicode composition', () => {
+    const reformatted =
+      '\n  \nOpening hours   \r\n\r\n\r\n\r\nWe answer chats from 9:00 to 18:00.\t\r\n- Monday to Friday\n\n';
+    expect(contentHash(reformatted)).toBe(contentHash(text));
+    expect(contentHash('Cafe\u0301')).toBe(contentHash('Café'));
+    expect(contentHash(text)).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('changes when the words change', () => {
+    expect(contentHash(text.replace('18:00', '19:00'))).not.toBe(contentHash(text));
+  });
+
+  it('recognises a re-upload with other bytes but the same content as unchanged', async () => {
+    const original = await parseDocument({ bytes: documentFixture('opening-hours.txt') });
+    const resaved = Buffer.from(
+      `\ufeff${documentFixture('opening-hours.txt').toString().replace(/\r\n/g, '\n')}`,
+    );
+    const reupload = await parseDocument({ bytes: resaved, filename: 'hours.txt' });
+    expect(contentHash(reupload.text)).toBe(contentHash(original.text));
+    expect(normalizeText(original.text)).toBe(original.text);
+  });
+});
