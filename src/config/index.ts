@@ -49,6 +49,7 @@ const schema = z.object({
   OPENAI_CHAT_MODEL: z.string().min(1).default('gpt-4o-mini'),
   GENERATION_PROVIDER: z.enum(['extractive', 'llama', 'openai']).default('extractive'),
   LLAMA_MODEL_PATH: z.string().min(1).optional(),
+  LLAMA_THREADS: positiveInt.default(1),
   GENERATION_TIMEOUT_SECONDS: positiveInt.default(60),
   SENTIMENT_MODEL: z.string().min(1).optional(),
 
@@ -138,6 +139,7 @@ export interface Config {
     provider: Env['GENERATION_PROVIDER'];
     timeoutSeconds: number;
     llamaModelPath: string;
+    llamaThreads: number;
     openai: { apiKey?: string; baseUrl?: string; model: string };
   };
   sentimentModel?: string;
@@ -244,6 +246,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       llamaModelPath:
         env.LLAMA_MODEL_PATH ??
         path.join(modelsDir, 'SmolLM2-135M-Instruct', 'SmolLM2-135M-Instruct.Q4_1.gguf'),
+      llamaThreads: env.LLAMA_THREADS,
       openai: { apiKey: env.OPENAI_API_KEY, baseUrl: env.OPENAI_BASE_URL, model: env.OPENAI_CHAT_MODEL },
     },
     sentimentModel: env.SENTIMENT_MODEL,

@@ -81,5 +81,5 @@ describe('a worker killed with SIGKILL in the middle of a large document', () =>
     expect(chunks).toHaveLength(total);
     expect(new Set(chunks.map((c) => c.position)).size).toBe(total);
     expect(chunks.every((c) => c.documentVersion === 1 && c.embedding !== null)).toBe(true);
-  });
+  }, 300_000);
 });

@@ -5,7 +5,11 @@ import path from 'node:path';
 const root = path.join(__dirname, '..', '..');
 
 /** A worker as its own OS process (`src/worker/main.ts`), so tests can SIGKILL it like a crash would. */
-export function startWorkerProcess(taskQueue: string, logFile: string): ChildProcess {
+export function startWorkerProcess(
+  taskQueue: string,
+  logFile: string,
+  env: Record<string, string> = {},
+): ChildProcess {
   const log = fs.openSync(logFile, 'a');
   return spawn(path.join(root, 'node_modules', '.bin', 'tsx'), ['src/worker/main.ts'], {
     cwd: root,
@@ -14,6 +18,7 @@ export function startWorkerProcess(taskQueue: string, logFile: string): ChildPro
       TEMPORAL_TASK_QUEUE: taskQueue,
       LOG_LEVEL: 'info',
       WORKER_HEALTH_PORT: String(20_000 + Math.floor(Math.random() * 20_000)),
+      ...env,
     },
     stdio: ['ignore', log, log],
   });

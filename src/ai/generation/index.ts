@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { ChatOpenAI } from '@langchain/openai';
 import type { Config } from '../../config';
 import { ChatModelGenerator } from './chat-model';
@@ -21,11 +22,12 @@ export async function createGenerator(config: Config['generation']): Promise<Ans
       return new ChatModelGenerator(chat, config.openai.model);
     }
     case 'llama': {
-      const { createLlamaChatModel } = await import('./llama');
-      return new ChatModelGenerator(
-        await createLlamaChatModel(config.llamaModelPath),
-        'llama:' + config.llamaModelPath.split('/').pop(),
-      );
+      const { LlamaCppChatModel } = await import('./llama');
+      const chat = await LlamaCppChatModel.load({
+        modelPath: config.llamaModelPath,
+        threads: config.llamaThreads,
+      });
+      return new ChatModelGenerator(chat, `llama:${path.basename(config.llamaModelPath)}`);
     }
   }
 }
