@@ -4,7 +4,8 @@ module.exports = {
   roots: ['<rootDir>/tests'],
   testMatch: ['**/*.test.ts'],
   transform: {
-    '^.+\\.ts$': [
+    // TypeScript sources, and ESM-only dependencies (jose) compiled to CommonJS for jest.
+    '^.+\\.(ts|js)$': [
       '@swc/jest',
       {
         jsc: {
@@ -22,7 +23,7 @@ module.exports = {
       { jsc: { parser: { syntax: 'ecmascript' }, target: 'es2022' }, module: { type: 'commonjs' } },
     ],
   },
-  transformIgnorePatterns: ['/node_modules/(?!pdfjs-dist/)'],
+  transformIgnorePatterns: ['/node_modules/(?!(pdfjs-dist|jose)/)'],
   setupFiles: ['<rootDir>/tests/setup/env.ts'],
   globalSetup: '<rootDir>/tests/setup/global-setup.ts',
   // Integration tests share one PostgreSQL and one Temporal server; two workers suit a 2-core machine.

@@ -1,8 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import cors from 'cors';
 import express, { type Express } from 'express';
+import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
 import { RegisterRoutes } from './generated/routes';
 import { errorHandler, notFoundHandler } from './error-handler';
+import { apiReference } from './reference';
 import type { ApiServices } from './services';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,100}$/;
@@ -28,8 +31,17 @@ export function createApp(services: ApiServices): Express {
       autoLogging: { ignore: (req) => req.url === '/healthz' },
     }),
   );
-  app.use(express.json({ limit: '1mb' }));
+  app.use(helmet());
+  // Browsers may call the API only from the configured origins; bearer tokens, so no cookies.
+  app.use(cors({ origin: services.config.cors.origins, exposedHeaders: ['Retry-After', 'X-Request-Id'] }));
+  app.use(express.json({ limit: services.config.http.bodyLimitBytes }));
+  // Per-IP limit on the sign-in endpoints, before any password is hashed.
+  app.use('/v1/auth', async (req, _res, next) => {
+    if (req.method === 'POST') await services.rateLimits.consumeAuth(req.ip ?? 'unknown');
+    next();
+  });
 
+  app.use(apiReference());
   RegisterRoutes(app);
 
   app.use(notFoundHandler);

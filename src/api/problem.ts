@@ -38,6 +38,9 @@ export const PROBLEM_TYPES = {
 
 export type ProblemSlug = keyof typeof PROBLEM_TYPES;
 
+/** The media type of every error response (for `@Response(…, PROBLEM_JSON)` in controllers). */
+export const PROBLEM_JSON = 'application/problem+json';
+
 export const problemTypeUri = (slug: ProblemSlug): string => `/problems/${slug}`;
 
 /** A known failure that maps to an HTTP status; thrown by services, rendered by the error handler. */

@@ -6,7 +6,7 @@ import { createLogger } from '../lib/logger';
 import { watchDependency } from '../lib/dependency-watch';
 import { TemporalGateway } from '../temporal/client';
 import { createApp } from './app';
-import { Readiness } from './readiness';
+import { createApiServices } from './services';
 
 /** The API process: validates configuration, wires services, listens, and shuts down cleanly. */
 function main(): void {
@@ -15,8 +15,8 @@ function main(): void {
   const knex = createKnex({ url: config.database.url, poolMax: config.database.poolMax });
   bindModels(knex);
   const temporal = new TemporalGateway(config.temporal, logger);
-  const readiness = new Readiness(knex, temporal);
-  const app = createApp({ config, logger, knex, temporal, readiness });
+  const services = createApiServices({ config, logger, knex, temporal });
+  const app = createApp(services);
 
   const server = createServer(app);
   server.listen(config.http.port, config.http.host, () => {
@@ -31,6 +31,7 @@ function main(): void {
     logger.info({ signal }, 'shutting down');
     stopWatching();
     server.close(() => {
+      services.mailer.close();
       void Promise.allSettled([knex.destroy(), temporal.close()]).then(() => process.exit(0));
     });
     server.closeIdleConnections();

@@ -2,8 +2,11 @@ import type { Request } from 'express';
 import type { Knex } from 'knex';
 import type { Config } from '../config';
 import type { Logger } from '../lib/logger';
+import { createMailer, type Mailer } from '../lib/mailer';
+import { AccessTokens } from '../services/access-tokens';
 import type { TemporalGateway } from '../temporal/client';
-import type { Readiness } from './readiness';
+import { RateLimits } from './rate-limits';
+import { Readiness } from './readiness';
 
 /** Everything request handlers need, built once per app (tests build their own). */
 export interface ApiServices {
@@ -12,6 +15,25 @@ export interface ApiServices {
   knex: Knex;
   temporal: TemporalGateway;
   readiness: Readiness;
+  mailer: Mailer;
+  accessTokens: AccessTokens;
+  rateLimits: RateLimits;
+}
+
+/** Builds the services from the process's connections; `server.ts` and the test harness share it. */
+export function createApiServices(base: {
+  config: Config;
+  logger: Logger;
+  knex: Knex;
+  temporal: TemporalGateway;
+}): ApiServices {
+  return {
+    ...base,
+    readiness: new Readiness(base.knex, base.temporal),
+    mailer: createMailer(base.config.smtp, base.logger),
+    accessTokens: new AccessTokens(base.config.auth),
+    rateLimits: new RateLimits(base.config.rateLimits),
+  };
 }
 
 export function servicesOf(req: Request): ApiServices {

@@ -10,6 +10,11 @@ const defaultCache = path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedi
 const port = z.coerce.number().int().min(1).max(65535);
 const positiveInt = z.coerce.number().int().positive();
 const url = z.url();
+const seconds = positiveInt;
+const perMinute = positiveInt;
+
+/** Only for development and tests; production must set JWT_SECRET (checked below). */
+const DEV_JWT_SECRET = 'parley-development-secret-do-not-use-in-production';
 
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
@@ -60,6 +65,37 @@ const schema = z.object({
   FETCH_TIMEOUT_MS: positiveInt.default(15_000),
   RESYNC_INTERVAL_MINUTES: positiveInt.default(24 * 60),
   ALLOW_PRIVATE_URLS: z.enum(['true', 'false']).optional(),
+
+  JWT_SECRET: z.string().min(32, 'must be at least 32 characters').default(DEV_JWT_SECRET),
+  ACCESS_TOKEN_TTL_SECONDS: seconds.default(15 * 60),
+  REFRESH_TOKEN_TTL_SECONDS: seconds.default(30 * 24 * 3600),
+  PASSWORD_RESET_TTL_SECONDS: seconds.default(3600),
+  EMAIL_VERIFICATION_TTL_SECONDS: seconds.default(2 * 24 * 3600),
+  INVITATION_TTL_SECONDS: seconds.default(7 * 24 * 3600),
+
+  SMTP_HOST: z.string().min(1).default('127.0.0.1'),
+  SMTP_PORT: port.default(1025),
+  SMTP_SECURE: z.stringbool().default(false),
+  SMTP_USER: z.string().min(1).optional(),
+  SMTP_PASSWORD: z.string().min(1).optional(),
+  SMTP_FROM: z.string().min(3).default('Parley <no-reply@parley.local>'),
+
+  RATE_LIMIT_AUTH_PER_MINUTE: perMinute.default(30),
+  RATE_LIMIT_API_KEY_PER_MINUTE: perMinute.default(600),
+  RATE_LIMIT_ORGANIZATION_PER_MINUTE: perMinute.default(1200),
+  CORS_ORIGINS: z
+    .string()
+    .default('')
+    .transform((value) =>
+      value
+        .split(',')
+        .map((origin) => origin.trim())
+        .filter(Boolean),
+    )
+    .pipe(
+      z.array(z.url().refine((o) => new URL(o).origin === o, 'must be an origin like https://example.com')),
+    ),
+  HTTP_BODY_LIMIT_BYTES: positiveInt.default(1024 * 1024),
 });
 
 type Env = z.infer<typeof schema>;
@@ -70,7 +106,7 @@ export const CONFIG_VARIABLES = Object.keys(schema.shape);
 export interface Config {
   env: Env['NODE_ENV'];
   logLevel: Env['LOG_LEVEL'];
-  http: { host: string; port: number; publicUrl: string };
+  http: { host: string; port: number; publicUrl: string; bodyLimitBytes: number };
   database: { url: string; poolMax: number };
   temporal: {
     address: string;
@@ -80,6 +116,17 @@ export interface Config {
     workflowBundlePath: string;
   };
   worker: { healthPort: number };
+  auth: {
+    jwtSecret: string;
+    accessTokenTtlSeconds: number;
+    refreshTokenTtlSeconds: number;
+    passwordResetTtlSeconds: number;
+    emailVerificationTtlSeconds: number;
+    invitationTtlSeconds: number;
+  };
+  smtp: { host: string; port: number; secure: boolean; user?: string; password?: string; from: string };
+  rateLimits: { authPerMinute: number; apiKeyPerMinute: number; organizationPerMinute: number };
+  cors: { origins: string[] };
   cacheDir: string;
   embeddings: {
     provider: Env['EMBEDDINGS_PROVIDER'];
@@ -128,6 +175,9 @@ function crossFieldProblems(source: NodeJS.ProcessEnv): string[] {
   if (Number(source.CHUNK_OVERLAP ?? 150) >= Number(source.CHUNK_SIZE ?? 1000)) {
     problems.push('CHUNK_OVERLAP: must be smaller than CHUNK_SIZE');
   }
+  if (source.NODE_ENV === 'production' && (!source.JWT_SECRET || source.JWT_SECRET === DEV_JWT_SECRET)) {
+    problems.push('JWT_SECRET: is required in production (a random string of at least 32 characters)');
+  }
   return problems;
 }
 
@@ -145,7 +195,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   return {
     env: env.NODE_ENV,
     logLevel: env.LOG_LEVEL,
-    http: { host: env.HTTP_HOST, port: env.HTTP_PORT, publicUrl: env.PUBLIC_URL.replace(/\/$/, '') },
+    http: {
+      host: env.HTTP_HOST,
+      port: env.HTTP_PORT,
+      publicUrl: env.PUBLIC_URL.replace(/\/$/, ''),
+      bodyLimitBytes: env.HTTP_BODY_LIMIT_BYTES,
+    },
     database: { url: env.DATABASE_URL, poolMax: env.DATABASE_POOL_MAX },
     temporal: {
       address: env.TEMPORAL_ADDRESS,
@@ -155,6 +210,28 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       workflowBundlePath: env.WORKFLOW_BUNDLE_PATH,
     },
     worker: { healthPort: env.WORKER_HEALTH_PORT },
+    auth: {
+      jwtSecret: env.JWT_SECRET,
+      accessTokenTtlSeconds: env.ACCESS_TOKEN_TTL_SECONDS,
+      refreshTokenTtlSeconds: env.REFRESH_TOKEN_TTL_SECONDS,
+      passwordResetTtlSeconds: env.PASSWORD_RESET_TTL_SECONDS,
+      emailVerificationTtlSeconds: env.EMAIL_VERIFICATION_TTL_SECONDS,
+      invitationTtlSeconds: env.INVITATION_TTL_SECONDS,
+    },
+    smtp: {
+      host: env.SMTP_HOST,
+      port: env.SMTP_PORT,
+      secure: env.SMTP_SECURE,
+      user: env.SMTP_USER,
+      password: env.SMTP_PASSWORD,
+      from: env.SMTP_FROM,
+    },
+    rateLimits: {
+      authPerMinute: env.RATE_LIMIT_AUTH_PER_MINUTE,
+      apiKeyPerMinute: env.RATE_LIMIT_API_KEY_PER_MINUTE,
+      organizationPerMinute: env.RATE_LIMIT_ORGANIZATION_PER_MINUTE,
+    },
+    cors: { origins: env.CORS_ORIGINS },
     cacheDir: env.PARLEY_CACHE,
     embeddings: {
       provider: env.EMBEDDINGS_PROVIDER,

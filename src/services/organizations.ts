@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import { Membership, Organization, OrganizationSettings, Subscription, User } from '../db/models';
 import { hashPassword } from '../lib/passwords';
+import { recordAudit, type Actor } from './audit';
 
 export interface NewOrganization {
   organizationName: string;
@@ -35,21 +36,74 @@ export async function createOrganizationWithOwner(
     const base = input.slug ?? slugify(input.organizationName);
     const taken = await Organization.query(trx).where('slug', base).resultSize();
     const slug = taken ? `${base}-${randomBytes(3).toString('hex')}` : base;
-    const organization = await Organization.query(trx).insert({
-      name: input.organizationName,
-      slug,
-      plan: 'free',
-      widgetKey: newWidgetKey(),
-    });
+    // returning('*'): callers get the database defaults (timestamps) too.
+    const organization = await Organization.query(trx)
+      .insert({ name: input.organizationName, slug, plan: 'free', widgetKey: newWidgetKey() })
+      .returning('*');
     await OrganizationSettings.query(trx).forOrganization(organization.id).insert({});
     await Subscription.query(trx).forOrganization(organization.id).insert({ plan: 'free', status: 'free' });
-    const owner = await User.query(trx).insert({
-      email: input.ownerEmail.trim().toLowerCase(),
-      name: input.ownerName,
-      passwordHash,
-      emailVerifiedAt: input.emailVerified ? new Date() : null,
-    });
+    const owner = await User.query(trx)
+      .insert({
+        email: input.ownerEmail.trim().toLowerCase(),
+        name: input.ownerName,
+        passwordHash,
+        emailVerifiedAt: input.emailVerified ? new Date() : null,
+      })
+      .returning('*');
     await Membership.query(trx).forOrganization(organization.id).insert({ userId: owner.id, role: 'owner' });
     return { organization, owner };
+  });
+}
+
+export interface OrganizationView {
+  id: string;
+  name: string;
+  slug: string;
+  plan: 'free' | 'pro' | 'enterprise';
+  /** Public key the widget snippet presents; it identifies the organization and grants nothing else. */
+  widgetKey: string;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export const toOrganizationView = (o: Organization): OrganizationView => ({
+  id: o.id,
+  name: o.name,
+  slug: o.slug,
+  plan: o.plan,
+  widgetKey: o.widgetKey,
+  createdAt: o.createdAt,
+  updatedAt: o.updatedAt,
+});
+
+export interface OrganizationUpdate {
+  /**
+   * @minLength 1
+   * @maxLength 200
+   */
+  name?: string;
+}
+
+export async function getOrganization(organizationId: string): Promise<Organization> {
+  return Organization.query().findById(organizationId).throwIfNotFound();
+}
+
+export async function updateOrganization(
+  knex: Knex,
+  actor: Actor,
+  update: OrganizationUpdate,
+): Promise<Organization> {
+  return knex.transaction(async (trx) => {
+    const organization = await Organization.query(trx)
+      .patchAndFetchById(actor.organizationId, update)
+      .throwIfNotFound();
+    await recordAudit(
+      actor,
+      'organization.updated',
+      { type: 'organization', id: organization.id },
+      { ...update },
+      trx,
+    );
+    return organization;
   });
 }

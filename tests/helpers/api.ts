@@ -2,43 +2,70 @@ import type { AddressInfo } from 'node:net';
 import { createServer, type Server } from 'node:http';
 import type { Knex } from 'knex';
 import { createApp } from '../../src/api/app';
-import { Readiness } from '../../src/api/readiness';
+import { createApiServices, type ApiServices } from '../../src/api/services';
+import { createParleyClient, type ParleyClient } from '../../src/client';
 import { loadConfig, type Config } from '../../src/config';
 import { createLogger } from '../../src/lib/logger';
 import { TemporalGateway } from '../../src/temporal/client';
+import { Mailbox } from './mailbox';
 
 export interface TestApi {
   baseUrl: string;
   config: Config;
   temporal: TemporalGateway;
+  services: ApiServices;
+  /** Every email the app sent, received by a real local SMTP server. */
+  mailbox: Mailbox;
+  /** The generated client, signed in with `token` when given. */
+  client(token?: string): ParleyClient;
 }
 
-/** The real app on an ephemeral port, with real PostgreSQL and Temporal connections. */
-export function useTestApi(getKnex: () => Knex, overrides: { temporalAddress?: string } = {}): () => TestApi {
+export interface TestApiOverrides {
+  temporalAddress?: string;
+  /** Adjusts the configuration, e.g. lower rate limits or shorter token lifetimes. */
+  configure?: (config: Config) => Config;
+}
+
+/** The real app on an ephemeral port, with real PostgreSQL, Temporal and SMTP connections. */
+export function useTestApi(getKnex: () => Knex, overrides: TestApiOverrides = {}): () => TestApi {
   let server: Server | undefined;
   let api: TestApi | undefined;
+  const mailbox = new Mailbox();
 
   beforeAll(async () => {
     const base = loadConfig();
-    const config: Config = {
+    const smtpPort = await mailbox.start();
+    const config: Config = (overrides.configure ?? ((c) => c))({
       ...base,
       temporal: { ...base.temporal, address: overrides.temporalAddress ?? base.temporal.address },
-    };
+      smtp: { ...base.smtp, host: '127.0.0.1', port: smtpPort },
+      // Every test signs in from 127.0.0.1; rate-limit tests lower this again through `configure`.
+      rateLimits: { ...base.rateLimits, authPerMinute: 100_000 },
+    });
     const logger = createLogger({ level: config.logLevel, name: 'parley-api-test' });
-    const knex = getKnex();
     const temporal = new TemporalGateway(config.temporal, logger);
-    const app = createApp({ config, logger, knex, temporal, readiness: new Readiness(knex, temporal) });
-    server = createServer(app);
+    const services = createApiServices({ config, logger, knex: getKnex(), temporal });
+    server = createServer(createApp(services));
     await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
-    api = { baseUrl: `http://127.0.0.1:${port}`, config, temporal };
+    const baseUrl = `http://127.0.0.1:${port}`;
+    api = {
+      baseUrl,
+      config,
+      temporal,
+      services,
+      mailbox,
+      client: (token) => createParleyClient(baseUrl, token),
+    };
   });
 
   afterAll(async () => {
+    api?.services.mailer.close();
     await api?.temporal.close();
     // fetch keeps connections alive; drop them so the server (and jest) can exit at once.
     server?.closeAllConnections();
     await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    await mailbox.stop();
   });
 
   return () => {

@@ -1,0 +1,34 @@
+// Validated string types shared by request and response bodies; tsoa turns the JSDoc into the spec.
+
+/**
+ * A UUID, e.g. an object id.
+ * @pattern ^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$
+ * @example "0b5f0a5e-9a1c-4c47-a8f6-2d6f3c1b8e21"
+ */
+export type Uuid = string;
+
+/**
+ * An email address (ASCII, as the stored users' schema also requires).
+ * @pattern ^[A-Za-z0-9_%+-]+(\.[A-Za-z0-9_%+-]+)*@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$
+ * @maxLength 254
+ * @example "dana@example.com"
+ */
+export type Email = string;
+
+/**
+ * A password of 8 to 200 characters.
+ * @minLength 8
+ * @maxLength 200
+ * @example "correct horse battery staple"
+ */
+export type Password = string;
+
+/**
+ * A secret from an emailed link or a refresh token.
+ * @minLength 1
+ * @maxLength 200
+ */
+export type OpaqueToken = string;
+
+/** A member's role: owner > admin > agent. */
+export type MemberRole = 'owner' | 'admin' | 'agent';

@@ -1,0 +1,153 @@
+import type { Knex } from 'knex';
+import { ApiKey } from '../db/models';
+import { newSecret, sha256 } from '../lib/secrets';
+import { paginate, type Page, type PageParams } from '../api/pagination';
+import { problems } from '../api/problem';
+import type { Principal } from '../api/auth/principal';
+import { ALL_SCOPES, hasScope, type ApiKeyScope } from '../api/auth/scopes';
+import { recordAudit, type Actor } from './audit';
+
+/** Integrators' keys: `prly_` and 43 random characters. Only the hash is kept, with a visible prefix. */
+const API_KEY_PREFIX = 'prly_';
+const VISIBLE_PREFIX_LENGTH = API_KEY_PREFIX.length + 6;
+/** last_used_at is refreshed at most this often, so a busy key does not write on every request. */
+const LAST_USED_RESOLUTION_MS = 60_000;
+
+export interface ApiKeyView {
+  id: string;
+  name: string;
+  /** The key's first characters, to tell keys apart. */
+  prefix: string;
+  /** What the key may do; an empty list means unrestricted (everything an admin may do). */
+  scopes: ApiKeyScope[];
+  createdByUserId: string | null;
+  /** Updated at most once a minute. */
+  lastUsedAt: Date | null;
+  revokedAt: Date | null;
+  createdAt: Date;
+}
+
+export interface CreatedApiKey extends ApiKeyView {
+  /** The key itself. It is shown only in this response: store it now. */
+  key: string;
+}
+
+export interface ApiKeyCreation {
+  /**
+   * @minLength 1
+   * @maxLength 100
+   */
+  name: string;
+  /**
+   * Narrows the key to these scopes; omit for an unrestricted key.
+   * @minItems 1
+   * @uniqueItems
+   */
+  scopes?: ApiKeyScope[];
+}
+
+export interface ApiKeyFilters {
+  /** true: only keys in use; false: only revoked keys. */
+  active?: boolean;
+}
+
+const toView = (key: ApiKey): ApiKeyView => ({
+  id: key.id,
+  name: key.name,
+  prefix: key.prefix,
+  scopes: key.scopes as ApiKeyScope[],
+  createdByUserId: key.createdByUserId,
+  lastUsedAt: key.lastUsedAt,
+  revokedAt: key.revokedAt,
+  createdAt: key.createdAt,
+});
+
+export async function createApiKey(
+  knex: Knex,
+  principal: Principal,
+  actor: Actor,
+  input: ApiKeyCreation,
+): Promise<CreatedApiKey> {
+  // A key can mint keys only within its own scopes, never a wider one.
+  const scopes = input.scopes ?? [];
+  const widening =
+    scopes.length === 0
+      ? !principal.scopes.includes(ALL_SCOPES)
+      : !scopes.every((s) => hasScope(principal, s));
+  if (widening) throw problems.forbidden('A key cannot create a key with scopes it does not hold.');
+  const key = newSecret(API_KEY_PREFIX);
+  return knex.transaction(async (trx) => {
+    const row = await ApiKey.query(trx)
+      .forOrganization(actor.organizationId)
+      .insert({
+        name: input.name,
+        prefix: key.slice(0, VISIBLE_PREFIX_LENGTH),
+        keyHash: sha256(key),
+        scopes,
+        createdByUserId: actor.userId,
+      })
+      .returning('*');
+    await recordAudit(
+      actor,
+      'api_key.created',
+      { type: 'api_key', id: row.id },
+      { name: row.name, scopes },
+      trx,
+    );
+    return { ...toView(row), key };
+  });
+}
+
+export async function listApiKeys(
+  organizationId: string,
+  params: PageParams,
+  filters: ApiKeyFilters,
+): Promise<Page<ApiKeyView>> {
+  const query = ApiKey.query().forOrganization(organizationId);
+  if (filters.active === true) query.whereNull('revokedAt');
+  if (filters.active === false) query.whereNotNull('revokedAt');
+  const page = await paginate(query, 'api_keys', params, { createdAt: 'createdAt', name: 'name' });
+  return { items: page.items.map(toView), nextCursor: page.nextCursor };
+}
+
+export async function getApiKey(organizationId: string, id: string): Promise<ApiKeyView> {
+  const key = await ApiKey.query().forOrganization(organizationId).findById(id);
+  if (!key) throw problems.notFound('The API key');
+  return toView(key);
+}
+
+/** Revoking is final and idempotent; the key stops working at once. */
+export async function revokeApiKey(knex: Knex, actor: Actor, id: string): Promise<void> {
+  await knex.transaction(async (trx) => {
+    const key = await ApiKey.query(trx).forOrganization(actor.organizationId).findById(id).forUpdate();
+    if (!key) throw problems.notFound('The API key');
+    if (key.revokedAt) return;
+    await ApiKey.query(trx)
+      .forOrganization(actor.organizationId)
+      .findById(id)
+      .patch({ revokedAt: new Date() });
+    await recordAudit(actor, 'api_key.revoked', { type: 'api_key', id }, { name: key.name }, trx);
+  });
+}
+
+export const looksLikeApiKey = (token: string): boolean => token.startsWith(API_KEY_PREFIX);
+
+/** The principal of a live key, or undefined for an unknown or revoked one. */
+export async function authenticateApiKey(token: string): Promise<Principal | undefined> {
+  const key = await ApiKey.query()
+    .unscoped('an API key is looked up by its hash; the row names its organization')
+    .findOne({ keyHash: sha256(token) })
+    .whereNull('revokedAt');
+  if (!key) return undefined;
+  const now = new Date();
+  if (!key.lastUsedAt || now.getTime() - key.lastUsedAt.getTime() >= LAST_USED_RESOLUTION_MS) {
+    await ApiKey.query().forOrganization(key.organizationId).findById(key.id).patch({ lastUsedAt: now });
+  }
+  return {
+    organizationId: key.organizationId,
+    userId: null,
+    apiKeyId: key.id,
+    role: 'admin',
+    scopes: key.scopes.length > 0 ? key.scopes : [ALL_SCOPES],
+  };
+}

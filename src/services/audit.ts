@@ -1,0 +1,91 @@
+import type { Knex } from 'knex';
+import { AuditLogEntry } from '../db/models';
+import { paginate, type Page, type PageParams } from '../api/pagination';
+
+/** Who did something: a member, an API key, or (for sign-in flows) a person not yet authenticated. */
+export interface Actor {
+  organizationId: string;
+  userId: string | null;
+  apiKeyId: string | null;
+  ip: string | null;
+}
+
+export type AuditAction =
+  | 'organization.created'
+  | 'organization.updated'
+  | 'settings.updated'
+  | 'auth.login'
+  | 'auth.refresh_token_reused'
+  | 'auth.password_reset'
+  | 'api_key.created'
+  | 'api_key.revoked'
+  | 'invitation.created'
+  | 'invitation.revoked'
+  | 'invitation.accepted'
+  | 'member.role_changed'
+  | 'member.removed';
+
+export interface AuditEntryView {
+  /** A sequential id (a decimal string). */
+  id: string;
+  action: string;
+  actorUserId: string | null;
+  actorApiKeyId: string | null;
+  targetType: string | null;
+  targetId: string | null;
+  data: Record<string, unknown>;
+  ip: string | null;
+  createdAt: Date;
+}
+
+export interface AuditFilters {
+  action?: string;
+  actorUserId?: string;
+  targetType?: string;
+}
+
+/** Records a sensitive action; pass the transaction that made the change so both commit together. */
+export async function recordAudit(
+  actor: Actor,
+  action: AuditAction,
+  target: { type: string; id: string } | null,
+  data: Record<string, unknown> = {},
+  trx?: Knex.Transaction,
+): Promise<void> {
+  await AuditLogEntry.query(trx)
+    .forOrganization(actor.organizationId)
+    .insert({
+      actorUserId: actor.userId,
+      actorApiKeyId: actor.apiKeyId,
+      action,
+      targetType: target?.type ?? null,
+      targetId: target?.id ?? null,
+      data,
+      ip: actor.ip,
+    });
+}
+
+const toView = (entry: AuditLogEntry): AuditEntryView => ({
+  id: String(entry.id),
+  action: entry.action,
+  actorUserId: entry.actorUserId,
+  actorApiKeyId: entry.actorApiKeyId,
+  targetType: entry.targetType,
+  targetId: entry.targetId,
+  data: entry.data,
+  ip: entry.ip,
+  createdAt: entry.createdAt,
+});
+
+export async function listAuditEntries(
+  organizationId: string,
+  params: PageParams,
+  filters: AuditFilters,
+): Promise<Page<AuditEntryView>> {
+  const query = AuditLogEntry.query().forOrganization(organizationId);
+  if (filters.action) query.where('action', filters.action);
+  if (filters.actorUserId) query.where('actorUserId', filters.actorUserId);
+  if (filters.targetType) query.where('targetType', filters.targetType);
+  const page = await paginate(query, 'audit_log', params);
+  return { items: page.items.map(toView), nextCursor: page.nextCursor };
+}

@@ -1,0 +1,158 @@
+import type { Knex } from 'knex';
+import { Invitation, Membership, Organization } from '../db/models';
+import { PLAN_CATALOG } from '../domain/plans';
+import { newSecret, sha256 } from '../lib/secrets';
+import { paginate, type Page, type PageParams } from '../api/pagination';
+import { problems } from '../api/problem';
+import type { Principal } from '../api/auth/principal';
+import type { Email, MemberRole } from '../api/schemas';
+import type { AuthDeps } from './auth';
+import { recordAudit, type Actor } from './audit';
+import { invitationEmail, sendInBackground } from './emails';
+import { findUserByEmail, normalizeEmail } from './users';
+
+export type InvitationStatus = 'pending' | 'accepted' | 'expired';
+
+export interface InvitationView {
+  id: string;
+  email: string;
+  role: MemberRole;
+  status: InvitationStatus;
+  invitedByUserId: string | null;
+  expiresAt: Date;
+  acceptedAt: Date | null;
+  createdAt: Date;
+}
+
+export interface InvitationCreation {
+  email: Email;
+  /** Only an owner may invite an owner. */
+  role: MemberRole;
+}
+
+export interface InvitationFilters {
+  status?: InvitationStatus;
+}
+
+const statusOf = (i: Invitation): InvitationStatus =>
+  i.acceptedAt ? 'accepted' : i.expiresAt <= new Date() ? 'expired' : 'pending';
+
+const toView = (i: Invitation): InvitationView => ({
+  id: i.id,
+  email: i.email,
+  role: i.role,
+  status: statusOf(i),
+  invitedByUserId: i.invitedByUserId,
+  expiresAt: i.expiresAt,
+  acceptedAt: i.acceptedAt,
+  createdAt: i.createdAt,
+});
+
+/** Invites someone by email; inviting the same address again replaces the pending invitation. */
+export async function createInvitation(
+  deps: AuthDeps,
+  principal: Principal,
+  actor: Actor,
+  input: InvitationCreation,
+): Promise<InvitationView> {
+  if (input.role === 'owner' && principal.role !== 'owner') {
+    throw problems.forbidden('Only an owner can invite an owner.');
+  }
+  const email = normalizeEmail(input.email);
+  const token = newSecret('lt_');
+  const ttl = deps.config.auth.invitationTtlSeconds;
+  const { invitation, organization } = await deps.knex.transaction(async (trx) => {
+    // Locking the organization serializes seat counting between concurrent invitations.
+    const organization = await Organization.query(trx)
+      .findById(actor.organizationId)
+      .forUpdate()
+      .throwIfNotFound();
+    const user = await findUserByEmail(email);
+    if (user) {
+      const member = await Membership.query(trx)
+        .forOrganization(organization.id)
+        .findOne({ userId: user.id });
+      if (member) throw problems.conflict('This person is already a member.');
+    }
+    await Invitation.query(trx)
+      .forOrganization(organization.id)
+      .where({ email })
+      .whereNull('acceptedAt')
+      .delete();
+    const seats = PLAN_CATALOG[organization.plan].seats;
+    if (seats !== null) {
+      const [members, pending] = await Promise.all([
+        Membership.query(trx).forOrganization(organization.id).resultSize(),
+        Invitation.query(trx)
+          .forOrganization(organization.id)
+          .whereNull('acceptedAt')
+          .where('expiresAt', '>', new Date())
+          .resultSize(),
+      ]);
+      if (members + pending >= seats) {
+        throw problems.paymentRequired(`The ${organization.plan} plan has no free seat.`, { seats });
+      }
+    }
+    const invitation = await Invitation.query(trx)
+      .forOrganization(organization.id)
+      .insert({
+        email,
+        role: input.role,
+        tokenHash: sha256(token),
+        invitedByUserId: actor.userId,
+        expiresAt: new Date(Date.now() + ttl * 1000),
+      })
+      .returning('*');
+    await recordAudit(
+      actor,
+      'invitation.created',
+      { type: 'invitation', id: invitation.id },
+      { email, role: input.role },
+      trx,
+    );
+    return { invitation, organization };
+  });
+  const link = `${deps.config.http.publicUrl}/accept-invitation?token=${encodeURIComponent(token)}`;
+  sendInBackground(
+    deps.mailer,
+    deps.logger,
+    invitationEmail(email, organization.name, input.role, link, ttl),
+  );
+  return toView(invitation);
+}
+
+export async function listInvitations(
+  organizationId: string,
+  params: PageParams,
+  filters: InvitationFilters,
+): Promise<Page<InvitationView>> {
+  const query = Invitation.query().forOrganization(organizationId);
+  const now = new Date();
+  if (filters.status === 'accepted') query.whereNotNull('acceptedAt');
+  if (filters.status === 'pending') query.whereNull('acceptedAt').where('expiresAt', '>', now);
+  if (filters.status === 'expired') query.whereNull('acceptedAt').where('expiresAt', '<=', now);
+  const page = await paginate(query, 'invitations', params);
+  return { items: page.items.map(toView), nextCursor: page.nextCursor };
+}
+
+export async function getInvitation(organizationId: string, id: string): Promise<InvitationView> {
+  const invitation = await Invitation.query().forOrganization(organizationId).findById(id);
+  if (!invitation) throw problems.notFound('The invitation');
+  return toView(invitation);
+}
+
+/** Withdraws an invitation: its link stops working. */
+export async function revokeInvitation(knex: Knex, actor: Actor, id: string): Promise<void> {
+  await knex.transaction(async (trx) => {
+    const invitation = await Invitation.query(trx).forOrganization(actor.organizationId).findById(id);
+    if (!invitation) throw problems.notFound('The invitation');
+    await Invitation.query(trx).forOrganization(actor.organizationId).deleteById(id);
+    await recordAudit(
+      actor,
+      'invitation.revoked',
+      { type: 'invitation', id },
+      { email: invitation.email },
+      trx,
+    );
+  });
+}

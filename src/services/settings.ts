@@ -1,0 +1,156 @@
+import type { Knex } from 'knex';
+import { OrganizationSettings } from '../db/models';
+import { problems, type FieldError } from '../api/problem';
+import { recordAudit, type Actor } from './audit';
+
+/** How the widget looks on the customer's site. */
+export interface WidgetLook {
+  /**
+   * Accent colour, as #rrggbb.
+   * @pattern ^#[0-9a-fA-F]{6}$
+   */
+  color?: string;
+  position?: 'left' | 'right';
+  /**
+   * The first message visitors see.
+   * @maxLength 500
+   */
+  greeting?: string;
+  /**
+   * @pattern ^https?://[^\s]+$
+   * @maxLength 2048
+   */
+  avatarUrl?: string;
+  /** @maxLength 60 */
+  launcherText?: string;
+}
+
+/** When a conversation goes to a human. */
+export interface EscalationRulesSettings {
+  /**
+   * Escalate when a visitor's sentiment falls below this score (-1 very negative … 1 very positive).
+   * @minimum -1
+   * @maximum 1
+   */
+  sentimentThreshold?: number;
+  /**
+   * Escalate when a visitor message contains one of these words.
+   * @maxItems 50
+   */
+  keywords?: EscalationKeyword[];
+  /**
+   * Escalate after this many answers the assistant could not ground in the documents.
+   * @isInt
+   * @minimum 1
+   * @maximum 20
+   */
+  maxAbstentions?: number;
+}
+
+/**
+ * @minLength 1
+ * @maxLength 100
+ */
+export type EscalationKeyword = string;
+
+/**
+ * A web origin, e.g. https://www.example.com
+ * @pattern ^https?://[^\s/]+$
+ * @maxLength 255
+ */
+export type Origin = string;
+
+export interface SettingsView {
+  widget: WidgetLook;
+  /** Who the assistant is (its name and voice). */
+  aiPersona: string;
+  /** Extra instructions the assistant follows in every answer. */
+  aiInstructions: string;
+  /** Answers whose retrieval confidence is below this (0..1) are not given; the assistant abstains. */
+  confidenceThreshold: number;
+  escalationRules: EscalationRulesSettings;
+  /** Origins allowed to embed the widget. */
+  allowedOrigins: Origin[];
+  updatedAt: Date;
+}
+
+/** Fields given replace the stored ones whole (the widget object included); others stay. */
+export interface SettingsUpdate {
+  widget?: WidgetLook;
+  /** @maxLength 2000 */
+  aiPersona?: string;
+  /** @maxLength 8000 */
+  aiInstructions?: string;
+  /**
+   * @minimum 0
+   * @maximum 1
+   */
+  confidenceThreshold?: number;
+  escalationRules?: EscalationRulesSettings;
+  /** @maxItems 50 */
+  allowedOrigins?: Origin[];
+}
+
+const toView = (s: OrganizationSettings): SettingsView => ({
+  widget: s.widget,
+  aiPersona: s.aiPersona,
+  aiInstructions: s.aiInstructions,
+  confidenceThreshold: s.confidenceThreshold,
+  escalationRules: s.escalationRules,
+  allowedOrigins: s.allowedOrigins,
+  updatedAt: s.updatedAt,
+});
+
+/** Browsers compare origins exactly, so only a bare scheme://host[:port] can ever match. */
+function isOrigin(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'https:' || url.protocol === 'http:') && url.origin === value;
+  } catch {
+    return false;
+  }
+}
+
+function originErrors(origins: string[]): FieldError[] {
+  return origins.flatMap((origin, index) =>
+    isOrigin(origin)
+      ? []
+      : [
+          {
+            field: `body.allowedOrigins.${index}`,
+            message: 'must be an origin like https://www.example.com',
+          },
+        ],
+  );
+}
+
+export async function getSettings(organizationId: string): Promise<SettingsView> {
+  const settings = await OrganizationSettings.query()
+    .forOrganization(organizationId)
+    .findById(organizationId);
+  if (!settings) throw problems.notFound('The settings');
+  return toView(settings);
+}
+
+export async function updateSettings(
+  knex: Knex,
+  actor: Actor,
+  update: SettingsUpdate,
+): Promise<SettingsView> {
+  const errors = originErrors(update.allowedOrigins ?? []);
+  if (errors.length > 0) throw problems.validation(errors);
+  return knex.transaction(async (trx) => {
+    const settings = await OrganizationSettings.query(trx)
+      .forOrganization(actor.organizationId)
+      .patchAndFetchById(actor.organizationId, update);
+    if (!settings) throw problems.notFound('The settings');
+    await recordAudit(
+      actor,
+      'settings.updated',
+      { type: 'organization', id: actor.organizationId },
+      { fields: Object.keys(update) },
+      trx,
+    );
+    return toView(settings);
+  });
+}

@@ -1,0 +1,27 @@
+import { User } from '../db/models';
+
+export interface UserView {
+  id: string;
+  email: string;
+  name: string;
+  /** When the person proved they own the email address; null until then. */
+  emailVerifiedAt: Date | null;
+  createdAt: Date;
+}
+
+export const toUserView = (u: User): UserView => ({
+  id: u.id,
+  email: u.email,
+  name: u.name,
+  emailVerifiedAt: u.emailVerifiedAt,
+  createdAt: u.createdAt,
+});
+
+export const normalizeEmail = (email: string): string => email.trim().toLowerCase();
+
+/** Emails are unique regardless of case (see the users_email_lower_unique index). */
+export async function findUserByEmail(email: string): Promise<User | undefined> {
+  return User.query()
+    .whereRaw('lower(email) = ?', [normalizeEmail(email)])
+    .first();
+}

@@ -1,0 +1,189 @@
+import type { ParleyClient } from '../../src/client';
+import { useTestApi } from '../helpers/api';
+import { addMember, signUp, uniqueEmail, upgrade, type Account } from '../helpers/accounts';
+import { useTestDatabase } from '../helpers/db';
+
+/**
+ * The cross-tenant matrix: organization B's credentials (a member's token and an API key) against
+ * organization A's objects, for every tenant-owned resource and verb. Addressing A's object by id
+ * answers 404; lists and singletons show B only its own. Add a row for each new resource (and the
+ * ids it needs to `Victim`).
+ */
+
+const db = useTestDatabase();
+const api = useTestApi(db);
+
+/** Organization A's objects that B tries to reach. */
+interface Victim {
+  organizationId: string;
+  organizationName: string;
+  apiKeyId: string;
+  apiKey: string;
+  memberId: string;
+  invitationId: string;
+}
+
+type Call = (client: ParleyClient, a: Victim) => Promise<{ response: Response }>;
+
+const ID_ROWS: [string, Call][] = [
+  ['GET /v1/api-keys/{id}', (c, a) => c.GET('/v1/api-keys/{id}', { params: { path: { id: a.apiKeyId } } })],
+  [
+    'DELETE /v1/api-keys/{id}',
+    (c, a) => c.DELETE('/v1/api-keys/{id}', { params: { path: { id: a.apiKeyId } } }),
+  ],
+  ['GET /v1/members/{id}', (c, a) => c.GET('/v1/members/{id}', { params: { path: { id: a.memberId } } })],
+  [
+    'PATCH /v1/members/{id}',
+    (c, a) => c.PATCH('/v1/members/{id}', { params: { path: { id: a.memberId } }, body: { role: 'admin' } }),
+  ],
+  [
+    'DELETE /v1/members/{id}',
+    (c, a) => c.DELETE('/v1/members/{id}', { params: { path: { id: a.memberId } } }),
+  ],
+  [
+    'GET /v1/invitations/{id}',
+    (c, a) => c.GET('/v1/invitations/{id}', { params: { path: { id: a.invitationId } } }),
+  ],
+  [
+    'DELETE /v1/invitations/{id}',
+    (c, a) => c.DELETE('/v1/invitations/{id}', { params: { path: { id: a.invitationId } } }),
+  ],
+];
+
+/** The body of a successful answer; a failed call must not pass a row by seeing nothing. */
+function ok<T>(result: { data?: T; response: Response }): T {
+  if (!result.response.ok || result.data === undefined) throw new Error(`answered ${result.response.status}`);
+  return result.data;
+}
+
+/** Calls that name no id: each must answer with B's own data only. `leaks` returns what of A it saw. */
+const SCOPE_ROWS: [string, (client: ParleyClient, a: Victim) => Promise<string[]>][] = [
+  [
+    'GET /v1/api-keys',
+    async (c, a) =>
+      ok(await c.GET('/v1/api-keys'))
+        .items.filter((k) => k.id === a.apiKeyId)
+        .map((k) => k.id),
+  ],
+  [
+    'GET /v1/members',
+    async (c, a) =>
+      ok(await c.GET('/v1/members'))
+        .items.filter((m) => m.id === a.memberId)
+        .map((m) => m.id),
+  ],
+  [
+    'GET /v1/invitations',
+    async (c, a) =>
+      ok(await c.GET('/v1/invitations'))
+        .items.filter((i) => i.id === a.invitationId)
+        .map((i) => i.id),
+  ],
+  [
+    'GET /v1/audit-log',
+    async (c, a) =>
+      ok(await c.GET('/v1/audit-log', { params: { query: { limit: 100 } } }))
+        .items.filter((e) =>
+          [a.apiKeyId, a.memberId, a.invitationId, a.organizationId].includes(e.targetId ?? ''),
+        )
+        .map((e) => e.id),
+  ],
+  [
+    'GET /v1/organization',
+    async (c, a) => [ok(await c.GET('/v1/organization')).id].filter((id) => id === a.organizationId),
+  ],
+  [
+    'PATCH /v1/organization',
+    async (c, a) => {
+      const { id } = ok(await c.PATCH('/v1/organization', { body: { name: 'Renamed by B' } }));
+      return id === a.organizationId ? [id] : [];
+    },
+  ],
+  [
+    'GET /v1/organization/settings',
+    async (c) => {
+      const { aiPersona } = ok(await c.GET('/v1/organization/settings'));
+      return aiPersona === 'A persona' ? ['settings'] : [];
+    },
+  ],
+  [
+    'PATCH /v1/organization/settings',
+    async (c) => {
+      const { aiPersona } = ok(
+        await c.PATCH('/v1/organization/settings', { body: { aiInstructions: 'B was here' } }),
+      );
+      return aiPersona === 'A persona' ? ['settings'] : [];
+    },
+  ],
+];
+
+let a: Victim;
+let aOwner: Account;
+const credentials: Record<'member token' | 'API key', () => ParleyClient> = {
+  'member token': () => {
+    throw new Error('not set up');
+  },
+  'API key': () => {
+    throw new Error('not set up');
+  },
+};
+
+beforeAll(async () => {
+  aOwner = await signUp(api());
+  await upgrade(aOwner.session.organization.id);
+  const agent = await addMember(api(), aOwner, 'agent');
+  const { data: key } = await aOwner.client.POST('/v1/api-keys', { body: { name: 'A key' } });
+  const { data: invitation } = await aOwner.client.POST('/v1/invitations', {
+    body: { email: uniqueEmail('pending'), role: 'agent' },
+  });
+  await aOwner.client.PATCH('/v1/organization/settings', { body: { aiPersona: 'A persona' } });
+  a = {
+    organizationId: aOwner.session.organization.id,
+    organizationName: aOwner.session.organization.name,
+    apiKeyId: key!.id,
+    apiKey: key!.key,
+    memberId: await memberIdOf(aOwner, agent.email),
+    invitationId: invitation!.id,
+  };
+
+  const b = await signUp(api());
+  await upgrade(b.session.organization.id);
+  const { data: bKey } = await b.client.POST('/v1/api-keys', { body: { name: 'B key' } });
+  credentials['member token'] = () => b.client;
+  credentials['API key'] = () => api().client(bKey!.key);
+});
+
+async function memberIdOf(owner: Account, email: string): Promise<string> {
+  const { data } = await owner.client.GET('/v1/members');
+  return data!.items.find((m) => m.email === email.toLowerCase())!.id;
+}
+
+describe.each(Object.keys(credentials) as (keyof typeof credentials)[])(
+  "organization B's %s",
+  (credential) => {
+    it.each(ID_ROWS)("gets 404 for %s on organization A's object", async (_name, call) => {
+      const { response } = await call(credentials[credential](), a);
+      expect(response.status).toBe(404);
+    });
+
+    it.each(SCOPE_ROWS)("sees none of organization A's data through %s", async (_name, leaks) => {
+      expect(await leaks(credentials[credential](), a)).toEqual([]);
+    });
+  },
+);
+
+describe("organization A's objects after the matrix", () => {
+  it('are untouched', async () => {
+    expect((await api().client(a.apiKey).GET('/v1/auth/me')).response.status).toBe(200);
+    const member = await aOwner.client.GET('/v1/members/{id}', { params: { path: { id: a.memberId } } });
+    expect(member.data).toMatchObject({ role: 'agent' });
+    const invitation = await aOwner.client.GET('/v1/invitations/{id}', {
+      params: { path: { id: a.invitationId } },
+    });
+    expect(invitation.data).toMatchObject({ status: 'pending' });
+    const organization = await aOwner.client.GET('/v1/organization');
+    expect(organization.data!.name).toBe(a.organizationName);
+    const settings = await aOwner.client.GET('/v1/organization/settings');
+    expect(settings.data).toMatchObject({ aiPersona: 'A persona', aiInstructions: '' });
+  });
+});
