@@ -161,6 +161,8 @@ describe('document ingestion workflow', () => {
 
   it('rebuilds a missing or corrupt index file from the stored embeddings', async () => {
     const { documents } = services();
+    // An organization of its own: no other test's ingestion may touch this index meanwhile.
+    const organization = await buildOrganization();
     const created = await documents.upload(
       organization.id,
       uploaded('setup.md', documentFixture('widget-setup.md')),
