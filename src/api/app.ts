@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import cors from 'cors';
 import express, { type Express } from 'express';
+import multer from 'multer';
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
 import { RegisterRoutes } from './generated/routes';
@@ -42,7 +43,13 @@ export function createApp(services: ApiServices): Express {
   });
 
   app.use(apiReference());
-  RegisterRoutes(app);
+  // Uploads are held in memory up to the configured limit, then stored in PostgreSQL.
+  RegisterRoutes(app, {
+    multer: multer({
+      storage: multer.memoryStorage(),
+      limits: { fileSize: services.config.ingestion.uploadMaxBytes, files: 1 },
+    }),
+  });
 
   app.use(notFoundHandler);
   app.use(errorHandler);

@@ -1,5 +1,6 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { ValidateError } from '@tsoa/runtime';
+import { MulterError } from 'multer';
 import {
   CheckViolationError,
   DataError,
@@ -46,6 +47,11 @@ export function toProblem(error: unknown): HttpProblem | undefined {
   }
   if (error instanceof TemporalUnavailableError) {
     return problems.unavailable('The workflow engine is unreachable; try again shortly.');
+  }
+  if (error instanceof MulterError) {
+    return error.code === 'LIMIT_FILE_SIZE'
+      ? new HttpProblem('payload-too-large', 'The file is larger than the upload limit.')
+      : problems.validation([{ field: `body.${error.field ?? 'file'}`, message: error.message }]);
   }
   // body-parser and friends tag their errors with an HTTP status and a type.
   const tagged = error as { type?: string; status?: number; limit?: number };

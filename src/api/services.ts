@@ -4,6 +4,8 @@ import type { Config } from '../config';
 import type { Logger } from '../lib/logger';
 import { createMailer, type Mailer } from '../lib/mailer';
 import { AccessTokens } from '../services/access-tokens';
+import { ConversationService } from '../services/conversations';
+import { DocumentService } from '../services/documents';
 import type { TemporalGateway } from '../temporal/client';
 import { RateLimits } from './rate-limits';
 import { Readiness } from './readiness';
@@ -18,6 +20,8 @@ export interface ApiServices {
   mailer: Mailer;
   accessTokens: AccessTokens;
   rateLimits: RateLimits;
+  documents: DocumentService;
+  conversations: ConversationService;
 }
 
 /** Builds the services from the process's connections; `server.ts` and the test harness share it. */
@@ -33,6 +37,8 @@ export function createApiServices(base: {
     mailer: createMailer(base.config.smtp, base.logger),
     accessTokens: new AccessTokens(base.config.auth),
     rateLimits: new RateLimits(base.config.rateLimits),
+    documents: new DocumentService(base),
+    conversations: new ConversationService(base),
   };
 }
 

@@ -45,6 +45,8 @@ export class TenantQueryBuilder<M extends Model, R = M[]> extends QueryBuilder<M
       const scope = builder.context() as ScopeContext;
       const model = builder.modelClass();
       if (!(model.prototype instanceof TenantModel)) return;
+      // A where-group (`where((q) => …)`) is part of its parent query, which carries the scope.
+      if ((builder as unknown as { isPartial(): boolean }).isPartial()) return;
       if (scope.unscopedReason) return;
       if (!scope.organizationId) throw new UnscopedQueryError(model.tableName);
       if (builder.isInsert()) return; // TenantModel.$beforeInsert stamps and checks the rows.

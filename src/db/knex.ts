@@ -10,7 +10,9 @@ import { projectRoot } from '../lib/paths';
  */
 const compiled = path.extname(__filename) === '.js';
 const extension = compiled ? '.js' : '.ts';
-const directory = compiled ? path.join(projectRoot, 'dist', 'migrations') : path.join(projectRoot, 'migrations');
+const directory = compiled
+  ? path.join(projectRoot, 'dist', 'migrations')
+  : path.join(projectRoot, 'migrations');
 
 const migrationSource: Knex.MigrationSource<string> = {
   getMigrations: () =>

@@ -23,7 +23,8 @@ export type AuditAction =
   | 'invitation.revoked'
   | 'invitation.accepted'
   | 'member.role_changed'
-  | 'member.removed';
+  | 'member.removed'
+  | 'document.deleted';
 
 export interface AuditEntryView {
   /** A sequential id (a decimal string). */

@@ -1,7 +1,14 @@
 import { WorkflowIdReusePolicy } from '@temporalio/client';
 import type { Knex } from 'knex';
 import type { Config } from '../config';
-import { Conversation, Message, type ConversationStatus } from '../db/models';
+import {
+  Conversation,
+  Message,
+  type Citation,
+  type ConversationStatus,
+  type MessageRole,
+  type RetrievalTrace,
+} from '../db/models';
 import { problems } from '../api/problem';
 import { paginate, type Page, type PageParams } from '../api/pagination';
 import type { TemporalGateway } from '../temporal/client';
@@ -15,6 +22,82 @@ export interface ConversationServiceDeps {
   temporal: TemporalGateway;
   config: Pick<Config, 'chat'>;
 }
+
+export interface ConversationView {
+  id: string;
+  visitorId: string;
+  visitorName: string | null;
+  visitorEmail: string | null;
+  status: ConversationStatus;
+  /** Who answers now: the assistant, or people after a hand-off. */
+  handledBy: 'assistant' | 'agent';
+  /** The visitor's latest sentiment, from -1 (upset) to 1 (happy). */
+  sentiment: number | null;
+  csatRating: number | null;
+  lastMessageAt: Date | null;
+  createdAt: Date;
+}
+
+export interface MessageView {
+  id: string;
+  conversationId: string;
+  role: MessageRole;
+  content: string;
+  clientMessageId: string | null;
+  /** For assistant messages: the visitor message answered. */
+  replyToMessageId: string | null;
+  /** Documents the answer is grounded in. */
+  citations: Citation[];
+  sentiment: number | null;
+  /** Retrieved passages and scores behind an assistant message. */
+  retrievalTrace: RetrievalTrace | null;
+  model: string | null;
+  promptVersion: string | null;
+  promptTokens: number | null;
+  completionTokens: number | null;
+  latencyMs: number | null;
+  /** For assistant messages: answer, abstain, escalate or quota_exceeded. */
+  outcome: string | null;
+  createdAt: Date;
+}
+
+export interface ConversationDetail extends ConversationView {
+  summary: string;
+  /** Oldest first; internal notes are not included. */
+  messages: MessageView[];
+}
+
+export const toConversationView = (c: Conversation): ConversationView => ({
+  id: c.id,
+  visitorId: c.visitorId,
+  visitorName: c.visitorName,
+  visitorEmail: c.visitorEmail,
+  status: c.status,
+  handledBy: c.handledBy,
+  sentiment: c.sentiment,
+  csatRating: c.csatRating,
+  lastMessageAt: c.lastMessageAt,
+  createdAt: c.createdAt,
+});
+
+export const toMessageView = (m: Message): MessageView => ({
+  id: m.id,
+  conversationId: m.conversationId,
+  role: m.role,
+  content: m.content,
+  clientMessageId: m.clientMessageId,
+  replyToMessageId: m.replyToMessageId,
+  citations: m.citations,
+  sentiment: m.sentiment,
+  retrievalTrace: m.retrievalTrace,
+  model: m.model,
+  promptVersion: m.promptVersion,
+  promptTokens: m.promptTokens,
+  completionTokens: m.completionTokens,
+  latencyMs: m.latencyMs,
+  outcome: m.outcome,
+  createdAt: m.createdAt,
+});
 
 export interface ConversationFilters extends PageParams {
   status?: ConversationStatus;
@@ -45,7 +128,8 @@ export class ConversationService {
         visitorId: input.visitorId,
         visitorName: input.visitorName ?? null,
         visitorEmail: input.visitorEmail ?? null,
-      });
+      })
+      .returning('*');
   }
 
   list(organizationId: string, filters: ConversationFilters): Promise<Page<Conversation>> {
@@ -113,7 +197,8 @@ export class ConversationService {
           role: 'visitor',
           content,
           clientMessageId: input.clientMessageId ?? null,
-        });
+        })
+        .returning('*');
       // A visitor writing again reopens a closed conversation.
       await Conversation.query(trx)
         .forOrganization(organizationId)

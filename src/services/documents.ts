@@ -1,9 +1,17 @@
 import { WorkflowIdReusePolicy, WorkflowNotFoundError } from '@temporalio/client';
 import type { Knex } from 'knex';
 import type { Config } from '../config';
-import { Document, DocumentFile, type DocumentSourceType, type DocumentStatus } from '../db/models';
+import {
+  Document,
+  DocumentFile,
+  type DocumentSourceType,
+  type DocumentStatus,
+  type IngestionProgress,
+} from '../db/models';
+import { DocumentError, sniffType } from '../ingestion';
+import { recordAudit, type Actor } from './audit';
 import { bumpKnowledgeRevision } from './knowledge';
-import { problems } from '../api/problem';
+import { HttpProblem, problems } from '../api/problem';
 import { paginate, type Page, type PageParams } from '../api/pagination';
 import type { TemporalGateway } from '../temporal/client';
 import { ingestWorkflowId, resyncSignal, type IngestInput } from '../workflows/contracts';
@@ -19,6 +27,44 @@ export interface DocumentServiceDeps {
   temporal: TemporalGateway;
   config: Pick<Config, 'ingestion'>;
 }
+
+/** A document as the API shows it. */
+export interface DocumentView {
+  id: string;
+  title: string;
+  sourceType: DocumentSourceType;
+  /** The page or sitemap URL; null for uploads. */
+  sourceUrl: string | null;
+  mimeType: string | null;
+  /** The sitemap a page belongs to. */
+  parentDocumentId: string | null;
+  /** The live version: 0 until the first ingestion completes, then +1 for each content change. */
+  version: number;
+  status: DocumentStatus;
+  /** Why the last ingestion failed, written for people. */
+  error: string | null;
+  /** Ingestion stage and chunks embedded (pages done, for a sitemap). */
+  progress: IngestionProgress;
+  lastSyncedAt: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export const toDocumentView = (d: Document): DocumentView => ({
+  id: d.id,
+  title: d.title,
+  sourceType: d.sourceType,
+  sourceUrl: d.sourceUrl,
+  mimeType: d.mimeType,
+  parentDocumentId: d.parentDocumentId,
+  version: d.version,
+  status: d.status,
+  error: d.error,
+  progress: d.progress,
+  lastSyncedAt: d.lastSyncedAt,
+  createdAt: d.createdAt,
+  updatedAt: d.updatedAt,
+});
 
 export interface DocumentFilters extends PageParams {
   status?: DocumentStatus;
@@ -41,9 +87,17 @@ export class DocumentService {
   ): Promise<Document> {
     if (file.size === 0) throw problems.validation([{ field: 'body.file', message: 'is empty' }]);
     if (file.size > this.deps.config.ingestion.uploadMaxBytes) {
-      throw problems.validation([
-        { field: 'body.file', message: `is larger than ${this.deps.config.ingestion.uploadMaxBytes} bytes` },
-      ]);
+      throw new HttpProblem(
+        'payload-too-large',
+        `The file is larger than the limit of ${this.deps.config.ingestion.uploadMaxBytes} bytes.`,
+      );
+    }
+    // The type is checked by content now, so an unsupported file is refused before it is stored.
+    try {
+      sniffType(file.buffer, { filename: file.originalname, declaredType: file.mimetype });
+    } catch (error) {
+      if (error instanceof DocumentError) throw new HttpProblem('unsupported-media-type', error.message);
+      throw error;
     }
     const document = await this.deps.knex.transaction(async (trx) => {
       const created = await Document.query(trx)
@@ -52,7 +106,8 @@ export class DocumentService {
           title: (title?.trim() || file.originalname).slice(0, MAX_TITLE),
           sourceType: 'upload',
           mimeType: file.mimetype || null,
-        });
+        })
+        .returning('*');
       await DocumentFile.query(trx).forOrganization(organizationId).insert({
         documentId: created.id,
         filename: file.originalname,
@@ -76,7 +131,8 @@ export class DocumentService {
         title: (input.title?.trim() || url).slice(0, MAX_TITLE),
         sourceType: input.type,
         sourceUrl: url,
-      });
+      })
+      .returning('*');
     await this.startIngestion(document);
     return document;
   }
@@ -122,7 +178,8 @@ export class DocumentService {
    * Deletes the document, its pages and its chunks; its passages leave answers at once (retrieval
    * only returns chunks of documents that still exist) and every vector index resyncs.
    */
-  async delete(organizationId: string, documentId: string): Promise<void> {
+  async delete(actor: Actor, documentId: string): Promise<void> {
+    const { organizationId } = actor;
     const document = await this.get(organizationId, documentId);
     const pages = await Document.query(this.deps.knex)
       .forOrganization(organizationId)
@@ -131,6 +188,13 @@ export class DocumentService {
     await this.deps.knex.transaction(async (trx) => {
       await Document.query(trx).forOrganization(organizationId).deleteById(document.id);
       await bumpKnowledgeRevision(trx, organizationId);
+      await recordAudit(
+        actor,
+        'document.deleted',
+        { type: 'document', id: document.id },
+        { title: document.title },
+        trx,
+      );
     });
     // Stop a running ingestion or a waiting re-sync timer; one that already finished has nothing to stop.
     const client = await this.deps.temporal.getClient();

@@ -7,7 +7,7 @@ import { replies } from '../../src/domain/replies';
 import { EVENTS_CHANNEL, type ParleyEvent } from '../../src/lib/events';
 import { useTestDatabase } from '../helpers/db';
 import { buildOrganization } from '../helpers/factories';
-import { uploaded, useKnowledgeServices, waitForDocument } from '../helpers/knowledge';
+import { testActor, uploaded, useKnowledgeServices, waitForDocument } from '../helpers/knowledge';
 import { useTestWorker } from '../helpers/temporal';
 
 const db = useTestDatabase();
@@ -167,7 +167,10 @@ describe('chat turn workflow', () => {
   });
 
   it('stops citing a document once it is deleted', async () => {
-    await services().documents.delete(organization.id, documentIds.get('sync-troubleshooting.md')!);
+    await services().documents.delete(
+      testActor(organization.id),
+      documentIds.get('sync-troubleshooting.md')!,
+    );
     const conversation = await newConversation();
     const { reply } = await ask(conversation.id, 'What does the grey cloud icon in the sidebar mean?');
     expect(reply.citations.map((c) => c.title)).not.toContain('Sync troubleshooting');

@@ -4,7 +4,7 @@ import { ingestWorkflowId } from '../../src/workflows/contracts';
 import { useTestDatabase } from '../helpers/db';
 import { documentFixture } from '../helpers/documents';
 import { buildOrganization } from '../helpers/factories';
-import { uploaded, useKnowledgeServices, waitForDocument } from '../helpers/knowledge';
+import { testActor, uploaded, useKnowledgeServices, waitForDocument } from '../helpers/knowledge';
 import { useTestSite } from '../helpers/site';
 import { useTestWorker } from '../helpers/temporal';
 
@@ -118,7 +118,7 @@ describe('document ingestion workflow', () => {
     // It stays answerable from its last good version, and says why the sync failed.
     expect(document).toMatchObject({ status: 'ready', version: 2 });
     expect(document.error).toMatch(/not found|404/i);
-    await documents.delete(organization.id, created.id);
+    await documents.delete(testActor(organization.id), created.id);
   });
 
   it('ingests a sitemap page by page and drops pages removed from it', async () => {
@@ -156,7 +156,7 @@ describe('document ingestion workflow', () => {
     );
     const remaining = await documents.list(organization.id, { parentId: created.id, sort: 'title' });
     expect(remaining.items.map((d) => d.title)).toEqual(['Shipping', 'Warranty']);
-    await documents.delete(organization.id, created.id);
+    await documents.delete(testActor(organization.id), created.id);
   });
 
   it('rebuilds a missing or corrupt index file from the stored embeddings', async () => {

@@ -21,6 +21,8 @@ interface Victim {
   apiKey: string;
   memberId: string;
   invitationId: string;
+  documentId: string;
+  conversationId: string;
 }
 
 type Call = (client: ParleyClient, a: Victim) => Promise<{ response: Response }>;
@@ -47,6 +49,30 @@ const ID_ROWS: [string, Call][] = [
   [
     'DELETE /v1/invitations/{id}',
     (c, a) => c.DELETE('/v1/invitations/{id}', { params: { path: { id: a.invitationId } } }),
+  ],
+  [
+    'GET /v1/documents/{id}',
+    (c, a) => c.GET('/v1/documents/{id}', { params: { path: { id: a.documentId } } }),
+  ],
+  [
+    'POST /v1/documents/{id}/resync',
+    (c, a) => c.POST('/v1/documents/{id}/resync', { params: { path: { id: a.documentId } } }),
+  ],
+  [
+    'DELETE /v1/documents/{id}',
+    (c, a) => c.DELETE('/v1/documents/{id}', { params: { path: { id: a.documentId } } }),
+  ],
+  [
+    'GET /v1/conversations/{id}',
+    (c, a) => c.GET('/v1/conversations/{id}', { params: { path: { id: a.conversationId } } }),
+  ],
+  [
+    'POST /v1/conversations/{id}/messages',
+    (c, a) =>
+      c.POST('/v1/conversations/{id}/messages', {
+        params: { path: { id: a.conversationId } },
+        body: { content: 'Hello from B' },
+      }),
   ],
 ];
 
@@ -87,6 +113,20 @@ const SCOPE_ROWS: [string, (client: ParleyClient, a: Victim) => Promise<string[]
           [a.apiKeyId, a.memberId, a.invitationId, a.organizationId].includes(e.targetId ?? ''),
         )
         .map((e) => e.id),
+  ],
+  [
+    'GET /v1/documents',
+    async (c, a) =>
+      ok(await c.GET('/v1/documents', { params: { query: { limit: 100 } } }))
+        .items.filter((d) => d.id === a.documentId)
+        .map((d) => d.id),
+  ],
+  [
+    'GET /v1/conversations',
+    async (c, a) =>
+      ok(await c.GET('/v1/conversations', { params: { query: { limit: 100 } } }))
+        .items.filter((d) => d.id === a.conversationId)
+        .map((d) => d.id),
   ],
   [
     'GET /v1/organization',
@@ -137,6 +177,12 @@ beforeAll(async () => {
     body: { email: uniqueEmail('pending'), role: 'agent' },
   });
   await aOwner.client.PATCH('/v1/organization/settings', { body: { aiPersona: 'A persona' } });
+  const { data: document } = await aOwner.client.POST('/v1/documents', {
+    body: { url: 'https://help.example.com/a', type: 'url' },
+  });
+  const { data: conversation } = await aOwner.client.POST('/v1/conversations', {
+    body: { visitorName: 'A visitor' },
+  });
   a = {
     organizationId: aOwner.session.organization.id,
     organizationName: aOwner.session.organization.name,
@@ -144,6 +190,8 @@ beforeAll(async () => {
     apiKey: key!.key,
     memberId: await memberIdOf(aOwner, agent.email),
     invitationId: invitation!.id,
+    documentId: document!.id,
+    conversationId: conversation!.id,
   };
 
   const b = await signUp(api());
@@ -183,6 +231,14 @@ describe("organization A's objects after the matrix", () => {
     expect(invitation.data).toMatchObject({ status: 'pending' });
     const organization = await aOwner.client.GET('/v1/organization');
     expect(organization.data!.name).toBe(a.organizationName);
+    const document = await aOwner.client.GET('/v1/documents/{id}', {
+      params: { path: { id: a.documentId } },
+    });
+    expect(document.response.status).toBe(200);
+    const conversation = await aOwner.client.GET('/v1/conversations/{id}', {
+      params: { path: { id: a.conversationId } },
+    });
+    expect(conversation.data!.messages).toEqual([]);
     const settings = await aOwner.client.GET('/v1/organization/settings');
     expect(settings.data).toMatchObject({ aiPersona: 'A persona', aiInstructions: '' });
   });

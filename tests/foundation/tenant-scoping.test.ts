@@ -84,3 +84,18 @@ describe('tenant scoping', () => {
     expect(all.length).toBeGreaterThanOrEqual(2);
   });
 });
+
+describe('tenant scoping of grouped conditions', () => {
+  it('scopes a query whose conditions are grouped in a callback', async () => {
+    const acme = await buildOrganization();
+    const globex = await buildOrganization();
+    await Conversation.query().forOrganization(acme.id).insert({ visitorId: 'shared' });
+    await Conversation.query().forOrganization(globex.id).insert({ visitorId: 'shared' });
+    const found = await Conversation.query()
+      .forOrganization(acme.id)
+      .where((q) => {
+        q.where('visitorId', 'shared').orWhere('visitorId', 'other');
+      });
+    expect(found.map((c) => c.organizationId)).toEqual([acme.id]);
+  });
+});

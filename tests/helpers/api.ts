@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { createServer, type Server } from 'node:http';
 import type { Knex } from 'knex';
@@ -22,6 +23,8 @@ export interface TestApi {
 
 export interface TestApiOverrides {
   temporalAddress?: string;
+  /** The task queue of a test worker that should run this API's workflows; by default a queue no worker polls. */
+  taskQueue?: () => string;
   /** Adjusts the configuration, e.g. lower rate limits or shorter token lifetimes. */
   configure?: (config: Config) => Config;
 }
@@ -37,7 +40,11 @@ export function useTestApi(getKnex: () => Knex, overrides: TestApiOverrides = {}
     const smtpPort = await mailbox.start();
     const config: Config = (overrides.configure ?? ((c) => c))({
       ...base,
-      temporal: { ...base.temporal, address: overrides.temporalAddress ?? base.temporal.address },
+      temporal: {
+        ...base.temporal,
+        address: overrides.temporalAddress ?? base.temporal.address,
+        taskQueue: overrides.taskQueue?.() ?? `api-test-${randomUUID()}`,
+      },
       smtp: { ...base.smtp, host: '127.0.0.1', port: smtpPort },
       // Every test signs in from 127.0.0.1; rate-limit tests lower this again through `configure`.
       rateLimits: { ...base.rateLimits, authPerMinute: 100_000 },

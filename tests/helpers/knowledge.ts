@@ -68,3 +68,11 @@ export const uploaded = (name: string, content: Buffer, mimetype = 'application/
   buffer: content,
   size: content.length,
 });
+
+/** An actor for service calls made by tests (no member, no key). */
+export const testActor = (organizationId: string) => ({
+  organizationId,
+  userId: null,
+  apiKeyId: null,
+  ip: null,
+});

@@ -1,0 +1,219 @@
+import type { Request as ExRequest } from 'express';
+import {
+  Body,
+  Controller,
+  Get,
+  Path,
+  Post,
+  Query,
+  Request,
+  Response,
+  Route,
+  Security,
+  SuccessResponse,
+  Tags,
+} from 'tsoa';
+import type { ConversationStatus } from '../../db/models';
+import {
+  toConversationView,
+  toMessageView,
+  type ConversationDetail,
+  type ConversationView,
+  type MessageView,
+} from '../../services/conversations';
+import { principalOf } from '../auth/principal';
+import type { Page } from '../pagination';
+import { PROBLEM_JSON as PROBLEM, type ProblemDocument } from '../problem';
+import type { Uuid } from '../schemas';
+import type { ApiServices } from '../services';
+
+export interface ConversationCreation {
+  /**
+   * Your id for the visitor (returning visitors keep their history); generated when omitted.
+   * @minLength 1
+   * @maxLength 200
+   */
+  visitorId?: string;
+  /** @maxLength 200 */
+  visitorName?: string;
+  /**
+   * @maxLength 254
+   * @pattern ^[^@\s]+@[^@\s]+$
+   */
+  visitorEmail?: string;
+}
+
+export interface VisitorMessageCreation {
+  /**
+   * The visitor's message (at most MAX_QUESTION_CHARS characters).
+   * @minLength 1
+   * @maxLength 20000
+   */
+  content: string;
+  /**
+   * Your idempotency key: sending the same id again returns the first message, answered once.
+   * @minLength 1
+   * @maxLength 100
+   */
+  clientMessageId?: string;
+}
+
+export interface PostedMessage {
+  message: MessageView;
+  turn: {
+    /** The chat-turn workflow answering this message; find it in the Temporal UI. */
+    workflowId: string;
+    /** `completed` when `wait=true` and the reply is ready; `pending` otherwise. */
+    status: 'pending' | 'completed';
+    outcome?: 'answer' | 'abstain' | 'escalate' | 'quota_exceeded' | 'handed_off';
+    /** Why the assistant escalated or abstained. */
+    reasons?: string[];
+    reply?: MessageView;
+  };
+}
+
+const WAIT_LIMIT_MS = 30_000;
+
+/** Conversations with visitors; each visitor message is answered by a chat-turn workflow. */
+@Route('v1/conversations')
+@Tags('Conversations')
+export class ConversationsController extends Controller {
+  constructor(private readonly services: ApiServices) {
+    super();
+  }
+
+  /** Starts a conversation for a visitor (integrations; the widget starts its own). */
+  @Post()
+  @Security('bearer', ['agent', 'conversations:write'])
+  @SuccessResponse(201, 'Created')
+  @Response<ProblemDocument>(401, 'Missing or invalid credentials', undefined, PROBLEM)
+  @Response<ProblemDocument>(403, 'Role or API-key scope too low', undefined, PROBLEM)
+  @Response<ProblemDocument>(413, 'Request body too large', undefined, PROBLEM)
+  @Response<ProblemDocument>(422, 'Invalid fields', undefined, PROBLEM)
+  @Response<ProblemDocument>(429, 'Too many requests; see Retry-After', undefined, PROBLEM)
+  @Response<ProblemDocument>(500, 'Unexpected error', undefined, PROBLEM)
+  public async createConversation(
+    @Request() req: ExRequest,
+    @Body() body: ConversationCreation,
+  ): Promise<ConversationView> {
+    const conversation = await this.services.conversations.create(principalOf(req).organizationId, {
+      ...body,
+      visitorId: body.visitorId ?? `api-${crypto.randomUUID()}`,
+    });
+    this.setStatus(201);
+    return toConversationView(conversation);
+  }
+
+  /**
+   * The organization's conversations, newest first by default.
+   * @param limit Page size, 1 to 100 (default 20).
+   * @param cursor `nextCursor` of the previous page.
+   * @param sort A field, descending with a leading `-`.
+   * @param maxSentiment Only conversations whose visitor sentiment is at most this (e.g. -0.3).
+   * @param from Created at or after (ISO 8601).
+   * @param to Created before (ISO 8601).
+   * @isInt limit
+   * @minimum limit 1
+   * @maximum limit 100
+   * @minimum maxSentiment -1
+   * @maximum maxSentiment 1
+   * @maxLength visitorId 200
+   */
+  @Get()
+  @Security('bearer', ['agent', 'conversations:read'])
+  @Response<ProblemDocument>(401, 'Missing or invalid credentials', undefined, PROBLEM)
+  @Response<ProblemDocument>(403, 'Role or API-key scope too low', undefined, PROBLEM)
+  @Response<ProblemDocument>(422, 'Invalid query parameters', undefined, PROBLEM)
+  @Response<ProblemDocument>(429, 'Too many requests; see Retry-After', undefined, PROBLEM)
+  @Response<ProblemDocument>(500, 'Unexpected error', undefined, PROBLEM)
+  public async listConversations(
+    @Request() req: ExRequest,
+    @Query() limit?: number,
+    @Query() cursor?: string,
+    @Query() sort?: 'createdAt' | '-createdAt' | 'lastMessageAt' | '-lastMessageAt',
+    @Query() status?: ConversationStatus,
+    @Query() visitorId?: string,
+    @Query() maxSentiment?: number,
+    @Query() from?: Date,
+    @Query() to?: Date,
+  ): Promise<Page<ConversationView>> {
+    const page = await this.services.conversations.list(principalOf(req).organizationId, {
+      limit,
+      cursor,
+      sort,
+      status,
+      visitorId,
+      maxSentiment,
+      from,
+      to,
+    });
+    return { items: page.items.map(toConversationView), nextCursor: page.nextCursor };
+  }
+
+  /** One conversation with its messages, their citations and retrieval traces. */
+  @Get('{id}')
+  @Security('bearer', ['agent', 'conversations:read'])
+  @Response<ProblemDocument>(401, 'Missing or invalid credentials', undefined, PROBLEM)
+  @Response<ProblemDocument>(403, 'Role or API-key scope too low', undefined, PROBLEM)
+  @Response<ProblemDocument>(404, 'No such conversation in this organization', undefined, PROBLEM)
+  @Response<ProblemDocument>(422, 'Invalid id', undefined, PROBLEM)
+  @Response<ProblemDocument>(429, 'Too many requests; see Retry-After', undefined, PROBLEM)
+  @Response<ProblemDocument>(500, 'Unexpected error', undefined, PROBLEM)
+  public async getConversation(@Request() req: ExRequest, @Path() id: Uuid): Promise<ConversationDetail> {
+    const conversation = await this.services.conversations.get(principalOf(req).organizationId, id);
+    return {
+      ...toConversationView(conversation),
+      summary: conversation.summary,
+      messages: (conversation.messages ?? []).filter((m) => !m.internal).map(toMessageView),
+    };
+  }
+
+  /**
+   * Posts a visitor message: a chat turn answers it. With `wait=true` the reply comes in the
+   * response (up to 30 s); otherwise poll the conversation or follow the workflow.
+   * @param wait Wait for the assistant's reply.
+   */
+  @Post('{id}/messages')
+  @Security('bearer', ['agent', 'conversations:write'])
+  @SuccessResponse(202, 'Accepted; the chat turn runs')
+  @Response<PostedMessage>(201, 'Answered (wait=true)')
+  @Response<ProblemDocument>(401, 'Missing or invalid credentials', undefined, PROBLEM)
+  @Response<ProblemDocument>(403, 'Role or API-key scope too low', undefined, PROBLEM)
+  @Response<ProblemDocument>(404, 'No such conversation in this organization', undefined, PROBLEM)
+  @Response<ProblemDocument>(413, 'Request body too large', undefined, PROBLEM)
+  @Response<ProblemDocument>(422, 'Invalid fields (e.g. an empty or too long message)', undefined, PROBLEM)
+  @Response<ProblemDocument>(429, 'Too many requests; see Retry-After', undefined, PROBLEM)
+  @Response<ProblemDocument>(500, 'Unexpected error', undefined, PROBLEM)
+  @Response<ProblemDocument>(
+    503,
+    'The workflow engine is unreachable, or the reply is late',
+    undefined,
+    PROBLEM,
+  )
+  public async postMessage(
+    @Request() req: ExRequest,
+    @Path() id: Uuid,
+    @Body() body: VisitorMessageCreation,
+    @Query() wait?: boolean,
+  ): Promise<PostedMessage> {
+    const organizationId = principalOf(req).organizationId;
+    const { conversations } = this.services;
+    const { message, workflowId } = await conversations.postVisitorMessage(organizationId, id, body);
+    if (!wait) {
+      this.setStatus(202);
+      return { message: toMessageView(message), turn: { workflowId, status: 'pending' } };
+    }
+    const { result, reply } = await conversations.awaitReply(organizationId, workflowId, WAIT_LIMIT_MS);
+    this.setStatus(201);
+    return {
+      message: toMessageView(message),
+      turn: {
+        workflowId,
+        status: 'completed',
+        outcome: result.outcome,
+        reasons: result.reasons,
+        reply: reply ? toMessageView(reply) : undefined,
+      },
+    };
+  }
+}

@@ -1,0 +1,188 @@
+import type { Request as ExRequest } from 'express';
+import {
+  Body,
+  Controller,
+  Delete,
+  FormField,
+  Get,
+  Path,
+  Post,
+  Query,
+  Request,
+  Response,
+  Route,
+  Security,
+  SuccessResponse,
+  Tags,
+  UploadedFile,
+} from 'tsoa';
+import type { DocumentSourceType, DocumentStatus } from '../../db/models';
+import { toDocumentView, type DocumentView } from '../../services/documents';
+import { actorOf } from '../auth/actor';
+import { principalOf } from '../auth/principal';
+import type { Page } from '../pagination';
+import { PROBLEM_JSON as PROBLEM, type ProblemDocument } from '../problem';
+import type { Uuid } from '../schemas';
+import type { ApiServices } from '../services';
+
+export interface UrlDocumentCreation {
+  /**
+   * An http(s) page, or a sitemap whose pages are all ingested.
+   * @maxLength 2048
+   * @example "https://help.example.com/refunds"
+   */
+  url: string;
+  /** `url`: one page. `sitemap`: every page the sitemap lists (up to SITEMAP_MAX_PAGES). */
+  type: 'url' | 'sitemap';
+  /**
+   * Defaults to the page's title.
+   * @maxLength 500
+   */
+  title?: string;
+}
+
+/**
+ * The knowledge base. Each document is ingested by a workflow (`ingest-<id>`): follow `status` and
+ * `progress`; URL and sitemap sources re-sync on a schedule and on demand.
+ */
+@Route('v1/documents')
+@Tags('Documents')
+export class DocumentsController extends Controller {
+  constructor(private readonly services: ApiServices) {
+    super();
+  }
+
+  /**
+   * Uploads a PDF, DOCX, HTML, Markdown or plain-text file (the type is checked by content) and
+   * starts its ingestion.
+   * @param file The document, at most UPLOAD_MAX_BYTES.
+   * @param title Defaults to the file's own title or name.
+   */
+  @Post('upload')
+  @Security('bearer', ['admin', 'documents:write'])
+  @SuccessResponse(201, 'Created; ingestion started')
+  @Response<ProblemDocument>(401, 'Missing or invalid credentials', undefined, PROBLEM)
+  @Response<ProblemDocument>(403, 'Role or API-key scope too low', undefined, PROBLEM)
+  @Response<ProblemDocument>(413, 'File too large', undefined, PROBLEM)
+  @Response<ProblemDocument>(415, 'Not a supported document type', undefined, PROBLEM)
+  @Response<ProblemDocument>(422, 'Invalid fields', undefined, PROBLEM)
+  @Response<ProblemDocument>(429, 'Too many requests; see Retry-After', undefined, PROBLEM)
+  @Response<ProblemDocument>(500, 'Unexpected error', undefined, PROBLEM)
+  @Response<ProblemDocument>(503, 'The workflow engine is unreachable', undefined, PROBLEM)
+  public async uploadDocument(
+    @Request() req: ExRequest,
+    @UploadedFile() file: Express.Multer.File,
+    @FormField() title?: string,
+  ): Promise<DocumentView> {
+    const document = await this.services.documents.upload(principalOf(req).organizationId, file, title);
+    this.setStatus(201);
+    return toDocumentView(document);
+  }
+
+  /** Adds a web page or a sitemap and starts its ingestion. */
+  @Post()
+  @Security('bearer', ['admin', 'documents:write'])
+  @SuccessResponse(201, 'Created; ingestion started')
+  @Response<ProblemDocument>(401, 'Missing or invalid credentials', undefined, PROBLEM)
+  @Response<ProblemDocument>(403, 'Role or API-key scope too low', undefined, PROBLEM)
+  @Response<ProblemDocument>(413, 'Request body too large', undefined, PROBLEM)
+  @Response<ProblemDocument>(422, 'Invalid fields', undefined, PROBLEM)
+  @Response<ProblemDocument>(429, 'Too many requests; see Retry-After', undefined, PROBLEM)
+  @Response<ProblemDocument>(500, 'Unexpected error', undefined, PROBLEM)
+  @Response<ProblemDocument>(503, 'The workflow engine is unreachable', undefined, PROBLEM)
+  public async addUrlDocument(
+    @Request() req: ExRequest,
+    @Body() body: UrlDocumentCreation,
+  ): Promise<DocumentView> {
+    const document = await this.services.documents.addUrl(principalOf(req).organizationId, body);
+    this.setStatus(201);
+    return toDocumentView(document);
+  }
+
+  /**
+   * The organization's documents (top level, or the pages of one sitemap), newest first by default.
+   * @param limit Page size, 1 to 100 (default 20).
+   * @param cursor `nextCursor` of the previous page.
+   * @param sort A field, descending with a leading `-`.
+   * @param q Words in the title or URL.
+   * @param parentId The sitemap whose pages to list.
+   * @isInt limit
+   * @minimum limit 1
+   * @maximum limit 100
+   * @maxLength q 200
+   */
+  @Get()
+  @Security('bearer', ['agent', 'documents:read'])
+  @Response<ProblemDocument>(401, 'Missing or invalid credentials', undefined, PROBLEM)
+  @Response<ProblemDocument>(403, 'Role or API-key scope too low', undefined, PROBLEM)
+  @Response<ProblemDocument>(422, 'Invalid query parameters', undefined, PROBLEM)
+  @Response<ProblemDocument>(429, 'Too many requests; see Retry-After', undefined, PROBLEM)
+  @Response<ProblemDocument>(500, 'Unexpected error', undefined, PROBLEM)
+  public async listDocuments(
+    @Request() req: ExRequest,
+    @Query() limit?: number,
+    @Query() cursor?: string,
+    @Query() sort?: 'createdAt' | '-createdAt' | 'updatedAt' | '-updatedAt' | 'title' | '-title',
+    @Query() status?: DocumentStatus,
+    @Query() sourceType?: DocumentSourceType,
+    @Query() q?: string,
+    @Query() parentId?: Uuid,
+  ): Promise<Page<DocumentView>> {
+    const page = await this.services.documents.list(principalOf(req).organizationId, {
+      limit,
+      cursor,
+      sort,
+      status,
+      sourceType,
+      q,
+      parentId,
+    });
+    return { items: page.items.map(toDocumentView), nextCursor: page.nextCursor };
+  }
+
+  /** One document with its ingestion status and progress. */
+  @Get('{id}')
+  @Security('bearer', ['agent', 'documents:read'])
+  @Response<ProblemDocument>(401, 'Missing or invalid credentials', undefined, PROBLEM)
+  @Response<ProblemDocument>(403, 'Role or API-key scope too low', undefined, PROBLEM)
+  @Response<ProblemDocument>(404, 'No such document in this organization', undefined, PROBLEM)
+  @Response<ProblemDocument>(422, 'Invalid id', undefined, PROBLEM)
+  @Response<ProblemDocument>(429, 'Too many requests; see Retry-After', undefined, PROBLEM)
+  @Response<ProblemDocument>(500, 'Unexpected error', undefined, PROBLEM)
+  public async getDocument(@Request() req: ExRequest, @Path() id: Uuid): Promise<DocumentView> {
+    return toDocumentView(await this.services.documents.get(principalOf(req).organizationId, id));
+  }
+
+  /** Fetches the source again now; unchanged content is recognised by its hash and not re-embedded. */
+  @Post('{id}/resync')
+  @Security('bearer', ['admin', 'documents:write'])
+  @SuccessResponse(202, 'Re-sync started')
+  @Response<ProblemDocument>(401, 'Missing or invalid credentials', undefined, PROBLEM)
+  @Response<ProblemDocument>(403, 'Role or API-key scope too low', undefined, PROBLEM)
+  @Response<ProblemDocument>(404, 'No such document in this organization', undefined, PROBLEM)
+  @Response<ProblemDocument>(409, 'A sitemap page re-syncs with its sitemap', undefined, PROBLEM)
+  @Response<ProblemDocument>(422, 'Invalid id', undefined, PROBLEM)
+  @Response<ProblemDocument>(429, 'Too many requests; see Retry-After', undefined, PROBLEM)
+  @Response<ProblemDocument>(500, 'Unexpected error', undefined, PROBLEM)
+  @Response<ProblemDocument>(503, 'The workflow engine is unreachable', undefined, PROBLEM)
+  public async resyncDocument(@Request() req: ExRequest, @Path() id: Uuid): Promise<DocumentView> {
+    const document = await this.services.documents.resync(principalOf(req).organizationId, id);
+    this.setStatus(202);
+    return toDocumentView(document);
+  }
+
+  /** Deletes the document (and a sitemap's pages); its passages leave answers at once. */
+  @Delete('{id}')
+  @Security('bearer', ['admin', 'documents:write'])
+  @SuccessResponse(204, 'Deleted')
+  @Response<ProblemDocument>(401, 'Missing or invalid credentials', undefined, PROBLEM)
+  @Response<ProblemDocument>(403, 'Role or API-key scope too low', undefined, PROBLEM)
+  @Response<ProblemDocument>(404, 'No such document in this organization', undefined, PROBLEM)
+  @Response<ProblemDocument>(422, 'Invalid id', undefined, PROBLEM)
+  @Response<ProblemDocument>(429, 'Too many requests; see Retry-After', undefined, PROBLEM)
+  @Response<ProblemDocument>(500, 'Unexpected error', undefined, PROBLEM)
+  public async deleteDocument(@Request() req: ExRequest, @Path() id: Uuid): Promise<void> {
+    await this.services.documents.delete(actorOf(req), id);
+    this.setStatus(204);
+  }
+}
