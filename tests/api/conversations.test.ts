@@ -51,7 +51,7 @@ describe('conversations API', () => {
     expect(posted.data!.turn).toMatchObject({
       status: 'completed',
       outcome: 'answer',
-      workflowId: expect.stringMatching(/^turn-/),
+      workflowId: expect.stringMatching(/^turn-/) as string,
     });
     expect(posted.data!.turn.reply!.content).toContain('3 to 5 days');
     expect(posted.data!.turn.reply!.citations[0]).toMatchObject({ title: 'Shipping' });
