@@ -11,7 +11,8 @@ export function startWorkerProcess(
   env: Record<string, string> = {},
 ): ChildProcess {
   const log = fs.openSync(logFile, 'a');
-  return spawn(path.join(root, 'node_modules', '.bin', 'tsx'), ['src/worker/main.ts'], {
+  // `node --import tsx` rather than the tsx binary: one process, so a signal reaches the worker itself.
+  return spawn(process.execPath, ['--import', 'tsx', 'src/worker/main.ts'], {
     cwd: root,
     env: {
       ...process.env,
