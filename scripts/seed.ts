@@ -6,6 +6,7 @@ import { createKnex } from '../src/db/knex';
 import { Document, DocumentFile, Organization, OrganizationSettings } from '../src/db/models';
 import { projectRoot } from '../src/lib/paths';
 import { createOrganizationWithOwner } from '../src/services/organizations';
+import { DEMO_WIDGET_KEY } from '../src/web/router';
 
 /** The demo tenant of the quick start: an owner who can sign in, widget settings, sample documents. */
 export const DEMO = {
@@ -14,7 +15,7 @@ export const DEMO = {
   ownerEmail: 'owner@demo.parley.local',
   ownerName: 'Dana Demo',
   password: 'parley-demo-password',
-  widgetKey: 'pk_demo_lumen_notes_widget_key',
+  widgetKey: DEMO_WIDGET_KEY,
 };
 
 async function main(): Promise<void> {

@@ -6,6 +6,8 @@ import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
 import { RegisterRoutes } from './generated/routes';
 import { errorHandler, notFoundHandler } from './error-handler';
+import { widgetRouter } from '../live/widget-http';
+import { webRouter } from '../web/router';
 import { apiReference } from './reference';
 import type { ApiServices } from './services';
 
@@ -32,7 +34,10 @@ export function createApp(services: ApiServices): Express {
       autoLogging: { ignore: (req) => req.url === '/healthz' },
     }),
   );
+  // The widget is embedded on tenants' sites: its routes answer cross-origin, with their own checks.
+  app.use(widgetRouter({ ...services.live, knex: services.knex, config: services.config }));
   app.use(helmet());
+  app.use(webRouter());
   // Browsers may call the API only from the configured origins; bearer tokens, so no cookies.
   app.use(cors({ origin: services.config.cors.origins, exposedHeaders: ['Retry-After', 'X-Request-Id'] }));
   app.use(express.json({ limit: services.config.http.bodyLimitBytes }));

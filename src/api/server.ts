@@ -1,24 +1,21 @@
-import { createServer } from 'node:http';
 import { loadConfigOrExit } from '../config';
 import { createKnex } from '../db/knex';
 import { bindModels } from '../db/bind';
 import { createLogger } from '../lib/logger';
 import { watchDependency } from '../lib/dependency-watch';
 import { TemporalGateway } from '../temporal/client';
-import { createApp } from './app';
+import { createHttpServer } from './http-server';
 import { createApiServices } from './services';
 
 /** The API process: validates configuration, wires services, listens, and shuts down cleanly. */
-function main(): void {
+async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const logger = createLogger({ level: config.logLevel, name: 'parley-api' });
   const knex = createKnex({ url: config.database.url, poolMax: config.database.poolMax });
   bindModels(knex);
   const temporal = new TemporalGateway(config.temporal, logger);
   const services = createApiServices({ config, logger, knex, temporal });
-  const app = createApp(services);
-
-  const server = createServer(app);
+  const { server, close } = await createHttpServer(services);
   server.listen(config.http.port, config.http.host, () => {
     logger.info({ url: config.http.publicUrl, port: config.http.port }, 'API listening');
   });
@@ -30,11 +27,10 @@ function main(): void {
     stopping = true;
     logger.info({ signal }, 'shutting down');
     stopWatching();
-    server.close(() => {
-      services.mailer.close();
-      void Promise.allSettled([knex.destroy(), temporal.close()]).then(() => process.exit(0));
-    });
-    server.closeIdleConnections();
+    void close()
+      .then(() => services.mailer.close())
+      .then(() => Promise.allSettled([knex.destroy(), temporal.close()]))
+      .then(() => process.exit(0));
     // Do not hang forever on a stuck connection.
     setTimeout(() => process.exit(1), 10_000).unref();
   };
@@ -42,4 +38,7 @@ function main(): void {
   process.on('SIGINT', () => shutdown('SIGINT'));
 }
 
-main();
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

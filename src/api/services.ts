@@ -6,6 +6,9 @@ import { createMailer, type Mailer } from '../lib/mailer';
 import { AccessTokens } from '../services/access-tokens';
 import { ConversationService } from '../services/conversations';
 import { DocumentService } from '../services/documents';
+import { VisitorService } from '../services/visitors';
+import { EventBus } from '../live/event-bus';
+import { VisitorLimits, type LiveDeps } from '../live/visitor-connection';
 import type { TemporalGateway } from '../temporal/client';
 import { RateLimits } from './rate-limits';
 import { Readiness } from './readiness';
@@ -22,6 +25,10 @@ export interface ApiServices {
   rateLimits: RateLimits;
   documents: DocumentService;
   conversations: ConversationService;
+  /** Live events from the workers (PostgreSQL LISTEN), for sockets and streams. */
+  bus: EventBus;
+  /** What the widget's WebSocket and HTTP transports share. */
+  live: LiveDeps;
 }
 
 /** Builds the services from the process's connections; `server.ts` and the test harness share it. */
@@ -31,6 +38,8 @@ export function createApiServices(base: {
   knex: Knex;
   temporal: TemporalGateway;
 }): ApiServices {
+  const conversations = new ConversationService(base);
+  const bus = new EventBus(base.config.database.url, base.logger);
   return {
     ...base,
     readiness: new Readiness(base.knex, base.temporal),
@@ -38,7 +47,14 @@ export function createApiServices(base: {
     accessTokens: new AccessTokens(base.config.auth),
     rateLimits: new RateLimits(base.config.rateLimits),
     documents: new DocumentService(base),
-    conversations: new ConversationService(base),
+    conversations,
+    bus,
+    live: {
+      visitors: new VisitorService({ ...base, conversations }),
+      bus,
+      logger: base.logger,
+      limits: new VisitorLimits(base.config.widget.messagesPerMinute),
+    },
   };
 }
 

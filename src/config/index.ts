@@ -53,6 +53,9 @@ const schema = z.object({
   GENERATION_TIMEOUT_SECONDS: positiveInt.default(60),
   SENTIMENT_MODEL: z.string().min(1).optional(),
 
+  WIDGET_ATTACHMENT_MAX_BYTES: positiveInt.default(5 * 1024 * 1024),
+  WIDGET_MESSAGES_PER_MINUTE: positiveInt.default(20),
+
   RETRIEVAL_TOP_K: positiveInt.max(50).default(5),
   MEMORY_TOKEN_BUDGET: positiveInt.default(1200),
   MAX_QUESTION_CHARS: positiveInt.default(2000),
@@ -144,6 +147,7 @@ export interface Config {
   };
   sentimentModel?: string;
   chat: { topK: number; memoryTokenBudget: number; maxQuestionChars: number };
+  widget: { attachmentMaxBytes: number; messagesPerMinute: number };
   ingestion: {
     uploadMaxBytes: number;
     chunkSize: number;
@@ -254,6 +258,10 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       topK: env.RETRIEVAL_TOP_K,
       memoryTokenBudget: env.MEMORY_TOKEN_BUDGET,
       maxQuestionChars: env.MAX_QUESTION_CHARS,
+    },
+    widget: {
+      attachmentMaxBytes: env.WIDGET_ATTACHMENT_MAX_BYTES,
+      messagesPerMinute: env.WIDGET_MESSAGES_PER_MINUTE,
     },
     ingestion: {
       uploadMaxBytes: env.UPLOAD_MAX_BYTES,

@@ -17,7 +17,15 @@ export type ParleyEvent =
       delta: string;
     }
   | { type: 'message'; organizationId: string; conversationId: string; messageId: string }
-  | { type: 'document'; organizationId: string; documentId: string; status: string };
+  | { type: 'document'; organizationId: string; documentId: string; status: string }
+  | {
+      type: 'typing';
+      organizationId: string;
+      conversationId: string;
+      who: 'assistant' | 'agent' | 'visitor';
+      active: boolean;
+    }
+  | { type: 'read'; organizationId: string; conversationId: string; by: 'agent' | 'visitor'; at: string };
 
 export async function publish(db: Knex | Knex.Transaction, event: ParleyEvent): Promise<void> {
   await db.raw('select pg_notify(?, ?)', [EVENTS_CHANNEL, JSON.stringify(event)]);

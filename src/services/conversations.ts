@@ -4,12 +4,14 @@ import type { Config } from '../config';
 import {
   Conversation,
   Message,
+  type AttachmentRef,
   type Citation,
   type ConversationStatus,
   type MessageRole,
   type RetrievalTrace,
 } from '../db/models';
 import { problems } from '../api/problem';
+import { publish } from '../lib/events';
 import { paginate, type Page, type PageParams } from '../api/pagination';
 import type { TemporalGateway } from '../temporal/client';
 import { turnWorkflowId, type TurnResult } from '../workflows/contracts';
@@ -113,6 +115,8 @@ export interface VisitorMessageInput {
   content: string;
   /** Chosen by the client; sending the same id twice returns the first message (idempotency key). */
   clientMessageId?: string;
+  /** Files already uploaded to this conversation (widget attachments). */
+  attachments?: AttachmentRef[];
 }
 
 export class ConversationService {
@@ -197,6 +201,7 @@ export class ConversationService {
           role: 'visitor',
           content,
           clientMessageId: input.clientMessageId ?? null,
+          attachments: input.attachments ?? [],
         })
         .returning('*');
       // A visitor writing again reopens a closed conversation.
@@ -207,6 +212,17 @@ export class ConversationService {
           ...(conversation.status === 'closed' ? { status: 'open' } : {}),
         })
         .where('id', conversationId);
+      // Live views: the message itself, and "assistant is typing" while the turn runs.
+      await publish(trx, { type: 'message', organizationId, conversationId, messageId: created.id });
+      if (conversation.handledBy === 'assistant') {
+        await publish(trx, {
+          type: 'typing',
+          organizationId,
+          conversationId,
+          who: 'assistant',
+          active: true,
+        });
+      }
       return created;
     });
 

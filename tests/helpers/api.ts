@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { Knex } from 'knex';
-import { createApp } from '../../src/api/app';
+import { createHttpServer, type HttpServer } from '../../src/api/http-server';
 import { createApiServices, type ApiServices } from '../../src/api/services';
 import { createParleyClient, type ParleyClient } from '../../src/client';
 import { loadConfig, type Config } from '../../src/config';
@@ -32,6 +32,7 @@ export interface TestApiOverrides {
 /** The real app on an ephemeral port, with real PostgreSQL, Temporal and SMTP connections. */
 export function useTestApi(getKnex: () => Knex, overrides: TestApiOverrides = {}): () => TestApi {
   let server: Server | undefined;
+  let http: HttpServer | undefined;
   let api: TestApi | undefined;
   const mailbox = new Mailbox();
 
@@ -52,7 +53,8 @@ export function useTestApi(getKnex: () => Knex, overrides: TestApiOverrides = {}
     const logger = createLogger({ level: config.logLevel, name: 'parley-api-test' });
     const temporal = new TemporalGateway(config.temporal, logger);
     const services = createApiServices({ config, logger, knex: getKnex(), temporal });
-    server = createServer(createApp(services));
+    http = await createHttpServer(services);
+    server = http.server;
     await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
     const baseUrl = `http://127.0.0.1:${port}`;
@@ -71,7 +73,7 @@ export function useTestApi(getKnex: () => Knex, overrides: TestApiOverrides = {}
     await api?.temporal.close();
     // fetch keeps connections alive; drop them so the server (and jest) can exit at once.
     server?.closeAllConnections();
-    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    await http?.close();
     await mailbox.stop();
   });
 

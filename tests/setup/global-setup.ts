@@ -6,6 +6,7 @@ import { loadConfig } from '../../src/config';
 import { createKnex } from '../../src/db/knex';
 import { projectRoot } from '../../src/lib/paths';
 import './env';
+import { buildWidget } from '../../scripts/build-widget';
 
 /**
  * Once per run: recreate and migrate the test database, bundle the workflows, and check that the
@@ -42,4 +43,5 @@ export default async function globalSetup(): Promise<void> {
   });
   fs.mkdirSync(path.dirname(config.temporal.workflowBundlePath), { recursive: true });
   fs.writeFileSync(config.temporal.workflowBundlePath, code);
+  await buildWidget();
 }

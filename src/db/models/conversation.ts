@@ -13,6 +13,14 @@ export interface Citation {
   chunkId: string;
 }
 
+/** A file a visitor sent, as listed on its message (the bytes live in the attachments table). */
+export interface AttachmentRef {
+  id: string;
+  filename: string;
+  contentType: string;
+  sizeBytes: number;
+}
+
 export interface RetrievalTrace {
   query: string;
   hits: { chunkId: string; documentId: string; documentVersion: number; score: number }[];
@@ -31,6 +39,9 @@ export class Conversation extends TenantModel {
   declare sentiment: number | null;
   declare csatRating: number | null;
   declare lastMessageAt: Date | null;
+  /** Read receipts: messages up to these times have been seen. */
+  declare visitorReadAt: Date | null;
+  declare agentReadAt: Date | null;
   declare createdAt: Date;
   declare updatedAt: Date;
   declare messages?: Message[];
@@ -73,6 +84,7 @@ export class Message extends TenantModel {
   /** Agent notes visible only in the console. */
   declare internal: boolean;
   declare citations: Citation[];
+  declare attachments: AttachmentRef[];
   declare sentiment: number | null;
   declare retrievalTrace: RetrievalTrace | null;
   declare model: string | null;
@@ -97,6 +109,7 @@ export class Message extends TenantModel {
       clientMessageId: { type: ['string', 'null'], maxLength: 100 },
       internal: { type: 'boolean' },
       citations: { type: 'array' },
+      attachments: { type: 'array' },
       sentiment: { type: ['number', 'null'], minimum: -1, maximum: 1 },
       retrievalTrace: { type: ['object', 'null'] },
     },
@@ -109,4 +122,17 @@ export class Message extends TenantModel {
       join: { from: 'messages.conversationId', to: 'conversations.id' },
     },
   });
+}
+
+/** A file a visitor sent from the widget (images and PDFs), kept per organization. */
+export class Attachment extends TenantModel {
+  static override tableName = 'attachments';
+  static override hasUpdatedAt = false;
+  declare id: string;
+  declare conversationId: string;
+  declare filename: string;
+  declare contentType: string;
+  declare sizeBytes: number;
+  declare content: Buffer;
+  declare createdAt: Date;
 }
