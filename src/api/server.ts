@@ -15,7 +15,8 @@ async function main(): Promise<void> {
   bindModels(knex);
   const temporal = new TemporalGateway(config.temporal, logger);
   const services = createApiServices({ config, logger, knex, temporal });
-  const { server, close } = await createHttpServer(services);
+  const http = await createHttpServer(services);
+  const { server } = http;
   server.listen(config.http.port, config.http.host, () => {
     logger.info({ url: config.http.publicUrl, port: config.http.port }, 'API listening');
   });
@@ -27,7 +28,8 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info({ signal }, 'shutting down');
     stopWatching();
-    void close()
+    void http
+      .close()
       .then(() => services.mailer.close())
       .then(() => Promise.allSettled([knex.destroy(), temporal.close()]))
       .then(() => process.exit(0));

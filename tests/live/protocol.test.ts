@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Message, Organization, OrganizationSettings } from '../../src/db/models';
+import { Message, OrganizationSettings, type Organization } from '../../src/db/models';
 import { CLOSE } from '../../src/live/protocol';
 import { useTestApi } from '../helpers/api';
 import { useTestDatabase } from '../helpers/db';
