@@ -1,14 +1,18 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import { loadConfigOrExit } from '../src/config';
 import { bindModels } from '../src/db/bind';
 import { createKnex } from '../src/db/knex';
-import { Document, DocumentFile, Organization, OrganizationSettings } from '../src/db/models';
-import { projectRoot } from '../src/lib/paths';
+import { Document, Organization, OrganizationSettings } from '../src/db/models';
+import { createLogger } from '../src/lib/logger';
+import { DocumentService } from '../src/services/documents';
 import { createOrganizationWithOwner } from '../src/services/organizations';
+import { TemporalGateway } from '../src/temporal/client';
 import { DEMO_WIDGET_KEY } from '../src/web/router';
 
-/** The demo tenant of the quick start: an owner who can sign in, widget settings, sample documents. */
+/**
+ * The demo tenant of the quick start: an owner who can sign in, widget settings, and the demo
+ * company's help centre (served by the app at /demo/help) ingested through its sitemap — the same
+ * way a customer's site is — once the worker and the API are up.
+ */
 export const DEMO = {
   organizationName: 'Lumen Notes (demo)',
   slug: 'demo',
@@ -22,41 +26,41 @@ async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const knex = createKnex({ url: config.database.url, poolMax: 2 });
   bindModels(knex);
+  const temporal = new TemporalGateway(config.temporal, createLogger({ level: 'warn', name: 'seed' }));
   try {
     let organization = await Organization.query().findOne({ slug: DEMO.slug });
     if (!organization) {
       ({ organization } = await createOrganizationWithOwner(knex, { ...DEMO, emailVerified: true }));
-      await Organization.query().patchAndFetchById(organization.id, { widgetKey: DEMO.widgetKey });
+      await Organization.query().patchAndFetchById(organization.id, {
+        widgetKey: DEMO.widgetKey,
+        plan: 'pro',
+      });
       await OrganizationSettings.query()
         .forOrganization(organization.id)
         .patch({
-          widget: { color: '#4f46e5', position: 'right', greeting: 'Hi! Ask me anything about Lumen Notes.' },
+          widget: {
+            color: '#4f46e5',
+            position: 'right',
+            greeting: 'Hi! I answer from the Lumen Notes help centre. What can I help with?',
+            launcherText: 'Ask Lumi',
+          },
           aiPersona: 'You are Lumi, the friendly support assistant of Lumen Notes.',
-          allowedOrigins: [config.http.publicUrl],
         });
     }
 
-    const folder = path.join(projectRoot, 'seed', 'demo-docs');
-    for (const filename of fs.readdirSync(folder).sort()) {
-      const exists = await Document.query()
-        .forOrganization(organization.id)
-        .joinRelated('file')
-        .where('file.filename', filename)
-        .resultSize();
-      if (exists) continue;
-      const content = fs.readFileSync(path.join(folder, filename));
-      const title = /^#\s+(.+)$/m.exec(content.toString('utf8'))?.[1] ?? filename;
-      await knex.transaction(async (trx) => {
-        const document = await Document.query(trx)
-          .forOrganization(organization.id)
-          .insert({ title, sourceType: 'upload', mimeType: 'text/markdown' });
-        await DocumentFile.query(trx)
-          .forOrganization(organization.id)
-          .insert({ documentId: document.id, filename, sizeBytes: content.length, content });
+    const sitemap = `${config.http.publicUrl}/demo/sitemap.xml`;
+    const known = await Document.query().forOrganization(organization.id).findOne({ sourceUrl: sitemap });
+    if (!known) {
+      const documents = new DocumentService({ knex, temporal, config });
+      await documents.addUrl(organization.id, {
+        url: sitemap,
+        type: 'sitemap',
+        title: 'Lumen Notes help centre',
       });
     }
     console.log(`demo tenant ready: ${DEMO.ownerEmail} / ${DEMO.password} (widget key ${DEMO.widgetKey})`);
   } finally {
+    await temporal.close();
     await knex.destroy();
   }
 }

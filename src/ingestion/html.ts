@@ -47,11 +47,11 @@ const render = compile({
 
 /**
  * The main content of an HTML page as Markdown-flavoured text (`#` headings, `-`/`1.` lists), and its
- * title from `<title>` or the first `<h1>`. Bytes are decoded by their BOM or `<meta charset>`.
+ * title from the first `<h1>` (the page's own heading; `<title>` usually carries the site's name too), else `<title>`. Bytes are decoded by their BOM or `<meta charset>`.
  */
 export function htmlToText(source: Buffer | string): { title?: string; text: string } {
   const $ = typeof source === 'string' ? cheerio.load(source) : cheerio.loadBuffer(source);
-  const title = oneLine($('head > title').first().text()) || oneLine($('h1').first().text());
+  const title = oneLine($('h1').first().text()) || oneLine($('head > title').first().text());
   $(NOISE).remove();
   // Page-level header and footer are site chrome; inside an article they hold its heading or byline.
   $('header, footer')

@@ -5,6 +5,7 @@
 export const WIDGET_CSS = `
 :host { all: initial; }
 * { box-sizing: border-box; }
+[hidden] { display: none !important; }
 .root { --accent: #4f46e5; --accent-text: #fff; font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
   color: #111827; position: fixed; bottom: 20px; right: 20px; z-index: 2147483000; }
 .root.left { right: auto; left: 20px; }
@@ -41,14 +42,16 @@ header .close { background: transparent; border: 0; color: inherit; font-size: 2
 .notice[hidden] { display: none; }
 .actions { display: flex; gap: 8px; padding: 8px 12px 0; background: #fff; }
 .human { border: 1px solid #d1d5db; background: #fff; border-radius: 16px; padding: 4px 12px; font-size: 13px; }
-.csat { display: flex; align-items: center; gap: 4px; padding: 8px 12px 0; font-size: 13px; color: #374151; }
+.csat { display: flex; align-items: center; gap: 4px; padding: 8px 12px 0; font-size: 12px; color: #374151; }
+.csat span { margin-right: 4px; }
 .csat[hidden] { display: none; }
-.csat button { border: 1px solid #d1d5db; background: #fff; border-radius: 6px; padding: 2px 8px; }
+.csat button { border: 1px solid #d1d5db; background: #fff; border-radius: 6px; padding: 1px 6px; font-size: 12px; }
 .csat button[aria-pressed="true"] { background: var(--accent); color: var(--accent-text); }
 form.composer { display: flex; align-items: flex-end; gap: 8px; padding: 10px 12px 12px; background: #fff; border-top: 1px solid #e5e7eb; }
 form.composer textarea { flex: 1; resize: none; border: 1px solid #d1d5db; border-radius: 10px; padding: 8px 10px; font: inherit;
   max-height: 120px; min-height: 40px; }
-form.composer .icon { border: 0; background: transparent; padding: 8px; color: #4b5563; }
+form.composer .icon { border: 0; background: transparent; padding: 8px; color: #4b5563; display: flex; }
+form.composer .icon svg { width: 20px; height: 20px; fill: currentColor; }
 form.composer .send { border: 0; border-radius: 10px; padding: 9px 14px; background: var(--accent); color: var(--accent-text); }
 .prechat { display: flex; flex-direction: column; gap: 8px; padding: 16px; }
 .prechat input { font: inherit; padding: 8px 10px; border: 1px solid #d1d5db; border-radius: 8px; }

@@ -27,6 +27,8 @@ const widgetKey = script?.dataset.key ?? '';
 const base = script ? new URL(script.src, location.href).origin : location.origin;
 const storageKey = `parley:${widgetKey}`;
 
+const CLIP_ICON =
+  '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M16.5 6.5v10a4.5 4.5 0 0 1-9 0V5a3 3 0 0 1 6 0v10.5a1.5 1.5 0 0 1-3 0V6.5H9v9a3 3 0 0 0 6 0V5a4.5 4.5 0 0 0-9 0v11.5a6 6 0 0 0 12 0v-10z"/></svg>';
 const CHAT_ICON =
   '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H8l-4 4V6a2 2 0 0 1 2-2z"/></svg>';
 
@@ -110,6 +112,7 @@ class ParleyWidget {
     actions.append(human);
 
     const csat = el('div', { class: 'csat', role: 'group', 'aria-label': 'Rate this conversation' });
+    // Shown once the visitor has had a reply: the post-chat rating feeds the CSAT analytics.
     csat.hidden = true;
     csat.append(el('span', {}, 'How did we do?'));
     const ratings = [1, 2, 3, 4, 5].map((n) => {
@@ -131,11 +134,8 @@ class ParleyWidget {
       placeholder: 'Type your message…',
       maxlength: '4000',
     });
-    const attach = el(
-      'button',
-      { class: 'icon', type: 'button', 'aria-label': 'Attach an image or PDF' },
-      '📎',
-    );
+    const attach = el('button', { class: 'icon', type: 'button', 'aria-label': 'Attach an image or PDF' });
+    attach.innerHTML = CLIP_ICON; // a constant icon, no dynamic content
     const file = el('input', {
       type: 'file',
       accept: 'image/png,image/jpeg,image/gif,image/webp,application/pdf',
