@@ -70,7 +70,7 @@ describe('the widget on the demo page (Chromium)', () => {
     await expect(citation.first().textContent()).resolves.toBe('Billing, plans and refunds');
     expect(await citation.first().getAttribute('href')).toMatch(/\/demo\/help\/billing-and-refunds$/);
 
-    const frames = (await page.evaluate('window.__frames')) as Frame[];
+    const frames = await page.evaluate<Frame[]>('window.__frames');
     const typingAt = frames.findIndex((f) => f.type === 'typing' && f.who === 'assistant' && f.active);
     const firstToken = frames.findIndex((f) => f.type === 'token');
     expect(typingAt).toBeGreaterThanOrEqual(0);
