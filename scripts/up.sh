@@ -36,7 +36,8 @@ node dist/scripts/check-workflow.js
 cat <<URLS
 
   Parley is up.
-    API            http://localhost:$PORT   (readiness: /readyz)
+    Demo site      http://localhost:$PORT/demo        (the chat widget, answering from /demo/help)
+    API reference  http://localhost:$PORT/docs        (OpenAPI: /openapi.json; readiness: /readyz)
     Temporal UI    http://localhost:$TEMPORAL_UI_PORT
     Demo sign-in   owner@demo.parley.local / parley-demo-password
     Logs           .data/logs/api.log, .data/logs/worker.log
