@@ -1,3 +1,6 @@
+import path from 'node:path';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { projectRoot } from '../../src/lib/paths';
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, DefaultLogger, type Worker } from '@temporalio/worker';
@@ -63,4 +66,19 @@ export function useTestWorker(getKnex: () => Knex): () => TestWorker {
     if (!state) throw new Error('useTestWorker: available inside tests only');
     return state;
   };
+}
+
+/**
+ * Temporal's time-skipping test server (installed by scripts/temporal.sh into .tools): timers of days
+ * (SLAs, billing grace periods) fire as soon as every workflow waits on one.
+ */
+export async function createTimeSkippingEnvironment(): Promise<TestWorkflowEnvironment> {
+  return TestWorkflowEnvironment.createTimeSkipping({
+    server: {
+      executable: {
+        type: 'existing-path',
+        path: path.join(projectRoot, '.tools', 'bin', 'temporal-test-server'),
+      },
+    },
+  });
 }
