@@ -10,6 +10,7 @@ import { VisitorService } from '../services/visitors';
 import { EventBus } from '../live/event-bus';
 import { VisitorLimits, type LiveDeps } from '../live/visitor-connection';
 import type { TemporalGateway } from '../temporal/client';
+import { createHttpMetrics, type HttpMetrics } from '../observability/metrics';
 import { RateLimits } from './rate-limits';
 import { Readiness } from './readiness';
 
@@ -29,6 +30,8 @@ export interface ApiServices {
   bus: EventBus;
   /** What the widget's WebSocket and HTTP transports share. */
   live: LiveDeps;
+  /** Prometheus registry served at /metrics. */
+  metrics: HttpMetrics;
 }
 
 /** Builds the services from the process's connections; `server.ts` and the test harness share it. */
@@ -49,6 +52,7 @@ export function createApiServices(base: {
     documents: new DocumentService(base),
     conversations,
     bus,
+    metrics: createHttpMetrics(),
     live: {
       visitors: new VisitorService({ ...base, conversations }),
       bus,

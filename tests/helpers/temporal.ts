@@ -10,6 +10,7 @@ import { createLogger } from '../../src/lib/logger';
 import { createWorker } from '../../src/worker/create-worker';
 import { createActivityDependencies } from '../../src/worker/dependencies';
 import type { ActivityDependencies } from '../../src/activities';
+import type { Tracing } from '../../src/observability/tracing';
 
 let runtimeInstalled = false;
 
@@ -21,7 +22,10 @@ export interface TestWorker {
   dependencies: ActivityDependencies;
 }
 
-export function useTestWorker(getKnex: () => Knex): () => TestWorker {
+export function useTestWorker(
+  getKnex: () => Knex,
+  options: { tracing?: () => Pick<Tracing, 'spanProcessor' | 'resource'> } = {},
+): () => TestWorker {
   let state:
     | (TestWorker & { run: Promise<void>; connection: NativeConnection; clientConnection: Connection })
     | undefined;
@@ -44,6 +48,7 @@ export function useTestWorker(getKnex: () => Knex): () => TestWorker {
       temporal: { ...config.temporal, taskQueue },
       dependencies,
       workflowBundlePath: config.temporal.workflowBundlePath,
+      tracing: options.tracing?.(),
     }).catch(async (error: unknown) => {
       await connection.close();
       throw error;
