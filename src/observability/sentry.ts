@@ -19,8 +19,10 @@ export async function initSentry(options: {
     dsn: options.dsn,
     environment: options.environment,
     serverName: options.serverName,
-    // Errors only: traces go through OpenTelemetry (observability/tracing.ts).
+    // Errors only: traces go through OpenTelemetry (observability/tracing.ts), so neither Sentry's
+    // spans nor its module-loading hooks that feed them are needed.
     tracesSampleRate: 0,
+    enableRuntimeChannelInjection: false,
   });
   return true;
 }
