@@ -63,7 +63,8 @@ function encodeForm(data: Record<string, unknown>, prefix = ''): string[] {
     const name = prefix ? `${prefix}[${key}]` : key;
     if (value === undefined || value === null) return [];
     if (typeof value === 'object') return encodeForm(value as Record<string, unknown>, name);
-    return [`${encodeURIComponent(name)}=${encodeURIComponent(String(value as string | number | boolean))}`];
+    const scalar = typeof value === 'string' ? value : JSON.stringify(value);
+    return [`${encodeURIComponent(name)}=${encodeURIComponent(scalar)}`];
   });
 }
 
