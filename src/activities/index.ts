@@ -3,9 +3,12 @@ import { createChatActivities, type ChatDependencies } from './chat';
 import { createEscalationActivities } from './escalation';
 import { createHealthActivities } from './health';
 import { createIngestionActivities, type IngestionDependencies } from './ingestion';
+import { createTicketActivities, type TicketDependencies } from './tickets';
 
 /** What activities need from the outside world; tests inject their own. */
-export type ActivityDependencies = { knex: Knex } & IngestionDependencies & ChatDependencies;
+export type ActivityDependencies = { knex: Knex } & IngestionDependencies &
+  ChatDependencies &
+  TicketDependencies;
 
 /** Builds every activity with its dependencies (Temporal's dependency-injection pattern). */
 export function createActivities(deps: ActivityDependencies) {
@@ -14,6 +17,7 @@ export function createActivities(deps: ActivityDependencies) {
     ...createIngestionActivities(deps),
     ...createChatActivities(deps),
     ...createEscalationActivities(deps),
+    ...createTicketActivities(deps),
   };
 }
 

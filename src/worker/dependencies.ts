@@ -7,6 +7,7 @@ import { createGenerator } from '../ai/generation';
 import { createSentimentScorer } from '../ai/sentiment';
 import { TenantIndexStore } from '../ai/tenant-index';
 import type { Logger } from '../lib/logger';
+import { createMailer } from '../lib/mailer';
 
 /** Builds what the activities need from configuration; the embedding model loads here, once per process. */
 export async function createActivityDependencies(
@@ -25,5 +26,7 @@ export async function createActivityDependencies(
     sentiment: createSentimentScorer(config.sentimentModel, config.embeddings.modelsDir),
     chat: config.chat,
     ingestion: config.ingestion,
+    mailer: createMailer(config.smtp, logger),
+    publicUrl: config.http.publicUrl,
   };
 }

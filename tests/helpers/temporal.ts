@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, DefaultLogger, type Worker } from '@temporalio/worker';
 import type { Knex } from 'knex';
-import { loadConfig } from '../../src/config';
+import { loadConfig, type Config } from '../../src/config';
 import { createLogger } from '../../src/lib/logger';
 import { createWorker } from '../../src/worker/create-worker';
 import { createActivityDependencies } from '../../src/worker/dependencies';
@@ -21,7 +21,10 @@ export interface TestWorker {
   dependencies: ActivityDependencies;
 }
 
-export function useTestWorker(getKnex: () => Knex): () => TestWorker {
+export function useTestWorker(
+  getKnex: () => Knex,
+  options: { configure?: (config: Config) => Config } = {},
+): () => TestWorker {
   let state:
     | (TestWorker & { run: Promise<void>; connection: NativeConnection; clientConnection: Connection })
     | undefined;
@@ -31,7 +34,7 @@ export function useTestWorker(getKnex: () => Knex): () => TestWorker {
       Runtime.install({ logger: new DefaultLogger('ERROR') }); // expected activity failures would flood the output
       runtimeInstalled = true;
     }
-    const config = loadConfig();
+    const config = (options.configure ?? ((c) => c))(loadConfig());
     const taskQueue = `test-${randomUUID()}`;
     const dependencies = await createActivityDependencies(
       config,
@@ -58,6 +61,7 @@ export function useTestWorker(getKnex: () => Knex): () => TestWorker {
     if (!state) return;
     state.worker.shutdown();
     await state.run;
+    state.dependencies.mailer.close();
     await state.clientConnection.close();
     await state.connection.close();
   });
