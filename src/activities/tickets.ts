@@ -33,6 +33,8 @@ interface TicketRef {
   ticketId: string;
   /** Chosen by the workflow per change; the idempotency key of the change. */
   requestId: string;
+  /** The workflow's clock when it asked (ISO): the time stamped on the change, so timers and rows agree. */
+  at: string;
 }
 
 const refuse = (type: string, message: string) =>
@@ -96,8 +98,12 @@ export function createTicketActivities(deps: TicketDependencies) {
   }
 
   /** Moves the ticket to `status`, with the side effects each status has. */
-  async function moveTo(trx: Knex.Transaction, ticket: Ticket, status: Ticket['status']): Promise<void> {
-    const now = new Date();
+  async function moveTo(
+    trx: Knex.Transaction,
+    ticket: Ticket,
+    status: Ticket['status'],
+    now: Date,
+  ): Promise<void> {
     if (ticket.status === 'closed' && status !== 'closed') {
       // One active ticket per conversation: a newer ticket may have been opened since this one closed.
       const other = await Ticket.query(trx)
@@ -173,7 +179,7 @@ export function createTicketActivities(deps: TicketDependencies) {
         await Membership.query(trx)
           .forOrganization(input.organizationId)
           .findById(membership.id)
-          .patch({ lastAssignedAt: new Date() });
+          .patch({ lastAssignedAt: new Date(input.at) });
         await Ticket.query(trx)
           .forOrganization(input.organizationId)
           .findById(ticket.id)
@@ -213,7 +219,7 @@ export function createTicketActivities(deps: TicketDependencies) {
         if (problem) throw refuse(TICKET_FAILURES.conflict, problem);
         const to = resultingStatus(input.status, ticket.assigneeUserId);
         if (to === ticket.status) return;
-        await moveTo(trx, ticket, to);
+        await moveTo(trx, ticket, to, new Date(input.at));
         await record(
           input.cause?.type === 'visitor_message' || input.cause?.type === 'escalated'
             ? 'reopened'
@@ -256,7 +262,7 @@ export function createTicketActivities(deps: TicketDependencies) {
           .where('id', ticket.conversationId);
         if (ticket.status === 'resolved' || ticket.status === 'closed') {
           const to = activeStatus(ticket.assigneeUserId);
-          await moveTo(trx, ticket, to);
+          await moveTo(trx, ticket, to, new Date(input.at));
           await record(
             'reopened',
             { from: ticket.status, to, cause: 'agent_reply', messageId: message.id },
@@ -323,7 +329,7 @@ export function createTicketActivities(deps: TicketDependencies) {
           .forOrganization(input.organizationId)
           .patch({ status: 'open' })
           .where('id', ticket.conversationId);
-        if (ticket.status !== 'resolved') await moveTo(trx, ticket, 'resolved');
+        if (ticket.status !== 'resolved') await moveTo(trx, ticket, 'resolved', new Date(input.at));
         await record('handed_back', { from: ticket.status, to: 'resolved' }, input.actorUserId);
       });
       return snapshot;
@@ -354,8 +360,8 @@ export function createTicketActivities(deps: TicketDependencies) {
           .patch({
             priority,
             ...(input.kind === 'first_response'
-              ? { firstResponseBreachedAt: new Date() }
-              : { resolutionBreachedAt: new Date() }),
+              ? { firstResponseBreachedAt: new Date(input.at) }
+              : { resolutionBreachedAt: new Date(input.at) }),
           });
         await record('sla_breached', {
           kind: input.kind,

@@ -95,6 +95,7 @@ export async function ticketLifecycle(start: TicketSnapshot): Promise<TicketSnap
     organizationId: ticket.organizationId,
     ticketId: ticket.ticketId,
     requestId: uuid4(),
+    at: new Date().toISOString(), // workflow time: deterministic, and the clock the timers run on
   });
   const visitorActivity: VisitorActivity[] = [];
   let version = 0;

@@ -1,5 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import type { ParleyClient } from '../../src/client';
-import { Ticket, TicketEvent } from '../../src/db/models';
+import { Conversation, Membership, Ticket, TicketEvent, User } from '../../src/db/models';
 
 export const HUMAN_PLEASE = 'Can I talk to a real person please?';
 
@@ -47,3 +48,47 @@ export const eventOf = async (organizationId: string, ticketId: string, type: st
       `a ${type} event on ticket ${ticketId}`,
     )
   ).find((e) => e.type === type)!;
+
+/** A member of the organization (a user row and a membership), for tests that need an assignee. */
+export async function buildMember(
+  organizationId: string,
+  role: 'owner' | 'admin' | 'agent' = 'agent',
+): Promise<User> {
+  const user = await User.query().insert({
+    email: `${role}-${randomUUID().slice(0, 8)}@example.com`,
+    name: `${role} person`,
+    passwordHash: 'not-a-password',
+  });
+  await Membership.query().forOrganization(organizationId).insert({ userId: user.id, role });
+  return user;
+}
+
+/** A conversation escalated to a ticket, as the escalation activity leaves it (without its workflow). */
+export async function buildTicket(
+  organizationId: string,
+  overrides: Partial<
+    Pick<Ticket, 'status' | 'priority' | 'assigneeUserId' | 'firstResponseDueAt' | 'resolutionDueAt'>
+  > = {},
+): Promise<Ticket> {
+  const conversation = await Conversation.query()
+    .forOrganization(organizationId)
+    .insert({ visitorId: `visitor-${randomUUID()}`, status: 'escalated', handledBy: 'agent' });
+  const last = (await Ticket.query()
+    .forOrganization(organizationId)
+    .max('number as max')
+    .first()) as unknown as {
+    max: number | null;
+  };
+  const ticket = await Ticket.query()
+    .forOrganization(organizationId)
+    .insert({
+      conversationId: conversation.id,
+      number: (last?.max ?? 0) + 1,
+      reason: 'visitor asked for a human',
+      status: overrides.assigneeUserId ? 'assigned' : 'open',
+      ...overrides,
+    })
+    .returning('*');
+  await TicketEvent.query().forOrganization(organizationId).insert({ ticketId: ticket.id, type: 'created' });
+  return ticket;
+}
