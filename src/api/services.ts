@@ -6,6 +6,7 @@ import { createMailer, type Mailer } from '../lib/mailer';
 import { AccessTokens } from '../services/access-tokens';
 import { ConversationService } from '../services/conversations';
 import { DocumentService } from '../services/documents';
+import { TicketService } from '../services/tickets';
 import { VisitorService } from '../services/visitors';
 import { EventBus } from '../live/event-bus';
 import { VisitorLimits, type LiveDeps } from '../live/visitor-connection';
@@ -26,6 +27,7 @@ export interface ApiServices {
   rateLimits: RateLimits;
   documents: DocumentService;
   conversations: ConversationService;
+  tickets: TicketService;
   /** Live events from the workers (PostgreSQL LISTEN), for sockets and streams. */
   bus: EventBus;
   /** What the widget's WebSocket and HTTP transports share. */
@@ -51,6 +53,7 @@ export function createApiServices(base: {
     rateLimits: new RateLimits(base.config.rateLimits),
     documents: new DocumentService(base),
     conversations,
+    tickets: new TicketService(base),
     bus,
     metrics: createHttpMetrics(),
     live: {

@@ -8,6 +8,7 @@ import { createSentimentScorer } from '../ai/sentiment';
 import { TenantIndexStore } from '../ai/tenant-index';
 import type { Logger } from '../lib/logger';
 import { createDomainMetrics } from '../observability/metrics';
+import { createMailer } from '../lib/mailer';
 
 /** Builds what the activities need from configuration; the embedding model loads here, once per process. */
 export async function createActivityDependencies(
@@ -27,5 +28,7 @@ export async function createActivityDependencies(
     chat: config.chat,
     ingestion: config.ingestion,
     metrics: createDomainMetrics(),
+    mailer: createMailer(config.smtp, logger),
+    publicUrl: config.http.publicUrl,
   };
 }
