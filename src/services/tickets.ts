@@ -182,6 +182,7 @@ export class TicketService {
 
   /** Assigns to a member by hand, or round-robin among available members when `userId` is absent. */
   async assign(principal: Principal, ticketId: string, userId: string | undefined): Promise<Ticket> {
+    await this.find(principal.organizationId, ticketId);
     if (userId !== undefined) {
       const member = await Membership.query(this.deps.knex)
         .forOrganization(principal.organizationId)
