@@ -1,11 +1,14 @@
 import type { Knex } from 'knex';
+import { createBillingActivities, type BillingDependencies } from './billing';
 import { createChatActivities, type ChatDependencies } from './chat';
 import { createEscalationActivities } from './escalation';
 import { createHealthActivities } from './health';
 import { createIngestionActivities, type IngestionDependencies } from './ingestion';
 
 /** What activities need from the outside world; tests inject their own. */
-export type ActivityDependencies = { knex: Knex } & IngestionDependencies & ChatDependencies;
+export type ActivityDependencies = { knex: Knex } & IngestionDependencies &
+  ChatDependencies &
+  BillingDependencies;
 
 /** Builds every activity with its dependencies (Temporal's dependency-injection pattern). */
 export function createActivities(deps: ActivityDependencies) {
@@ -14,6 +17,7 @@ export function createActivities(deps: ActivityDependencies) {
     ...createIngestionActivities(deps),
     ...createChatActivities(deps),
     ...createEscalationActivities(deps),
+    ...createBillingActivities(deps),
   };
 }
 

@@ -9,6 +9,7 @@ import { errorHandler, notFoundHandler } from './error-handler';
 import { widgetRouter } from '../live/widget-http';
 import { webRouter } from '../web/router';
 import { apiReference } from './reference';
+import { stripeWebhookRouter } from './webhooks/stripe';
 import type { ApiServices } from './services';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,100}$/;
@@ -34,12 +35,19 @@ export function createApp(services: ApiServices): Express {
       autoLogging: { ignore: (req) => req.url === '/healthz' },
     }),
   );
+  // Stripe signs the raw body: its webhook reads the body itself, before any parser.
+  app.use(stripeWebhookRouter(services));
   // The widget is embedded on tenants' sites: its routes answer cross-origin, with their own checks.
   app.use(widgetRouter({ ...services.live, knex: services.knex, config: services.config }));
   app.use(helmet());
   app.use(webRouter());
   // Browsers may call the API only from the configured origins; bearer tokens, so no cookies.
-  app.use(cors({ origin: services.config.cors.origins, exposedHeaders: ['Retry-After', 'X-Request-Id'] }));
+  app.use(
+    cors({
+      origin: services.config.cors.origins,
+      exposedHeaders: ['Retry-After', 'X-Request-Id', 'X-Next-Cursor'],
+    }),
+  );
   app.use(express.json({ limit: services.config.http.bodyLimitBytes }));
   // Per-IP limit on the sign-in endpoints, before any password is hashed.
   app.use('/v1/auth', async (req, _res, next) => {

@@ -4,6 +4,7 @@ import type { Config } from '../config';
 import type { Logger } from '../lib/logger';
 import { createMailer, type Mailer } from '../lib/mailer';
 import { AccessTokens } from '../services/access-tokens';
+import { BillingService } from '../services/billing';
 import { ConversationService } from '../services/conversations';
 import { DocumentService } from '../services/documents';
 import { VisitorService } from '../services/visitors';
@@ -25,6 +26,7 @@ export interface ApiServices {
   rateLimits: RateLimits;
   documents: DocumentService;
   conversations: ConversationService;
+  billing: BillingService;
   /** Live events from the workers (PostgreSQL LISTEN), for sockets and streams. */
   bus: EventBus;
   /** What the widget's WebSocket and HTTP transports share. */
@@ -48,6 +50,7 @@ export function createApiServices(base: {
     rateLimits: new RateLimits(base.config.rateLimits),
     documents: new DocumentService(base),
     conversations,
+    billing: new BillingService(base),
     bus,
     live: {
       visitors: new VisitorService({ ...base, conversations }),

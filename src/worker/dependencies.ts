@@ -6,6 +6,7 @@ import { createEmbeddings } from '../ai/embeddings';
 import { createGenerator } from '../ai/generation';
 import { createSentimentScorer } from '../ai/sentiment';
 import { TenantIndexStore } from '../ai/tenant-index';
+import { createStripe } from '../billing/stripe';
 import type { Logger } from '../lib/logger';
 
 /** Builds what the activities need from configuration; the embedding model loads here, once per process. */
@@ -25,5 +26,8 @@ export async function createActivityDependencies(
     sentiment: createSentimentScorer(config.sentimentModel, config.embeddings.modelsDir),
     chat: config.chat,
     ingestion: config.ingestion,
+    stripe: createStripe(config.billing),
+    billing: config.billing,
+    logger,
   };
 }

@@ -2,3 +2,4 @@
 export { healthCheck } from './health';
 export { ingestDocument } from './ingestion';
 export { chatTurn } from './chat-turn';
+export { subscriptionLifecycle } from './subscription';
