@@ -4,6 +4,7 @@ import type { Config } from '../config';
 import type { Logger } from '../lib/logger';
 import { createMailer, type Mailer } from '../lib/mailer';
 import { AccessTokens } from '../services/access-tokens';
+import { BillingService } from '../services/billing';
 import { ConversationService } from '../services/conversations';
 import { DocumentService } from '../services/documents';
 import { TicketService } from '../services/tickets';
@@ -28,6 +29,7 @@ export interface ApiServices {
   documents: DocumentService;
   conversations: ConversationService;
   tickets: TicketService;
+  billing: BillingService;
   /** Live events from the workers (PostgreSQL LISTEN), for sockets and streams. */
   bus: EventBus;
   /** What the widget's WebSocket and HTTP transports share. */
@@ -54,6 +56,7 @@ export function createApiServices(base: {
     documents: new DocumentService(base),
     conversations,
     tickets: new TicketService(base),
+    billing: new BillingService(base),
     bus,
     metrics: createHttpMetrics(),
     live: {

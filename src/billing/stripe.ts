@@ -1,6 +1,6 @@
 import Stripe from 'stripe';
 import type { Config } from '../config';
-import { PLAN_CATALOG, PLANS, type Plan } from '../domain/plans';
+import { PAID_PLANS, PLAN_CATALOG, type PaidPlan } from '../domain/plans';
 
 /** Stripe access shared by the API, the worker and `npm run stripe:sync`. */
 
@@ -31,9 +31,6 @@ export function createStripe(billing: Config['billing']): Stripe | undefined {
       : {}),
   });
 }
-
-export type PaidPlan = Exclude<Plan, 'free'>;
-export const PAID_PLANS = PLANS.filter((p): p is PaidPlan => PLAN_CATALOG[p].priceCents > 0);
 
 /** Stable names in Stripe: a product id per plan and a price lookup key per plan and interval. */
 export const productId = (plan: PaidPlan): string => `parley_${plan}`;

@@ -6,6 +6,7 @@ import { createEmbeddings } from '../ai/embeddings';
 import { createGenerator } from '../ai/generation';
 import { createSentimentScorer } from '../ai/sentiment';
 import { TenantIndexStore } from '../ai/tenant-index';
+import { createStripe } from '../billing/stripe';
 import type { Logger } from '../lib/logger';
 import { createDomainMetrics } from '../observability/metrics';
 import { createMailer } from '../lib/mailer';
@@ -30,5 +31,8 @@ export async function createActivityDependencies(
     metrics: createDomainMetrics(),
     mailer: createMailer(config.smtp, logger),
     publicUrl: config.http.publicUrl,
+    stripe: createStripe(config.billing),
+    billing: config.billing,
+    logger,
   };
 }
