@@ -6,6 +6,7 @@ import { bindModels } from '../db/bind';
 import { createKnex } from '../db/knex';
 import { createLogger } from '../lib/logger';
 import { backoffDelay, sleep } from '../lib/retry';
+import { ensureSearchAttributes } from '../temporal/search-attributes';
 import { createWorker } from './create-worker';
 import { createActivityDependencies } from './dependencies';
 
@@ -37,6 +38,7 @@ async function main(): Promise<void> {
     }
   }
 
+  await ensureSearchAttributes(config.temporal, logger);
   const dependencies = await createActivityDependencies(config, knex, logger);
   const worker = await createWorker({
     connection,
