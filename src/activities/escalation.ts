@@ -2,6 +2,7 @@ import { Context } from '@temporalio/activity';
 import type { Knex } from 'knex';
 import { Conversation, Message, Organization, Ticket, TicketEvent, type TicketPriority } from '../db/models';
 import type { Plan } from '../domain/plans';
+import type { DomainMetrics } from '../observability/metrics';
 import { PRIORITY_LADDER, slaDueDates } from '../domain/tickets';
 import { loadTicketSnapshot, ticketStartOptions } from '../services/ticket-workflow';
 import { visitorActivitySignal, type VisitorActivity } from '../workflows/contracts';
@@ -33,7 +34,7 @@ function summarize(messages: Message[]): string {
     .join('\n');
 }
 
-export function createEscalationActivities(deps: { knex: Knex }) {
+export function createEscalationActivities(deps: { knex: Knex; metrics: DomainMetrics }) {
   return {
     /**
      * Opens the conversation's ticket and hands the conversation to people. Exactly one active ticket
@@ -42,7 +43,7 @@ export function createEscalationActivities(deps: { knex: Knex }) {
      */
     async escalateConversation(request: EscalationRequest): Promise<{ ticketId: string; created: boolean }> {
       const scope = request.organizationId;
-      return deps.knex.transaction(async (trx) => {
+      const result = await deps.knex.transaction(async (trx) => {
         // Serialises escalations of one conversation (the partial unique index is the last line of defence).
         const conversation = await Conversation.query(trx)
           .forOrganization(scope)
@@ -110,6 +111,8 @@ export function createEscalationActivities(deps: { knex: Knex }) {
           });
         return { ticketId: ticket.id, created: true };
       });
+      deps.metrics.escalations.inc({ ticket: result.created ? 'opened' : 'existing' });
+      return result;
     },
 
     /**

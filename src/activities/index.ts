@@ -1,4 +1,6 @@
 import type { Knex } from 'knex';
+import type { DomainMetrics } from '../observability/metrics';
+import { createBillingActivities, type BillingDependencies } from './billing';
 import { createChatActivities, type ChatDependencies } from './chat';
 import { createEscalationActivities } from './escalation';
 import { createHealthActivities } from './health';
@@ -6,9 +8,10 @@ import { createIngestionActivities, type IngestionDependencies } from './ingesti
 import { createTicketActivities, type TicketDependencies } from './tickets';
 
 /** What activities need from the outside world; tests inject their own. */
-export type ActivityDependencies = { knex: Knex } & IngestionDependencies &
+export type ActivityDependencies = { knex: Knex; metrics: DomainMetrics } & IngestionDependencies &
   ChatDependencies &
-  TicketDependencies;
+  TicketDependencies &
+  BillingDependencies;
 
 /** Builds every activity with its dependencies (Temporal's dependency-injection pattern). */
 export function createActivities(deps: ActivityDependencies) {
@@ -18,6 +21,7 @@ export function createActivities(deps: ActivityDependencies) {
     ...createChatActivities(deps),
     ...createEscalationActivities(deps),
     ...createTicketActivities(deps),
+    ...createBillingActivities(deps),
   };
 }
 

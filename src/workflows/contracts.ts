@@ -3,6 +3,8 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { TurnRecord } from '../activities/chat';
 import type { TicketPriority, TicketStatus } from '../db/models/ticket';
 import type { SettableStatus } from '../domain/tickets';
+import type { BillingState } from '../domain/billing';
+import type { PaidPlan } from '../domain/plans';
 
 /**
  * What the API and the worker share about workflows: ids (business ids, so a retried request cannot
@@ -119,3 +121,39 @@ export const TICKET_FAILURES = {
   /** The request itself is invalid (e.g. an empty reply, an outsider as assignee): 422. */
   invalid: 'TicketInvalid',
 } as const;
+
+/** The long-lived billing entity of one organization (see src/workflows/subscription.ts). */
+export const subscriptionWorkflowId = (organizationId: string): string => `subscription-${organizationId}`;
+
+export interface SubscriptionInput {
+  organizationId: string;
+  /** How long a subscription whose payment failed keeps its plan (BILLING_GRACE_DAYS). */
+  graceMs: number;
+  /** Carried over by continue-as-new; a new workflow loads it from the database. */
+  state?: BillingState;
+  pending?: StripeEventNotice[];
+}
+
+/** A verified Stripe event for the organization; the workflow re-reads Stripe rather than trusting it. */
+export interface StripeEventNotice {
+  eventId: string;
+  type: string;
+  /** Epoch seconds, as Stripe stamps events. */
+  created: number;
+}
+
+export interface CheckoutRequest {
+  plan: PaidPlan;
+  successUrl: string;
+  cancelUrl: string;
+}
+
+export const stripeEventSignal = defineSignal<[StripeEventNotice]>('stripeEvent');
+export const billingStateQuery = defineQuery<BillingState>('billingState');
+export const checkoutUpdate = defineUpdate<{ sessionId: string; url: string }, [CheckoutRequest]>(
+  'createCheckoutSession',
+);
+export const portalUpdate = defineUpdate<{ url: string }, [{ returnUrl: string }]>('createPortalSession');
+export const cancelAtPeriodEndUpdate = defineUpdate<BillingState, [{ cancel: boolean }]>(
+  'setCancelAtPeriodEnd',
+);

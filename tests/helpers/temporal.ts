@@ -1,15 +1,16 @@
+import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { projectRoot } from '../../src/lib/paths';
-import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, DefaultLogger, type Worker } from '@temporalio/worker';
 import type { Knex } from 'knex';
 import { loadConfig, type Config } from '../../src/config';
 import { createLogger } from '../../src/lib/logger';
+import { projectRoot } from '../../src/lib/paths';
 import { createWorker } from '../../src/worker/create-worker';
 import { createActivityDependencies } from '../../src/worker/dependencies';
 import type { ActivityDependencies } from '../../src/activities';
+import type { Tracing } from '../../src/observability/tracing';
 
 let runtimeInstalled = false;
 
@@ -23,7 +24,10 @@ export interface TestWorker {
 
 export function useTestWorker(
   getKnex: () => Knex,
-  options: { configure?: (config: Config) => Config } = {},
+  options: {
+    tracing?: () => Pick<Tracing, 'spanProcessor' | 'resource'>;
+    configure?: (config: Config) => Config;
+  } = {},
 ): () => TestWorker {
   let state:
     | (TestWorker & { run: Promise<void>; connection: NativeConnection; clientConnection: Connection })
@@ -47,6 +51,7 @@ export function useTestWorker(
       temporal: { ...config.temporal, taskQueue },
       dependencies,
       workflowBundlePath: config.temporal.workflowBundlePath,
+      tracing: options.tracing?.(),
     }).catch(async (error: unknown) => {
       await connection.close();
       throw error;
