@@ -1,0 +1,113 @@
+import { Organization, OrganizationSettings } from '../../src/db/models';
+import { useTestApi } from '../helpers/api';
+import { signUp } from '../helpers/accounts';
+import { useTestDatabase } from '../helpers/db';
+import { widgetSession } from '../helpers/widget';
+
+const db = useTestDatabase();
+const BODY_LIMIT = 4096;
+const api = useTestApi(db, {
+  configure: (config) => ({
+    ...config,
+    rateLimits: { ...config.rateLimits, apiKeyPerMinute: 3, organizationPerMinute: 8 },
+    http: { ...config.http, bodyLimitBytes: BODY_LIMIT },
+    ingestion: { ...config.ingestion, uploadMaxBytes: 2048 },
+    widget: { ...config.widget, attachmentMaxBytes: 1024 },
+  }),
+});
+
+async function expectTooMany(response: Response): Promise<void> {
+  expect(response.status).toBe(429);
+  expect(Number(response.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+  expect(Number(response.headers.get('retry-after'))).toBeLessThanOrEqual(60);
+  expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+  expect(await response.json()).toMatchObject({ type: '/problems/rate-limited', status: 429 });
+}
+
+async function expectTooLarge(response: Response): Promise<void> {
+  expect(response.status).toBe(413);
+  expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+  expect(await response.json()).toMatchObject({ type: '/problems/payload-too-large', status: 413 });
+}
+
+describe('rate limits', () => {
+  it('limits an API key, then its organization, with 429 and Retry-After', async () => {
+    const owner = await signUp(api());
+    const get = (token: string) =>
+      fetch(`${api().baseUrl}/v1/organization`, { headers: { authorization: `Bearer ${token}` } });
+    const created = await owner.client.POST('/v1/api-keys', { body: { name: 'limited' } }); // org: 1
+    const key = created.data!.key;
+
+    for (let i = 0; i < 3; i++) expect((await get(key)).status).toBe(200); // key: 3, org: 4
+    await expectTooMany(await get(key));
+    // The organization still has room for its members…
+    for (let i = 0; i < 4; i++) expect((await get(owner.session.accessToken)).status).toBe(200); // org: 8
+    // …until its own limit.
+    await expectTooMany(await get(owner.session.accessToken));
+    // Another tenant is not affected.
+    const neighbour = await signUp(api());
+    expect((await get(neighbour.session.accessToken)).status).toBe(200);
+  });
+});
+
+describe('body limits', () => {
+  it('answers 413 to a JSON body over the limit, and accepts one under it', async () => {
+    const owner = await signUp(api());
+    const post = (visitorName: string) =>
+      fetch(`${api().baseUrl}/v1/conversations`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${owner.session.accessToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ visitorName }),
+      });
+    expect((await post('a'.repeat(100))).status).toBe(201);
+    await expectTooLarge(await post('a'.repeat(BODY_LIMIT + 1)));
+  });
+
+  it('answers 413 to an upload over the limit', async () => {
+    const owner = await signUp(api());
+    const form = new FormData();
+    form.append('file', new Blob(['# Big\n\n' + 'word '.repeat(1000)]), 'big.md');
+    await expectTooLarge(
+      await fetch(`${api().baseUrl}/v1/documents/upload`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${owner.session.accessToken}` },
+        body: form,
+      }),
+    );
+  });
+
+  it('answers 413 to oversized widget sessions, frames and attachments', async () => {
+    const owner = await signUp(api());
+    const site = 'https://shop.example';
+    await OrganizationSettings.query()
+      .forOrganization(owner.session.organization.id)
+      .patch({ allowedOrigins: [site] });
+    const { widgetKey } = (await Organization.query().findById(owner.session.organization.id))!;
+
+    await expectTooLarge(
+      await fetch(`${api().baseUrl}/widget/v1/session`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', origin: site },
+        body: JSON.stringify({ key: widgetKey, name: 'n'.repeat(10_000) }),
+      }),
+    );
+    const session = await widgetSession(api().baseUrl, widgetKey, site);
+    const headers = {
+      origin: site,
+      'x-widget-key': widgetKey,
+      authorization: `Bearer ${session.data.token}`,
+    };
+    await expectTooLarge(
+      await fetch(`${api().baseUrl}/widget/v1/frames`, {
+        method: 'POST',
+        headers: { ...headers, 'content-type': 'application/json' },
+        body: JSON.stringify({ type: 'message', clientMessageId: 'big', content: 'x'.repeat(70_000) }),
+      }),
+    );
+    const form = new FormData();
+    form.append('file', new Blob([Buffer.alloc(2048, 0x41)], { type: 'image/png' }), 'big.png');
+    await expectTooLarge(
+      await fetch(`${api().baseUrl}/widget/v1/attachments`, { method: 'POST', headers, body: form }),
+    );
+  });
+});
