@@ -111,3 +111,45 @@ describe('body limits', () => {
     );
   });
 });
+
+describe('malformed bodies (found by schemathesis)', () => {
+  const upload = async (init: RequestInit & { headers?: Record<string, string> }) => {
+    const owner = await signUp(api());
+    return fetch(`${api().baseUrl}/v1/documents/upload`, {
+      method: 'POST',
+      ...init,
+      headers: { authorization: `Bearer ${owner.session.accessToken}`, ...init.headers },
+    });
+  };
+
+  it('answers 415 to an upload that is not a multipart form', async () => {
+    const response = await upload({});
+    expect(response.status).toBe(415);
+    expect(await response.json()).toMatchObject({ type: '/problems/unsupported-media-type' });
+  });
+
+  it('answers 422 to a form without a file and to a broken multipart body', async () => {
+    const form = new FormData();
+    form.append('title', 'no file here');
+    const missing = await upload({ body: form });
+    expect(missing.status).toBe(422);
+    expect(await missing.json()).toMatchObject({ errors: [{ field: 'body.file', message: 'is required' }] });
+
+    const broken = await upload({
+      headers: { 'content-type': 'multipart/form-data; boundary=xyz' },
+      body: '--xyz\r\nnot a header line\r\n\r\nbody\r\n--xyz--\r\n',
+    });
+    expect(broken.status).toBe(422);
+    expect(await broken.json()).toMatchObject({ errors: [{ field: 'body' }] });
+  });
+
+  it('answers 422 to a JSON body that is not an object', async () => {
+    const owner = await signUp(api());
+    const response = await fetch(`${api().baseUrl}/v1/conversations`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${owner.session.accessToken}`, 'content-type': 'application/json' },
+      body: '"AAA"',
+    });
+    expect(response.status).toBe(422);
+  });
+});
