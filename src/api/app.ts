@@ -9,6 +9,7 @@ import { errorHandler, notFoundHandler } from './error-handler';
 import { widgetRouter } from '../live/widget-http';
 import { webRouter } from '../web/router';
 import { apiReference } from './reference';
+import { stripeWebhookRouter } from './webhooks/stripe';
 import type { ApiServices } from './services';
 import type { Principal } from './auth/principal';
 import { httpMetricsMiddleware, renderMetrics } from '../observability/metrics';
@@ -58,12 +59,19 @@ export function createApp(services: ApiServices): Express {
     const { contentType, body } = await renderMetrics(services.metrics.registry);
     res.type(contentType).send(body);
   });
+  // Stripe signs the raw body: its webhook reads the body itself, before any parser.
+  app.use(stripeWebhookRouter(services));
   // The widget is embedded on tenants' sites: its routes answer cross-origin, with their own checks.
   app.use(widgetRouter({ ...services.live, knex: services.knex, config: services.config }));
   app.use(helmet());
   app.use(webRouter());
   // Browsers may call the API only from the configured origins; bearer tokens, so no cookies.
-  app.use(cors({ origin: services.config.cors.origins, exposedHeaders: ['Retry-After', 'X-Request-Id'] }));
+  app.use(
+    cors({
+      origin: services.config.cors.origins,
+      exposedHeaders: ['Retry-After', 'X-Request-Id', 'X-Next-Cursor'],
+    }),
+  );
   // Not strict: a body that is JSON but not an object (`"text"`) reaches validation and gets a 422
   // naming the body, like any other body of the wrong shape.
   app.use(express.json({ limit: services.config.http.bodyLimitBytes, strict: false }));

@@ -4,8 +4,10 @@ import type { Config } from '../config';
 import type { Logger } from '../lib/logger';
 import { createMailer, type Mailer } from '../lib/mailer';
 import { AccessTokens } from '../services/access-tokens';
+import { BillingService } from '../services/billing';
 import { ConversationService } from '../services/conversations';
 import { DocumentService } from '../services/documents';
+import { TicketService } from '../services/tickets';
 import { VisitorService } from '../services/visitors';
 import { EventBus } from '../live/event-bus';
 import { VisitorLimits, type LiveDeps } from '../live/visitor-connection';
@@ -26,6 +28,8 @@ export interface ApiServices {
   rateLimits: RateLimits;
   documents: DocumentService;
   conversations: ConversationService;
+  tickets: TicketService;
+  billing: BillingService;
   /** Live events from the workers (PostgreSQL LISTEN), for sockets and streams. */
   bus: EventBus;
   /** What the widget's WebSocket and HTTP transports share. */
@@ -51,6 +55,8 @@ export function createApiServices(base: {
     rateLimits: new RateLimits(base.config.rateLimits),
     documents: new DocumentService(base),
     conversations,
+    tickets: new TicketService(base),
+    billing: new BillingService(base),
     bus,
     metrics: createHttpMetrics(),
     live: {

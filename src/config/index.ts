@@ -104,6 +104,12 @@ const schema = z.object({
   TEMPORAL_METRICS_PORT: port.optional(),
   OTEL_EXPORTER_OTLP_ENDPOINT: url.optional(),
   SENTRY_DSN: url.optional(),
+  STRIPE_SECRET_KEY: z.string().min(1).optional(),
+  STRIPE_WEBHOOK_SECRET: z.string().min(1).optional(),
+  STRIPE_API_BASE: url.optional(),
+  STRIPE_WEBHOOK_TOLERANCE_SECONDS: seconds.default(300),
+  BILLING_GRACE_DAYS: z.coerce.number().positive().default(7),
+  BILLING_RETURN_URL: url.optional(),
 });
 
 type Env = z.infer<typeof schema>;
@@ -146,6 +152,16 @@ export interface Config {
   smtp: { host: string; port: number; secure: boolean; user?: string; password?: string; from: string };
   rateLimits: { authPerMinute: number; apiKeyPerMinute: number; organizationPerMinute: number };
   cors: { origins: string[] };
+  billing: {
+    /** Absent when STRIPE_SECRET_KEY is unset: billing endpoints then answer 503. */
+    stripe?: { secretKey: string; apiBase?: string };
+    webhookSecret?: string;
+    webhookToleranceSeconds: number;
+    /** How long a subscription whose payment failed keeps its plan before dropping to Free. */
+    graceDays: number;
+    /** Where Checkout and the Billing Portal send the customer back to. */
+    returnUrl: string;
+  };
   cacheDir: string;
   embeddings: {
     provider: Env['EMBEDDINGS_PROVIDER'];
@@ -257,6 +273,15 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       organizationPerMinute: env.RATE_LIMIT_ORGANIZATION_PER_MINUTE,
     },
     cors: { origins: env.CORS_ORIGINS },
+    billing: {
+      stripe: env.STRIPE_SECRET_KEY
+        ? { secretKey: env.STRIPE_SECRET_KEY, apiBase: env.STRIPE_API_BASE?.replace(/\/$/, '') }
+        : undefined,
+      webhookSecret: env.STRIPE_WEBHOOK_SECRET,
+      webhookToleranceSeconds: env.STRIPE_WEBHOOK_TOLERANCE_SECONDS,
+      graceDays: env.BILLING_GRACE_DAYS,
+      returnUrl: env.BILLING_RETURN_URL ?? `${env.PUBLIC_URL.replace(/\/$/, '')}/billing`,
+    },
     cacheDir: env.PARLEY_CACHE,
     embeddings: {
       provider: env.EMBEDDINGS_PROVIDER,

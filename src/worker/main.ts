@@ -83,6 +83,7 @@ async function main(): Promise<void> {
   await worker.run();
   logger.info('worker stopped');
   health.close();
+  dependencies.mailer.close();
   await Promise.allSettled([connection.close(), knex.destroy(), tracing.shutdown(), flushSentry()]);
 }
 

@@ -6,10 +6,12 @@ import { createKnex } from '../../src/db/knex';
 import { bundleWorkflows } from '../../src/worker/bundle';
 import './env';
 import { buildWidget } from '../../scripts/build-widget';
+import { createStripe, syncCatalog } from '../../src/billing/stripe';
 
 /**
- * Once per run: recreate and migrate the test database, bundle the workflows, and check that the
- * Temporal dev server answers (scripts/test.sh and .ci/run start it).
+ * Once per run: recreate and migrate the test database, bundle the workflows, check that the
+ * Temporal dev server answers and sync the Stripe emulator's catalog (scripts/test.sh and .ci/run
+ * start both).
  */
 export default async function globalSetup(): Promise<void> {
   const config = loadConfig();
@@ -34,6 +36,16 @@ export default async function globalSetup(): Promise<void> {
       `Temporal is not answering at ${config.temporal.address}: run scripts/temporal.sh start`,
       { cause: error },
     );
+  }
+
+  // The emulator's products and prices, once per run (files running in parallel would race to create them).
+  const stripe = createStripe(config.billing);
+  if (stripe) {
+    await syncCatalog(stripe).catch((error: unknown) => {
+      throw new Error('The Stripe emulator is not answering: run scripts/stripe-emulator.sh start', {
+        cause: error,
+      });
+    });
   }
 
   const code = await bundleWorkflows();
