@@ -24,9 +24,11 @@ trap cleanup EXIT
 
 DATABASE_URL="$DB_URL" npx tsx scripts/migrate.ts latest >/dev/null
 export TEMPORAL_TASK_QUEUE="schemathesis-$RANDOM-$$" WORKFLOW_BUNDLE_PATH="$DATA/schemathesis-workflows.js"
+# Models from the shared cache; the worker's vector indexes in a folder of this run.
+export MODELS_DIR="${MODELS_DIR:-$PARLEY_CACHE/models}"
 npx tsx scripts/bundle-workflows.ts >/dev/null
 DATABASE_URL="$DB_URL" LOG_LEVEL=warn WORKER_HEALTH_PORT="$((PORT + 1))" PARLEY_CACHE="$DATA/schemathesis-cache" \
-  MODELS_DIR="$PARLEY_CACHE/models" node --import tsx src/worker/main.ts >"$DATA/schemathesis-worker.log" 2>&1 &
+  node --import tsx src/worker/main.ts >"$DATA/schemathesis-worker.log" 2>&1 &
 worker_pid=$!
 DATABASE_URL="$DB_URL" HTTP_HOST=127.0.0.1 HTTP_PORT="$PORT" LOG_LEVEL=warn NODE_ENV=test \
   RATE_LIMIT_AUTH_PER_MINUTE=100000 \
