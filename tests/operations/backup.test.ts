@@ -34,13 +34,17 @@ describe('PostgreSQL backup and restore scripts', () => {
       let before: Record<string, string>;
       try {
         await knex.migrate.latest();
-        const [organization] = await knex('organizations')
-          .insert({ name: "Backup & Restore 'Ltd'", slug: 'backup', plan: 'pro', widget_key: 'wk_backup' })
-          .returning('id');
+        const organization = (
+          await knex('organizations')
+            .insert({ name: "Backup & Restore 'Ltd'", slug: 'backup', plan: 'pro', widget_key: 'wk_backup' })
+            .returning<{ id: string }[]>('id')
+        )[0]!;
         await knex('organization_settings').insert({ organization_id: organization.id });
-        const [conversation] = await knex('conversations')
-          .insert({ organization_id: organization.id, visitor_id: 'v-1', visitor_name: 'Zoë' })
-          .returning('id');
+        const conversation = (
+          await knex('conversations')
+            .insert({ organization_id: organization.id, visitor_id: 'v-1', visitor_name: 'Zoë' })
+            .returning<{ id: string }[]>('id')
+        )[0]!;
         await knex('messages').insert([
           {
             organization_id: organization.id,
@@ -80,8 +84,8 @@ describe('PostgreSQL backup and restore scripts', () => {
       try {
         expect(await fingerprint(knex)).toEqual(before);
         // The schema came back whole: migrations are recorded, and constraints still hold.
-        const [{ count }] = await knex('knex_migrations').count<{ count: string }[]>('* as count');
-        expect(Number(count)).toBeGreaterThan(0);
+        const migrations = await knex('knex_migrations').count<{ count: string }[]>('* as count');
+        expect(Number(migrations[0]!.count)).toBeGreaterThan(0);
         await expect(
           knex('messages').insert({
             organization_id: null,
