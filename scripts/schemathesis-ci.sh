@@ -38,4 +38,6 @@ api_pid=$!
 wait_for "the API on :$PORT" 60 curl -fsS "http://127.0.0.1:$PORT/healthz"
 wait_for "the worker" 120 curl -fsS "http://127.0.0.1:$((PORT + 1))/"
 
-SCHEMATHESIS_MAX_EXAMPLES="${SCHEMATHESIS_MAX_EXAMPLES:-5}" bash scripts/schemathesis.sh "http://127.0.0.1:$PORT" "$@"
+# Billing answers 503 without Stripe (STRIPE_SECRET_KEY); its own tests run it against the emulator.
+SCHEMATHESIS_MAX_EXAMPLES="${SCHEMATHESIS_MAX_EXAMPLES:-5}" bash scripts/schemathesis.sh "http://127.0.0.1:$PORT" \
+  --exclude-path-regex '^/v1/billing' "$@"

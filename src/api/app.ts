@@ -85,9 +85,12 @@ export function createApp(services: ApiServices): Express {
   // Uploads are multipart forms; anything else would reach the upload handler without a file.
   app.post('/v1/documents/upload', (req, _res, next) => {
     next(
-      req.is('multipart/form-data')
+      req.is('multipart/form-data') && /;\s*boundary=/i.test(req.headers['content-type'] ?? '')
         ? undefined
-        : new HttpProblem('unsupported-media-type', 'Send the document as multipart/form-data.'),
+        : new HttpProblem(
+            'unsupported-media-type',
+            'Send the document as multipart/form-data (with a boundary).',
+          ),
     );
   });
   // Uploads are held in memory up to the configured limit, then stored in PostgreSQL.

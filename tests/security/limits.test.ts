@@ -123,9 +123,11 @@ describe('malformed bodies (found by schemathesis)', () => {
   };
 
   it('answers 415 to an upload that is not a multipart form', async () => {
-    const response = await upload({});
-    expect(response.status).toBe(415);
-    expect(await response.json()).toMatchObject({ type: '/problems/unsupported-media-type' });
+    for (const headers of [{}, { 'content-type': 'multipart/form-data' }]) {
+      const response = await upload({ headers });
+      expect(response.status).toBe(415);
+      expect(await response.json()).toMatchObject({ type: '/problems/unsupported-media-type' });
+    }
   });
 
   it('answers 422 to a form without a file and to a broken multipart body', async () => {
