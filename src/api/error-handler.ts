@@ -55,6 +55,12 @@ export function toProblem(error: unknown): HttpProblem | undefined {
       ? new HttpProblem('payload-too-large', 'The file is larger than the upload limit.')
       : problems.validation([{ field: `body.${error.field ?? 'file'}`, message: error.message }]);
   }
+  // Multer passes on busboy's parse errors (a broken multipart body) with the files it had stored.
+  if (error instanceof Error && Array.isArray((error as { storageErrors?: unknown }).storageErrors)) {
+    return problems.validation([
+      { field: 'body', message: `is not a well-formed multipart body (${error.message})` },
+    ]);
+  }
   // body-parser and friends tag their errors with an HTTP status and a type.
   const tagged = error as { type?: string; status?: number; limit?: number };
   if (tagged.type === 'entity.too.large') {
