@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import type { ParleyClient } from '../../src/client';
+import { recordUsage } from '../../src/services/usage';
 import { useTestApi } from '../helpers/api';
 import { addMember, signUp, uniqueEmail, upgrade, type Account } from '../helpers/accounts';
 import { useTestDatabase } from '../helpers/db';
@@ -23,6 +25,8 @@ interface Victim {
   invitationId: string;
   documentId: string;
   conversationId: string;
+  /** The message id behind A's one usage event. */
+  usageSubjectId: string;
 }
 
 type Call = (client: ParleyClient, a: Victim) => Promise<{ response: Response }>;
@@ -129,6 +133,39 @@ const SCOPE_ROWS: [string, (client: ParleyClient, a: Victim) => Promise<string[]
         .map((d) => d.id),
   ],
   [
+    'GET /v1/billing',
+    async (c) =>
+      ok(await c.GET('/v1/billing'))
+        .usage.filter((m) => m.metric === 'messages' && m.used > 0)
+        .map((m) => `${m.used} messages`),
+  ],
+  [
+    'GET /v1/usage',
+    async (c) =>
+      ok(await c.GET('/v1/usage'))
+        .metrics.filter((m) => m.metric === 'messages' && m.used > 0)
+        .map((m) => `${m.used} messages`),
+  ],
+  [
+    'GET /v1/usage/events',
+    async (c, a) =>
+      ok(await c.GET('/v1/usage/events', { params: { query: { limit: 1000 } } }))
+        .items.filter((e) => e.subjectId === a.usageSubjectId)
+        .map((e) => e.id),
+  ],
+  [
+    'GET /v1/usage/events/export',
+    async (c, a) => {
+      // CSV: never an empty body (the header row), so a failed call cannot pass by showing nothing.
+      const { data, response } = await c.GET('/v1/usage/events/export', {
+        params: { query: { format: 'csv' } },
+        parseAs: 'text',
+      });
+      if (!response.ok || data === undefined) throw new Error(`answered ${response.status}`);
+      return data.includes(a.usageSubjectId) ? [a.usageSubjectId] : [];
+    },
+  ],
+  [
     'GET /v1/organization',
     async (c, a) => [ok(await c.GET('/v1/organization')).id].filter((id) => id === a.organizationId),
   ],
@@ -183,7 +220,12 @@ beforeAll(async () => {
   const { data: conversation } = await aOwner.client.POST('/v1/conversations', {
     body: { visitorName: 'A visitor' },
   });
+  const usageSubjectId = `message-${randomUUID()}`;
+  await db().transaction((trx) =>
+    recordUsage(trx, aOwner.session.organization.id, 'messages', usageSubjectId),
+  );
   a = {
+    usageSubjectId,
     organizationId: aOwner.session.organization.id,
     organizationName: aOwner.session.organization.name,
     apiKeyId: key!.id,
