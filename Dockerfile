@@ -33,6 +33,9 @@ COPY --from=build --chown=node:node /app/node_modules ./node_modules
 COPY --from=build --chown=node:node /app/dist ./dist
 COPY --from=build --chown=node:node /app/seed ./seed
 COPY --from=build --chown=node:node /app/openapi ./openapi
+# Read at run time: the console's stylesheet and script, the demo site's stylesheet.
+COPY --from=build --chown=node:node /app/src/web/assets ./src/web/assets
+COPY --from=build --chown=node:node /app/src/web/static ./src/web/static
 COPY --from=models --chown=node:node /cache/models /opt/parley/models
 RUN mkdir -p /var/lib/parley && chown node:node /var/lib/parley
 USER node

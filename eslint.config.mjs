@@ -67,4 +67,10 @@ export default tseslint.config(
     languageOptions: { ...tseslint.configs.disableTypeChecked.languageOptions, globals: globals.node },
     rules: { ...tseslint.configs.disableTypeChecked.rules, '@typescript-eslint/no-require-imports': 'off' },
   },
+
+  {
+    // The console's browser script (served as is, no bundler).
+    files: ['src/web/assets/**/*.js'],
+    languageOptions: { sourceType: 'script', globals: globals.browser },
+  },
 );

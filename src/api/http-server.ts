@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:http';
+import { CLOSE } from '../live/protocol';
 import { attachWidgetSockets } from '../live/widget-socket';
 import { createApp } from './app';
 import type { ApiServices } from './services';
@@ -16,7 +17,7 @@ export async function createHttpServer(services: ApiServices): Promise<HttpServe
   return {
     server,
     async close() {
-      for (const socket of sockets.clients) socket.close(1001, 'server shutting down');
+      for (const socket of sockets.clients) socket.close(CLOSE.goingAway, 'server shutting down');
       sockets.close();
       server.closeIdleConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -100,6 +100,10 @@ const schema = z.object({
     ),
   HTTP_BODY_LIMIT_BYTES: positiveInt.default(1024 * 1024),
 
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  TEMPORAL_METRICS_PORT: port.optional(),
+  OTEL_EXPORTER_OTLP_ENDPOINT: url.optional(),
+  SENTRY_DSN: url.optional(),
   STRIPE_SECRET_KEY: z.string().min(1).optional(),
   STRIPE_WEBHOOK_SECRET: z.string().min(1).optional(),
   STRIPE_API_BASE: url.optional(),
@@ -125,7 +129,18 @@ export interface Config {
     uiUrl: string;
     workflowBundlePath: string;
   };
-  worker: { healthPort: number };
+  worker: {
+    healthPort: number;
+    /** Where the Temporal Core SDK serves its own Prometheus metrics; off when unset. */
+    temporalMetricsPort?: number;
+  };
+  observability: {
+    /** Bearer token `/metrics` requires; open when unset (keep it on a private network then). */
+    metricsToken?: string;
+    /** OTLP/HTTP collector for traces; tracing is off when unset. */
+    otlpEndpoint?: string;
+    sentryDsn?: string;
+  };
   auth: {
     jwtSecret: string;
     accessTokenTtlSeconds: number;
@@ -230,7 +245,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       uiUrl: env.TEMPORAL_UI_URL.replace(/\/$/, ''),
       workflowBundlePath: env.WORKFLOW_BUNDLE_PATH,
     },
-    worker: { healthPort: env.WORKER_HEALTH_PORT },
+    worker: { healthPort: env.WORKER_HEALTH_PORT, temporalMetricsPort: env.TEMPORAL_METRICS_PORT },
+    observability: {
+      metricsToken: env.METRICS_TOKEN,
+      otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
+      sentryDsn: env.SENTRY_DSN,
+    },
     auth: {
       jwtSecret: env.JWT_SECRET,
       accessTokenTtlSeconds: env.ACCESS_TOKEN_TTL_SECONDS,

@@ -86,7 +86,6 @@ export type ErrorCode =
 export const CLOSE = {
   badFrame: 4400,
   unauthorized: 4401,
-  originNotAllowed: 4403,
   heartbeatTimeout: 4408,
   tooLarge: 1009,
   goingAway: 1001,

@@ -41,3 +41,19 @@ export function html(strings: TemplateStringsArray, ...values: Renderable[]): Sa
 /** JSON for a <script type="application/json"> block: `<` escaped so it cannot close the tag. */
 export const jsonForScript = (value: unknown): SafeHtml =>
   new SafeHtml(JSON.stringify(value).replace(/</g, '\\u003c'));
+
+/** A URL for an href or src: only http(s) and same-site paths; anything else (javascript:, data:) becomes '#'. */
+export function safeUrl(value: string | null | undefined): string {
+  if (!value) return '#';
+  if (value.startsWith('/') && !value.startsWith('//')) return value;
+  try {
+    const url = new URL(value);
+    return url.protocol === 'http:' || url.protocol === 'https:' ? url.toString() : '#';
+  } catch {
+    return '#';
+  }
+}
+
+/** Joins the class names whose condition holds. */
+export const classes = (...names: (string | false | null | undefined)[]): string =>
+  names.filter(Boolean).join(' ');

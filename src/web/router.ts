@@ -1,17 +1,38 @@
 import path from 'node:path';
 import express, { Router } from 'express';
 import { projectRoot } from '../lib/paths';
+import { assetsRouter } from './assets';
+import { consoleRouter } from './console';
 import { articlePage, demoArticles, demoHomePage, demoSitemap, helpCentrePage } from './demo';
+import { webErrorHandler } from './errors';
+import { accountRouter } from './public/account';
+import { requireCsrf } from './session';
 
 /** The seeded demo organization's widget key (see scripts/seed.ts). */
 export const DEMO_WIDGET_KEY = 'pk_demo_lumen_notes_widget_key';
 const KEY = /^[A-Za-z0-9_-]{1,200}$/;
 
-/** Server-rendered pages: the demo company's site (the console and public pages join here). */
+/** Public pages whose forms post back to themselves. */
+const PUBLIC_FORMS = [
+  '/signup',
+  '/login',
+  '/logout',
+  '/forgot-password',
+  '/reset-password',
+  '/verify-email',
+  '/accept-invitation',
+];
+
+/** Server-rendered pages: the landing and account pages, the console, and the demo company's site. */
 export function webRouter(): Router {
   const router = Router();
   const articles = demoArticles();
+  router.use('/assets', assetsRouter());
   router.use('/static', express.static(path.join(projectRoot, 'src', 'web', 'static'), { maxAge: '5m' }));
+  router.use('/console', consoleRouter());
+  // Form bodies are parsed only on the pages that take them, never on API routes.
+  router.use(PUBLIC_FORMS, express.urlencoded({ extended: false, limit: '64kb' }), requireCsrf);
+  router.use(accountRouter());
   router.get('/demo', (req, res) => {
     const key =
       typeof req.query.key === 'string' && KEY.test(req.query.key) ? req.query.key : DEMO_WIDGET_KEY;
@@ -31,5 +52,6 @@ export function webRouter(): Router {
   router.get('/demo/sitemap.xml', (req, res) => {
     res.type('application/xml').send(demoSitemap(`${req.protocol}://${req.get('host')}`, articles));
   });
+  router.use(webErrorHandler);
   return router;
 }

@@ -1,10 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
-import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import { loadConfig } from '../../src/config';
 import { createKnex } from '../../src/db/knex';
-import { projectRoot } from '../../src/lib/paths';
+import { bundleWorkflows } from '../../src/worker/bundle';
 import './env';
 import { buildWidget } from '../../scripts/build-widget';
 import { createStripe, syncCatalog } from '../../src/billing/stripe';
@@ -49,10 +48,7 @@ export default async function globalSetup(): Promise<void> {
     });
   }
 
-  const { code } = await bundleWorkflowCode({
-    workflowsPath: path.join(projectRoot, 'src', 'workflows', 'index.ts'),
-    logger: new DefaultLogger('WARN'),
-  });
+  const code = await bundleWorkflows();
   fs.mkdirSync(path.dirname(config.temporal.workflowBundlePath), { recursive: true });
   fs.writeFileSync(config.temporal.workflowBundlePath, code);
   await buildWidget();

@@ -1,0 +1,108 @@
+// The console's few behaviours that htmx does not cover. No inline scripts anywhere: the CSP is
+// script-src 'self', so pages pass data to this file in <script type="application/json"> blocks.
+(function () {
+  'use strict';
+
+  // Forms that destroy something ask first.
+  document.addEventListener(
+    'submit',
+    function (event) {
+      var form = event.target;
+      var question = form instanceof HTMLFormElement ? form.getAttribute('data-confirm') : null;
+      if (question && !window.confirm(question)) {
+        event.preventDefault();
+        event.stopImmediatePropagation();
+      }
+    },
+    true,
+  );
+
+  // A successful htmx form submission clears the form for the next entry.
+  document.addEventListener('htmx:afterRequest', function (event) {
+    var form = event.detail.elt;
+    if (
+      event.detail.successful &&
+      form instanceof HTMLFormElement &&
+      form.hasAttribute('data-reset-on-success')
+    ) {
+      form.reset();
+      var name = form.querySelector('[data-file-name]');
+      if (name) name.textContent = '';
+    }
+  });
+
+  // An htmx request that failed shows the server's message in the page's alert region.
+  document.addEventListener('htmx:responseError', function (event) {
+    var region = document.getElementById('flash');
+    if (!region) return;
+    var type = event.detail.xhr.getResponseHeader('Content-Type') || '';
+    region.innerHTML = type.indexOf('text/html') === 0 ? event.detail.xhr.responseText : '';
+    if (!region.innerHTML)
+      region.textContent = 'The request failed (' + event.detail.xhr.status + '). Please try again.';
+  });
+
+  // Drag and drop onto the upload zone: the dropped file goes into the form's file input and is sent.
+  function initDropzones(root) {
+    root.querySelectorAll('[data-dropzone]').forEach(function (zone) {
+      if (zone.dataset.ready) return;
+      zone.dataset.ready = '1';
+      var input = zone.querySelector('input[type=file]');
+      var name = zone.querySelector('[data-file-name]');
+      input.addEventListener('change', function () {
+        if (name) name.textContent = input.files.length ? input.files[0].name : '';
+      });
+      ['dragenter', 'dragover'].forEach(function (type) {
+        zone.addEventListener(type, function (event) {
+          event.preventDefault();
+          zone.classList.add('dragging');
+        });
+      });
+      ['dragleave', 'drop'].forEach(function (type) {
+        zone.addEventListener(type, function () {
+          zone.classList.remove('dragging');
+        });
+      });
+      zone.addEventListener('drop', function (event) {
+        event.preventDefault();
+        if (!event.dataTransfer || !event.dataTransfer.files.length) return;
+        input.files = event.dataTransfer.files;
+        if (name) name.textContent = input.files[0].name;
+        zone.closest('form').requestSubmit();
+      });
+    });
+  }
+
+  // Charts: <canvas data-chart="id"> with the data in <script type="application/json" id="id">.
+  function initCharts(root) {
+    if (!window.Chart) return;
+    root.querySelectorAll('canvas[data-chart]').forEach(function (canvas) {
+      if (canvas.dataset.ready) return;
+      var source = document.getElementById(canvas.getAttribute('data-chart'));
+      if (!source) return;
+      canvas.dataset.ready = '1';
+      var spec = JSON.parse(source.textContent);
+      new window.Chart(canvas, {
+        type: spec.type || 'line',
+        data: { labels: spec.labels, datasets: spec.datasets },
+        options: {
+          responsive: true,
+          maintainAspectRatio: false,
+          animation: false,
+          plugins: { legend: { display: spec.datasets.length > 1 } },
+          scales: { y: { beginAtZero: true, suggestedMax: spec.suggestedMax } },
+        },
+      });
+    });
+  }
+
+  function init(root) {
+    initDropzones(root);
+    initCharts(root);
+  }
+  document.addEventListener('DOMContentLoaded', function () {
+    init(document);
+  });
+  document.addEventListener('htmx:load', function (event) {
+    init(event.detail.elt.parentNode || document);
+  });
+})();

@@ -1,0 +1,81 @@
+import express, { Router, type NextFunction, type Request, type Response } from 'express';
+import multer from 'multer';
+import { hasRole } from '../../api/auth/principal';
+import { problems } from '../../api/problem';
+import { servicesOf } from '../../api/services';
+import type { Role } from '../../db/models';
+import type { Actor } from '../../services/audit';
+import { sendVerificationEmail } from '../../services/auth';
+import { notFoundPage, redirectToLogin, webErrorHandler } from '../errors';
+import { wantsFragment } from '../layout';
+import { authenticateConsole, requireCsrf, type ConsoleUser } from '../session';
+import { documentsRouter } from './documents';
+
+/** The signed-in member of a console request (set by the session middleware). */
+export function consoleUser(res: Response): ConsoleUser {
+  return res.locals.console as ConsoleUser;
+}
+
+/** The same role rule as the API route's `@Security('bearer', [role, …])`. */
+export function requireRole(res: Response, minimum: Role): void {
+  if (!hasRole(consoleUser(res).principal.role, minimum)) {
+    throw problems.forbidden(`This needs the ${minimum} role or higher.`);
+  }
+}
+
+/** The member as the audit log records them. */
+export function consoleActor(req: Request, res: Response): Actor {
+  const { organizationId, userId } = consoleUser(res).principal;
+  return { organizationId, userId, apiKeyId: null, ip: req.ip ?? null };
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** An object id from the URL; anything that is not a UUID cannot name an object, so it is a 404. */
+export function idParam(req: Request, name = 'id'): string {
+  const value = req.params[name];
+  if (typeof value !== 'string' || !UUID.test(value)) throw problems.notFound('The page');
+  return value;
+}
+
+/** The console: every route needs a session; state changes need the CSRF token too. */
+export function consoleRouter(): Router {
+  const router = Router();
+  router.use(async (req: Request, res: Response, next: NextFunction) => {
+    const user = await authenticateConsole(req, res, servicesOf(req));
+    if (!user) {
+      redirectToLogin(req, res);
+      return;
+    }
+    res.locals.console = user;
+    // Console pages show one member's data: never cached by shared caches.
+    res.set('Cache-Control', 'private, no-store');
+    next();
+  });
+  router.use(express.urlencoded({ extended: false, limit: '256kb' }));
+  router.use((req: Request, res: Response, next: NextFunction) => {
+    multer({
+      storage: multer.memoryStorage(),
+      limits: { fileSize: servicesOf(req).config.ingestion.uploadMaxBytes, files: 1 },
+    }).single('file')(req, res, next);
+  });
+  router.use(requireCsrf);
+
+  router.get('/', (_req, res) => {
+    res.redirect(303, '/console/conversations');
+  });
+  router.post('/verify-email/resend', async (req: Request, res: Response) => {
+    const { user } = consoleUser(res);
+    if (!user.emailVerifiedAt) await sendVerificationEmail(servicesOf(req), user);
+    if (wantsFragment(req)) {
+      res.vary('HX-Request').type('html').send(`<span role="status">A new link is on its way.</span>`);
+      return;
+    }
+    res.redirect(303, '/console');
+  });
+
+  router.use(documentsRouter());
+  router.use((req: Request, res: Response) => notFoundPage(req, res));
+  router.use(webErrorHandler);
+  return router;
+}
