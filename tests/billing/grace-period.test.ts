@@ -62,7 +62,7 @@ afterAll(async () => {
 });
 
 /** A Pro organization whose renewal just failed in Stripe, and its running subscription workflow. */
-async function organizationWithFailedRenewal(): Promise<{
+async function organizationWithFailedRenewal(historyLimit?: number): Promise<{
   organizationId: string;
   customerId: string;
   subscription: Stripe.Subscription;
@@ -79,7 +79,13 @@ async function organizationWithFailedRenewal(): Promise<{
   const handle = await env.client.workflow.start<typeof subscriptionLifecycle>('subscriptionLifecycle', {
     workflowId: subscriptionWorkflowId(organization.id),
     taskQueue,
-    args: [{ organizationId: organization.id, graceMs: GRACE_DAYS * DAY_MS } satisfies SubscriptionInput],
+    args: [
+      {
+        organizationId: organization.id,
+        graceMs: GRACE_DAYS * DAY_MS,
+        historyLimit,
+      } satisfies SubscriptionInput,
+    ],
   });
   await handle.signal(stripeEventSignal, {
     eventId: 'evt_payment_failed',
@@ -163,6 +169,25 @@ describe('a failed payment', () => {
     expect(await handle.query(billingStateQuery)).toMatchObject({ plan: 'pro', status: 'active' });
     await eventually(async () =>
       expect(await stored(organizationId)).toEqual({ plan: 'pro', status: 'active', graceUntil: null }),
+    );
+  });
+
+  it('continues as new when the history grows, keeping its state and the running grace period', async () => {
+    const { organizationId } = await organizationWithFailedRenewal(40);
+    const handle = env.client.workflow.getHandle(subscriptionWorkflowId(organizationId));
+    const firstRun = (await handle.describe()).runId;
+    const before = await handle.query(billingStateQuery);
+    for (let i = 0; i < 6; i++) {
+      await handle.signal(stripeEventSignal, { eventId: `evt_${i}`, type: 'invoice.updated', created: 0 });
+    }
+    await eventually(async () => expect((await handle.describe()).runId).not.toBe(firstRun));
+    const after = await handle.query(billingStateQuery);
+    expect(after).toEqual(before);
+
+    // The grace period opened in the first run still ends on time in the new one.
+    await env.sleep(`${GRACE_DAYS + 1} days`);
+    await eventually(async () =>
+      expect(await stored(organizationId)).toMatchObject({ plan: 'free', status: 'canceled' }),
     );
   });
 });
