@@ -136,7 +136,7 @@ function filterForm(query: ListQuery): SafeHtml {
     hx-get="/console/conversations"
     hx-target="#conversations"
     hx-swap="outerHTML"
-    hx-trigger="input changed delay:300ms from:input[type=search], change, submit"
+    hx-trigger="input delay:300ms, change, submit"
     hx-push-url="true"
   >
     <div class="field">
