@@ -1,16 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import { loadConfigOrExit } from '../src/config';
-import { projectRoot } from '../src/lib/paths';
+import { bundleWorkflows } from '../src/worker/bundle';
 
 /** Prebuilds the workflow bundle so workers start fast and run exactly the code that was built. */
 async function main(): Promise<void> {
   const { temporal } = loadConfigOrExit();
-  const { code } = await bundleWorkflowCode({
-    workflowsPath: path.join(projectRoot, 'src', 'workflows', 'index.ts'),
-    logger: new DefaultLogger('WARN'),
-  });
+  const code = await bundleWorkflows();
   fs.mkdirSync(path.dirname(temporal.workflowBundlePath), { recursive: true });
   fs.writeFileSync(temporal.workflowBundlePath, code);
   console.log(

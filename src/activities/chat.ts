@@ -19,6 +19,7 @@ import type { SentimentScorer } from '../ai/sentiment';
 import type { TenantIndexStore } from '../ai/tenant-index';
 import { publish } from '../lib/events';
 import { recordUsage, usageThisPeriod } from '../services/usage';
+import type { DomainMetrics } from '../observability/metrics';
 
 /**
  * Chat-turn activities. The cheap ones (context, retrieval, sentiment, recording) run as local
@@ -32,6 +33,7 @@ export interface ChatDependencies {
   generator: AnswerGenerator;
   sentiment: SentimentScorer;
   chat: Config['chat'];
+  metrics: DomainMetrics;
 }
 
 export interface TurnRef {
@@ -245,12 +247,12 @@ export function createChatActivities(deps: ChatDependencies) {
      * conversation's summary, and the usage event — once: a retried turn finds its reply already there.
      */
     async recordTurn(record: TurnRecord & { summary: string }): Promise<{ replyId: string }> {
-      return knex.transaction(async (trx) => {
+      const recorded = await knex.transaction(async (trx) => {
         const scope = record.organizationId;
         const existing = await Message.query(trx)
           .forOrganization(scope)
           .findOne({ replyToMessageId: record.messageId, role: 'assistant' });
-        if (existing) return { replyId: existing.id };
+        if (existing) return { replyId: existing.id, created: false };
 
         const reply = await Message.query(trx)
           .forOrganization(scope)
@@ -285,8 +287,14 @@ export function createChatActivities(deps: ChatDependencies) {
           conversationId: record.conversationId,
           messageId: reply.id,
         });
-        return { replyId: reply.id };
+        return { replyId: reply.id, created: true };
       });
+      // Counted once the reply is committed, and once per turn: a retry finds the reply and skips this.
+      if (recorded.created) {
+        deps.metrics.turns.inc({ outcome: record.outcome });
+        if (record.outcome === 'abstain') deps.metrics.abstentions.inc();
+      }
+      return { replyId: recorded.replyId };
     },
   };
 }

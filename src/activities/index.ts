@@ -1,11 +1,17 @@
 import type { Knex } from 'knex';
+import type { DomainMetrics } from '../observability/metrics';
+import { createBillingActivities, type BillingDependencies } from './billing';
 import { createChatActivities, type ChatDependencies } from './chat';
 import { createEscalationActivities } from './escalation';
 import { createHealthActivities } from './health';
 import { createIngestionActivities, type IngestionDependencies } from './ingestion';
+import { createTicketActivities, type TicketDependencies } from './tickets';
 
 /** What activities need from the outside world; tests inject their own. */
-export type ActivityDependencies = { knex: Knex } & IngestionDependencies & ChatDependencies;
+export type ActivityDependencies = { knex: Knex; metrics: DomainMetrics } & IngestionDependencies &
+  ChatDependencies &
+  TicketDependencies &
+  BillingDependencies;
 
 /** Builds every activity with its dependencies (Temporal's dependency-injection pattern). */
 export function createActivities(deps: ActivityDependencies) {
@@ -14,6 +20,8 @@ export function createActivities(deps: ActivityDependencies) {
     ...createIngestionActivities(deps),
     ...createChatActivities(deps),
     ...createEscalationActivities(deps),
+    ...createTicketActivities(deps),
+    ...createBillingActivities(deps),
   };
 }
 

@@ -18,6 +18,7 @@ import {
   type ParsedDocument,
 } from '../ingestion';
 import { publish } from '../lib/events';
+import type { DomainMetrics } from '../observability/metrics';
 
 /**
  * Ingestion activities. Each is idempotent: a retry after a crash (or a duplicate delivery) finds the
@@ -32,6 +33,7 @@ export interface IngestionDependencies {
   embeddings: Embeddings;
   indexes: TenantIndexStore;
   ingestion: Config['ingestion'];
+  metrics: DomainMetrics;
 }
 
 export interface DocumentRef {
@@ -267,6 +269,7 @@ export function createIngestionActivities(deps: IngestionDependencies) {
           status: 'ready',
         });
       });
+      deps.metrics.ingestions.inc({ result: 'ready' });
     },
 
     /** Unchanged content: the document is ready again and its last sync time moves on. */
@@ -278,6 +281,7 @@ export function createIngestionActivities(deps: IngestionDependencies) {
         lastSyncedAt: new Date(),
         progress: { ...document.progress, stage: 'ready' },
       });
+      deps.metrics.ingestions.inc({ result: 'unchanged' });
     },
 
     /** Records why ingestion failed and drops the chunks of the version that did not go live. */
@@ -297,6 +301,7 @@ export function createIngestionActivities(deps: IngestionDependencies) {
         error: ref.reason,
         progress: { ...document.progress, stage: 'failed' },
       });
+      deps.metrics.ingestions.inc({ result: 'failed' });
     },
 
     /** Brings this worker's FAISS index of the organization up to date. */

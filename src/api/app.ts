@@ -9,7 +9,12 @@ import { errorHandler, notFoundHandler } from './error-handler';
 import { widgetRouter } from '../live/widget-http';
 import { webRouter } from '../web/router';
 import { apiReference } from './reference';
+import { stripeWebhookRouter } from './webhooks/stripe';
 import type { ApiServices } from './services';
+import type { Principal } from './auth/principal';
+import { httpMetricsMiddleware, renderMetrics } from '../observability/metrics';
+import { tracingMiddleware } from '../observability/tracing';
+import { problems } from './problem';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,100}$/;
 
@@ -20,6 +25,9 @@ export function createApp(services: ApiServices): Express {
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
 
+  app.use(httpMetricsMiddleware(services.metrics));
+  // A no-op unless tracing is configured (observability/tracing.ts).
+  app.use(tracingMiddleware());
   app.use(
     pinoHttp({
       logger: services.logger,
@@ -30,10 +38,29 @@ export function createApp(services: ApiServices): Express {
         res.setHeader('X-Request-Id', id);
         return id;
       },
+      // Every line about a request carries its id, and its organization once authenticated.
+      customProps: (req) => {
+        const principal = (req as { user?: Principal }).user;
+        return principal
+          ? { requestId: req.id, organizationId: principal.organizationId }
+          : { requestId: req.id };
+      },
       customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : 'info'),
-      autoLogging: { ignore: (req) => req.url === '/healthz' },
+      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/metrics' },
     }),
   );
+  // Prometheus scrapes this; with METRICS_TOKEN set it must send that token as a bearer token.
+  app.get('/metrics', async (req, res, next) => {
+    const token = services.config.observability.metricsToken;
+    if (token && req.headers.authorization !== `Bearer ${token}`) {
+      next(problems.unauthorized('Send the metrics token as a bearer token.'));
+      return;
+    }
+    const { contentType, body } = await renderMetrics(services.metrics.registry);
+    res.type(contentType).send(body);
+  });
+  // Stripe signs the raw body: its webhook reads the body itself, before any parser.
+  app.use(stripeWebhookRouter(services));
   // The widget is embedded on tenants' sites: its routes answer cross-origin, with their own checks.
   app.use(widgetRouter({ ...services.live, knex: services.knex, config: services.config }));
   // Served over plain http (development, a LAN), upgrade-insecure-requests would send the console's
@@ -42,7 +69,12 @@ export function createApp(services: ApiServices): Express {
   app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: https ? [] : null } } }));
   app.use(webRouter());
   // Browsers may call the API only from the configured origins; bearer tokens, so no cookies.
-  app.use(cors({ origin: services.config.cors.origins, exposedHeaders: ['Retry-After', 'X-Request-Id'] }));
+  app.use(
+    cors({
+      origin: services.config.cors.origins,
+      exposedHeaders: ['Retry-After', 'X-Request-Id', 'X-Next-Cursor'],
+    }),
+  );
   app.use(express.json({ limit: services.config.http.bodyLimitBytes }));
   // Per-IP limit on the sign-in endpoints, before any password is hashed.
   app.use('/v1/auth', async (req, _res, next) => {

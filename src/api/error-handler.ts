@@ -11,6 +11,8 @@ import {
   ValidationError,
 } from 'objection';
 import { TemporalUnavailableError } from '../temporal/client';
+import { reportError } from '../observability/sentry';
+import type { Principal } from './auth/principal';
 import { HttpProblem, problems, type FieldError } from './problem';
 
 /** tsoa reports fields as `requestBody.email`; clients know them as `body.email`. */
@@ -74,6 +76,11 @@ export const errorHandler: ErrorRequestHandler = (error: unknown, req, res, _nex
   const problem = toProblem(error);
   if (!problem) {
     req.log.error({ err: error }, 'unhandled error');
+    reportError(error, {
+      requestId,
+      organizationId: (req as { user?: Principal }).user?.organizationId,
+      route: req.route ? String((req.route as { path: string }).path) : undefined,
+    });
     res
       .status(500)
       .type('application/problem+json')

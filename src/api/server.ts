@@ -4,6 +4,8 @@ import { bindModels } from '../db/bind';
 import { createLogger } from '../lib/logger';
 import { watchDependency } from '../lib/dependency-watch';
 import { TemporalGateway } from '../temporal/client';
+import { flushSentry, initSentry } from '../observability/sentry';
+import { startTracing } from '../observability/tracing';
 import { createHttpServer } from './http-server';
 import { createApiServices } from './services';
 
@@ -11,6 +13,15 @@ import { createApiServices } from './services';
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const logger = createLogger({ level: config.logLevel, name: 'parley-api' });
+  const tracing = startTracing({
+    serviceName: 'parley-api',
+    otlpEndpoint: config.observability.otlpEndpoint,
+  });
+  await initSentry({
+    dsn: config.observability.sentryDsn,
+    environment: config.env,
+    serverName: 'parley-api',
+  });
   const knex = createKnex({ url: config.database.url, poolMax: config.database.poolMax });
   bindModels(knex);
   const temporal = new TemporalGateway(config.temporal, logger);
@@ -31,7 +42,7 @@ async function main(): Promise<void> {
     void http
       .close()
       .then(() => services.mailer.close())
-      .then(() => Promise.allSettled([knex.destroy(), temporal.close()]))
+      .then(() => Promise.allSettled([knex.destroy(), temporal.close(), tracing.shutdown(), flushSentry()]))
       .then(() => process.exit(0));
     // Do not hang forever on a stuck connection.
     setTimeout(() => process.exit(1), 10_000).unref();

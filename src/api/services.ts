@@ -4,12 +4,15 @@ import type { Config } from '../config';
 import type { Logger } from '../lib/logger';
 import { createMailer, type Mailer } from '../lib/mailer';
 import { AccessTokens } from '../services/access-tokens';
+import { BillingService } from '../services/billing';
 import { ConversationService } from '../services/conversations';
 import { DocumentService } from '../services/documents';
+import { TicketService } from '../services/tickets';
 import { VisitorService } from '../services/visitors';
 import { EventBus } from '../live/event-bus';
 import { VisitorLimits, type LiveDeps } from '../live/visitor-connection';
 import type { TemporalGateway } from '../temporal/client';
+import { createHttpMetrics, type HttpMetrics } from '../observability/metrics';
 import { RateLimits } from './rate-limits';
 import { Readiness } from './readiness';
 
@@ -25,10 +28,14 @@ export interface ApiServices {
   rateLimits: RateLimits;
   documents: DocumentService;
   conversations: ConversationService;
+  tickets: TicketService;
+  billing: BillingService;
   /** Live events from the workers (PostgreSQL LISTEN), for sockets and streams. */
   bus: EventBus;
   /** What the widget's WebSocket and HTTP transports share. */
   live: LiveDeps;
+  /** Prometheus registry served at /metrics. */
+  metrics: HttpMetrics;
 }
 
 /** Builds the services from the process's connections; `server.ts` and the test harness share it. */
@@ -48,7 +55,10 @@ export function createApiServices(base: {
     rateLimits: new RateLimits(base.config.rateLimits),
     documents: new DocumentService(base),
     conversations,
+    tickets: new TicketService(base),
+    billing: new BillingService(base),
     bus,
+    metrics: createHttpMetrics(),
     live: {
       visitors: new VisitorService({ ...base, conversations }),
       bus,

@@ -4,6 +4,182 @@
  */
 
 export interface paths {
+    "/v1/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description This billing period's usage per metric (answered messages, seats) and the plan's limits. */
+        get: operations["GetUsage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/usage/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Usage events (one per answered visitor message), oldest first. */
+        get: operations["ListUsageEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/usage/events/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description The same events as NDJSON (one JSON object a line) or CSV (with a header row), up to 10,000 a
+         *     request; when more remain, the `X-Next-Cursor` header holds the cursor of the next request.
+         */
+        get: operations["ExportUsageEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tickets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The organization's tickets, newest first by default. */
+        get: operations["ListTickets"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tickets/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description One ticket with its timeline and the conversation (internal notes only in the timeline). */
+        get: operations["GetTicket"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tickets/{id}/assign": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Assigns the ticket to a member, or round-robin to the available member who waited longest. */
+        post: operations["AssignTicket"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tickets/{id}/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Changes the ticket's status (the change appears on its timeline). */
+        post: operations["SetTicketStatus"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tickets/{id}/replies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description Replies to the visitor, who sees it live in the widget. The first reply meets the first-response
+         *     target. A reply on a resolved or closed ticket reopens it.
+         */
+        post: operations["ReplyToTicket"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tickets/{id}/notes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Adds an internal note: on the timeline for colleagues, never shown or sent to the visitor. */
+        post: operations["AddTicketNote"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tickets/{id}/hand-back": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Hands the conversation back to the assistant; the ticket is resolved and closes after the quiet period. */
+        post: operations["HandBackTicket"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/organization": {
         parameters: {
             query?: never;
@@ -274,6 +450,94 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/billing": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Plan, subscription status, billing period, and usage against the plan's limits. */
+        get: operations["GetBilling"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/billing/checkout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description Starts an upgrade: a Stripe Checkout session in subscription mode for the plan, for the
+         *     organization's Stripe customer (created on first use). Redirect the customer to `url`.
+         */
+        post: operations["CreateCheckout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/billing/portal": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description A Stripe Billing Portal session for managing the subscription. */
+        post: operations["CreatePortal"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/billing/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Cancels the subscription at the end of the paid period: the organization drops to Free then. */
+        post: operations["CancelAtPeriodEnd"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/billing/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Takes back a cancellation before the period ends. */
+        post: operations["Resume"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/auth/signup": {
         parameters: {
             query?: never;
@@ -500,23 +764,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/analytics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description The organization's figures over a date range (at most 366 days; the last 30 days by default),
+         *     with a daily series (UTC days).
+         */
+        get: operations["GetAnalytics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        OrganizationView: {
-            id: string;
-            name: string;
-            slug: string;
-            /** @enum {string} */
-            plan: "free" | "pro" | "enterprise";
-            /** @description Public key the widget snippet presents; it identifies the organization and grants nothing else. */
-            widgetKey: string;
-            /** Format: date-time */
-            createdAt: string;
-            /** Format: date-time */
-            updatedAt: string;
-        };
         /**
          * @description RFC 9457 problem details. Every error the API sends has this shape; `type` is stable and
          *     documented at /problems/<slug>, `detail` is for humans, `errors` lists field problems.
@@ -537,6 +808,276 @@ export interface components {
             errors?: components["schemas"]["FieldError"][];
         } & {
             [key: string]: unknown;
+        };
+        /** @enum {string} */
+        Plan: "free" | "pro" | "enterprise";
+        MetricUsage: {
+            /** @enum {string} */
+            metric: "messages" | "seats";
+            /** Format: double */
+            used: number;
+            /**
+             * Format: double
+             * @description null: unlimited on this plan.
+             */
+            limit: number | null;
+        };
+        UsageSummary: {
+            plan: components["schemas"]["Plan"];
+            /** Format: date-time */
+            periodStart: string;
+            /** Format: date-time */
+            periodEnd: string;
+            metrics: components["schemas"]["MetricUsage"][];
+        };
+        /** @description One line of the usage export, for reconciliation with Stripe's invoices. */
+        UsageEventView: {
+            id: string;
+            metric: string;
+            subjectId: string;
+            /** Format: double */
+            quantity: number;
+            periodStart: string;
+            /** Format: date-time */
+            createdAt: string;
+        };
+        /**
+         * @description Cursor pagination shared by every list endpoint: `?limit=&cursor=&sort=createdAt|-createdAt`.
+         *     Keyset pagination on (sort column, id), so pages stay stable while new rows arrive.
+         */
+        Page_UsageEventView_: {
+            items: components["schemas"]["UsageEventView"][];
+            /** @description Pass as `cursor` to get the next page; null on the last page. */
+            nextCursor: string | null;
+        };
+        /** @enum {string} */
+        TicketStatus: "open" | "assigned" | "pending" | "resolved" | "closed";
+        /** @enum {string} */
+        TicketPriority: "low" | "normal" | "high" | "urgent";
+        /**
+         * @description Tickets for agents and integrators. Reads come from the database; every change goes to the ticket's
+         *     lifecycle workflow as an update (update-with-start: a ticket whose workflow has ended, a closed one,
+         *     gets a new run), which validates it and writes it through idempotent activities.
+         */
+        TicketView: {
+            id: string;
+            /**
+             * Format: double
+             * @description Sequential per organization, for people ("ticket #12").
+             */
+            number: number;
+            conversationId: string;
+            status: components["schemas"]["TicketStatus"];
+            priority: components["schemas"]["TicketPriority"];
+            /** @description Why the conversation was escalated. */
+            reason: string;
+            /** @description The visitor's last questions, for the agent. */
+            summary: string;
+            assigneeUserId: string | null;
+            /** Format: date-time */
+            firstResponseDueAt: string | null;
+            /** Format: date-time */
+            resolutionDueAt: string | null;
+            /** Format: date-time */
+            firstResponseAt: string | null;
+            /** Format: date-time */
+            resolvedAt: string | null;
+            /** Format: date-time */
+            closedAt: string | null;
+            /** Format: date-time */
+            firstResponseBreachedAt: string | null;
+            /** Format: date-time */
+            resolutionBreachedAt: string | null;
+            /** @description The ticket's lifecycle workflow; find it in the Temporal UI. */
+            workflowId: string;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        /**
+         * @description Cursor pagination shared by every list endpoint: `?limit=&cursor=&sort=createdAt|-createdAt`.
+         *     Keyset pagination on (sort column, id), so pages stay stable while new rows arrive.
+         */
+        Page_TicketView_: {
+            items: components["schemas"]["TicketView"][];
+            /** @description Pass as `cursor` to get the next page; null on the last page. */
+            nextCursor: string | null;
+        };
+        /** @description Construct a type with a set of properties K of type T */
+        "Record_string.unknown_": {
+            [key: string]: unknown;
+        };
+        /** @description One entry of the ticket's timeline. */
+        TicketEventView: {
+            /** @description A sequential id (a decimal string). */
+            id: string;
+            /**
+             * @description created, escalated_again, assigned, assignment_skipped, status_changed, reopened, replied, note,
+             *     handed_back or sla_breached.
+             */
+            type: string;
+            actorUserId: string | null;
+            data: components["schemas"]["Record_string.unknown_"];
+            /** Format: date-time */
+            createdAt: string;
+        };
+        /** @enum {string} */
+        MessageRole: "visitor" | "assistant" | "agent" | "system";
+        Citation: {
+            documentId: string;
+            title: string;
+            url: string | null;
+            chunkId: string;
+        };
+        RetrievalTrace: {
+            query: string;
+            hits: {
+                /** Format: double */
+                score: number;
+                /** Format: double */
+                documentVersion: number;
+                documentId: string;
+                chunkId: string;
+            }[];
+        };
+        MessageView: {
+            id: string;
+            conversationId: string;
+            role: components["schemas"]["MessageRole"];
+            content: string;
+            clientMessageId: string | null;
+            /** @description For assistant messages: the visitor message answered. */
+            replyToMessageId: string | null;
+            /** @description Documents the answer is grounded in. */
+            citations: components["schemas"]["Citation"][];
+            /** Format: double */
+            sentiment: number | null;
+            /** @description Retrieved passages and scores behind an assistant message. */
+            retrievalTrace: components["schemas"]["RetrievalTrace"] | null;
+            model: string | null;
+            promptVersion: string | null;
+            /** Format: double */
+            promptTokens: number | null;
+            /** Format: double */
+            completionTokens: number | null;
+            /** Format: double */
+            latencyMs: number | null;
+            /** @description For assistant messages: answer, abstain, escalate or quota_exceeded. */
+            outcome: string | null;
+            /** Format: date-time */
+            createdAt: string;
+        };
+        /** @enum {string} */
+        ConversationStatus: "open" | "closed" | "escalated";
+        ConversationDetail: {
+            id: string;
+            visitorId: string;
+            visitorName: string | null;
+            visitorEmail: string | null;
+            status: components["schemas"]["ConversationStatus"];
+            /**
+             * @description Who answers now: the assistant, or people after a hand-off.
+             * @enum {string}
+             */
+            handledBy: "assistant" | "agent";
+            /**
+             * Format: double
+             * @description The visitor's latest sentiment, from -1 (upset) to 1 (happy).
+             */
+            sentiment: number | null;
+            /** Format: double */
+            csatRating: number | null;
+            /** Format: date-time */
+            lastMessageAt: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            summary: string;
+            /** @description Oldest first; internal notes are not included. */
+            messages: components["schemas"]["MessageView"][];
+        };
+        TicketDetail: {
+            id: string;
+            /**
+             * Format: double
+             * @description Sequential per organization, for people ("ticket #12").
+             */
+            number: number;
+            conversationId: string;
+            status: components["schemas"]["TicketStatus"];
+            priority: components["schemas"]["TicketPriority"];
+            /** @description Why the conversation was escalated. */
+            reason: string;
+            /** @description The visitor's last questions, for the agent. */
+            summary: string;
+            assigneeUserId: string | null;
+            /** Format: date-time */
+            firstResponseDueAt: string | null;
+            /** Format: date-time */
+            resolutionDueAt: string | null;
+            /** Format: date-time */
+            firstResponseAt: string | null;
+            /** Format: date-time */
+            resolvedAt: string | null;
+            /** Format: date-time */
+            closedAt: string | null;
+            /** Format: date-time */
+            firstResponseBreachedAt: string | null;
+            /** Format: date-time */
+            resolutionBreachedAt: string | null;
+            /** @description The ticket's lifecycle workflow; find it in the Temporal UI. */
+            workflowId: string;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+            /** @description Oldest first. Internal notes appear here (type `note`), never among the conversation's messages. */
+            events: components["schemas"]["TicketEventView"][];
+            conversation: components["schemas"]["ConversationDetail"];
+        };
+        /**
+         * @description A UUID, e.g. an object id.
+         * @example 0b5f0a5e-9a1c-4c47-a8f6-2d6f3c1b8e21
+         */
+        Uuid: string;
+        TicketAssignment: {
+            /** @description The member to assign; omit it for round-robin among the organization's available members. */
+            userId?: components["schemas"]["Uuid"];
+        };
+        TicketStatusChange: {
+            /**
+             * @description `pending` (waiting on the visitor), `resolved`, `closed`, or `open`/`assigned` to work on it again.
+             *     A closed ticket is reopened by replying to the visitor.
+             * @enum {string}
+             */
+            status: "open" | "assigned" | "pending" | "resolved" | "closed";
+        };
+        TicketMessage: {
+            message: components["schemas"]["MessageView"];
+            ticket: components["schemas"]["TicketView"];
+        };
+        TicketReplyCreation: {
+            /** @description What the visitor reads. */
+            content: string;
+            /** @description Your idempotency key: sending the same id again posts the reply once. */
+            clientMessageId?: string;
+        };
+        TicketNoteCreation: {
+            /** @description For colleagues only. */
+            content: string;
+        };
+        OrganizationView: {
+            id: string;
+            name: string;
+            slug: string;
+            /** @enum {string} */
+            plan: "free" | "pro" | "enterprise";
+            /** @description Public key the widget snippet presents; it identifies the organization and grants nothing else. */
+            widgetKey: string;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
         };
         OrganizationUpdate: {
             name?: string;
@@ -560,6 +1101,12 @@ export interface components {
              * @description Escalate when a visitor's sentiment falls below this score (-1 very negative … 1 very positive).
              */
             sentimentThreshold?: number;
+            /**
+             * Format: double
+             * @description Escalate when a visitor's sentiment fell by at least this much from their best of the previous
+             *     three messages (a falling trend), even if no single message is below the threshold.
+             */
+            sentimentDrop?: number;
             /** @description Escalate when a visitor message contains one of these words. */
             keywords?: components["schemas"]["EscalationKeyword"][];
             /**
@@ -567,6 +1114,14 @@ export interface components {
              * @description Escalate after this many answers the assistant could not ground in the documents.
              */
             maxAbstentions?: number;
+        };
+        /** @description How tickets run once people have them. */
+        TicketRulesSettings: {
+            /**
+             * Format: int32
+             * @description Hours a resolved ticket waits for the visitor before it closes (default 72).
+             */
+            autoCloseHours?: number;
         };
         /** @description A web origin, e.g. https://www.example.com */
         Origin: string;
@@ -582,6 +1137,7 @@ export interface components {
              */
             confidenceThreshold: number;
             escalationRules: components["schemas"]["EscalationRulesSettings"];
+            ticketRules: components["schemas"]["TicketRulesSettings"];
             /** @description Origins allowed to embed the widget. */
             allowedOrigins: components["schemas"]["Origin"][];
             /** Format: date-time */
@@ -595,6 +1151,7 @@ export interface components {
             /** Format: double */
             confidenceThreshold?: number;
             escalationRules?: components["schemas"]["EscalationRulesSettings"];
+            ticketRules?: components["schemas"]["TicketRulesSettings"];
             allowedOrigins?: components["schemas"]["Origin"][];
         };
         /**
@@ -625,11 +1182,6 @@ export interface components {
             /** @description Pass as `cursor` to get the next page; null on the last page. */
             nextCursor: string | null;
         };
-        /**
-         * @description A UUID, e.g. an object id.
-         * @example 0b5f0a5e-9a1c-4c47-a8f6-2d6f3c1b8e21
-         */
-        Uuid: string;
         MemberUpdate: {
             /** @description Only an owner may grant or take away the owner role; the last owner cannot be demoted. */
             role?: components["schemas"]["MemberRole"];
@@ -744,8 +1296,6 @@ export interface components {
             /** @description Pass as `cursor` to get the next page; null on the last page. */
             nextCursor: string | null;
         };
-        /** @enum {string} */
-        ConversationStatus: "open" | "escalated" | "closed";
         ConversationView: {
             id: string;
             visitorId: string;
@@ -784,78 +1334,6 @@ export interface components {
             /** @description Pass as `cursor` to get the next page; null on the last page. */
             nextCursor: string | null;
         };
-        /** @enum {string} */
-        MessageRole: "agent" | "visitor" | "assistant" | "system";
-        Citation: {
-            documentId: string;
-            title: string;
-            url: string | null;
-            chunkId: string;
-        };
-        RetrievalTrace: {
-            query: string;
-            hits: {
-                /** Format: double */
-                score: number;
-                /** Format: double */
-                documentVersion: number;
-                documentId: string;
-                chunkId: string;
-            }[];
-        };
-        MessageView: {
-            id: string;
-            conversationId: string;
-            role: components["schemas"]["MessageRole"];
-            content: string;
-            clientMessageId: string | null;
-            /** @description For assistant messages: the visitor message answered. */
-            replyToMessageId: string | null;
-            /** @description Documents the answer is grounded in. */
-            citations: components["schemas"]["Citation"][];
-            /** Format: double */
-            sentiment: number | null;
-            /** @description Retrieved passages and scores behind an assistant message. */
-            retrievalTrace: components["schemas"]["RetrievalTrace"] | null;
-            model: string | null;
-            promptVersion: string | null;
-            /** Format: double */
-            promptTokens: number | null;
-            /** Format: double */
-            completionTokens: number | null;
-            /** Format: double */
-            latencyMs: number | null;
-            /** @description For assistant messages: answer, abstain, escalate or quota_exceeded. */
-            outcome: string | null;
-            /** Format: date-time */
-            createdAt: string;
-        };
-        ConversationDetail: {
-            id: string;
-            visitorId: string;
-            visitorName: string | null;
-            visitorEmail: string | null;
-            status: components["schemas"]["ConversationStatus"];
-            /**
-             * @description Who answers now: the assistant, or people after a hand-off.
-             * @enum {string}
-             */
-            handledBy: "assistant" | "agent";
-            /**
-             * Format: double
-             * @description The visitor's latest sentiment, from -1 (upset) to 1 (happy).
-             */
-            sentiment: number | null;
-            /** Format: double */
-            csatRating: number | null;
-            /** Format: date-time */
-            lastMessageAt: string | null;
-            /** Format: date-time */
-            createdAt: string;
-            summary: string;
-            /** @description Oldest first; internal notes are not included. */
-            messages: components["schemas"]["MessageView"][];
-        };
         PostedMessage: {
             message: components["schemas"]["MessageView"];
             turn: {
@@ -878,6 +1356,45 @@ export interface components {
             content: string;
             /** @description Your idempotency key: sending the same id again returns the first message, answered once. */
             clientMessageId?: string;
+        };
+        /** @enum {string} */
+        BillingStatus: "free" | "trialing" | "active" | "past_due" | "canceled";
+        BillingOverview: {
+            plan: components["schemas"]["Plan"];
+            planName: string;
+            status: components["schemas"]["BillingStatus"];
+            /** Format: date-time */
+            currentPeriodStart: string | null;
+            /** Format: date-time */
+            currentPeriodEnd: string | null;
+            /** @description The subscription ends (back to Free) when the period ends. */
+            cancelAtPeriodEnd: boolean;
+            /**
+             * Format: date-time
+             * @description Set while a payment has failed: the plan drops to Free at this time unless paid.
+             */
+            graceUntil: string | null;
+            /** Format: date-time */
+            usagePeriodStart: string;
+            /** Format: date-time */
+            usagePeriodEnd: string;
+            usage: components["schemas"]["MetricUsage"][];
+        };
+        CheckoutSession: {
+            /** @description Send the customer here: Stripe's page takes the card, Parley never sees it. */
+            url: string;
+            sessionId: string;
+        };
+        CheckoutCreation: {
+            /**
+             * @description The plan to subscribe to.
+             * @enum {string}
+             */
+            plan: "pro" | "enterprise";
+        };
+        PortalSession: {
+            /** @description Stripe's Billing Portal for this organization: payment methods, invoices, plan changes. */
+            url: string;
         };
         UserView: {
             id: string;
@@ -963,10 +1480,6 @@ export interface components {
             /** @description `*` for members and unrestricted keys. */
             scopes: string[];
         };
-        /** @description Construct a type with a set of properties K of type T */
-        "Record_string.unknown_": {
-            [key: string]: unknown;
-        };
         AuditEntryView: {
             /** @description A sequential id (a decimal string). */
             id: string;
@@ -1049,6 +1562,114 @@ export interface components {
             /** @description Pass as `cursor` to get the next page; null on the last page. */
             nextCursor: string | null;
         };
+        /**
+         * @description The organization's support figures over a date range, computed in PostgreSQL. Shared by the REST API
+         *     (`GET /v1/analytics`) and the console's charts. Conversations count in the range they started in;
+         *     tickets in the range they were opened in; messages, latencies and breaches when they happened.
+         */
+        Percentiles: {
+            /**
+             * Format: double
+             * @description Milliseconds; null when there is nothing to measure.
+             */
+            p50: number | null;
+            /** Format: double */
+            p95: number | null;
+        };
+        DurationStats: {
+            /**
+             * Format: double
+             * @description Seconds; null when there is nothing to measure.
+             */
+            average: number | null;
+            /** Format: double */
+            p50: number | null;
+            /** Format: double */
+            p95: number | null;
+            /**
+             * Format: double
+             * @description How many tickets the figures are based on.
+             */
+            count: number;
+        };
+        DailyFigures: {
+            /** @description The day (UTC), YYYY-MM-DD. */
+            date: string;
+            /** Format: double */
+            conversations: number;
+            /** Format: double */
+            messages: number;
+            /** Format: double */
+            escalations: number;
+            /** Format: double */
+            abstentions: number;
+        };
+        AnalyticsReport: {
+            /** Format: date-time */
+            from: string;
+            /** Format: date-time */
+            to: string;
+            /**
+             * Format: double
+             * @description Conversations started in the range.
+             */
+            conversations: number;
+            /**
+             * Format: double
+             * @description Of those, conversations in which the visitor wrote at least once (the base of the rates).
+             */
+            engagedConversations: number;
+            /**
+             * Format: double
+             * @description Messages exchanged in the range (visitor, assistant and agents; internal notes excluded).
+             */
+            messages: number;
+            /** Format: double */
+            visitorMessages: number;
+            /**
+             * Format: double
+             * @description Share (0..1) of engaged conversations the assistant handled without a person; null with none.
+             */
+            aiResolutionRate: number | null;
+            /**
+             * Format: double
+             * @description Share (0..1) of engaged conversations escalated to a ticket; null with none.
+             */
+            escalationRate: number | null;
+            /**
+             * Format: double
+             * @description Escalated conversations (tickets opened) in the range.
+             */
+            escalations: number;
+            /**
+             * Format: double
+             * @description Answers in which the assistant said the documents do not cover the question.
+             */
+            abstentions: number;
+            csat: {
+                /** Format: double */
+                responses: number;
+                /**
+                 * Format: double
+                 * @description Average rating from 1 to 5; null when nobody rated.
+                 */
+                average: number | null;
+            };
+            /** @description How long the assistant took to answer. */
+            responseTime: components["schemas"]["Percentiles"];
+            /** @description From a ticket's opening to the first agent reply. */
+            firstResponseTime: components["schemas"]["DurationStats"];
+            /** @description From a ticket's opening to its resolution. */
+            resolutionTime: components["schemas"]["DurationStats"];
+            /** @description Service-level targets missed in the range. */
+            slaBreaches: {
+                /** Format: double */
+                resolution: number;
+                /** Format: double */
+                firstResponse: number;
+            };
+            daily: components["schemas"]["DailyFigures"][];
+        };
     };
     responses: never;
     parameters: never;
@@ -1058,6 +1679,878 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    GetUsage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Ok */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UsageSummary"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Role or API-key scope too low */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Unexpected error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+        };
+    };
+    ListUsageEvents: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1 to 1000 (default 100). */
+                limit?: number;
+                /** @description `nextCursor` of the previous page. */
+                cursor?: string;
+                /** @description Recorded at or after (ISO 8601). */
+                from?: string;
+                /** @description Recorded before (ISO 8601). */
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Ok */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_UsageEventView_"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Role or API-key scope too low */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Invalid query parameters */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Unexpected error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+        };
+    };
+    ExportUsageEvents: {
+        parameters: {
+            query?: {
+                /** @description `ndjson` (default) or `csv`. */
+                format?: "ndjson" | "csv";
+                /** @description Events per request, 1 to 10000 (default 10000). */
+                limit?: number;
+                /** @description `X-Next-Cursor` of the previous request. */
+                cursor?: string;
+                /** @description Recorded at or after (ISO 8601). */
+                from?: string;
+                /** @description Recorded before (ISO 8601). */
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Ok */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/x-ndjson": string;
+                    "text/csv": string;
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Role or API-key scope too low */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Invalid query parameters */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Unexpected error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+        };
+    };
+    ListTickets: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1 to 100 (default 20). */
+                limit?: number;
+                /** @description `nextCursor` of the previous page. */
+                cursor?: string;
+                /** @description A field, descending with a leading `-` (priority sorts low < normal < high < urgent). */
+                sort?: "createdAt" | "-createdAt" | "updatedAt" | "-updatedAt" | "number" | "-number" | "priority" | "-priority";
+                status?: components["schemas"]["TicketStatus"];
+                priority?: components["schemas"]["TicketPriority"];
+                /** @description A user id, or `none` for unassigned tickets. */
+                assignee?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Ok */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_TicketView_"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Role or API-key scope too low */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Invalid query parameters */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Unexpected error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDocument"];
+                };
+            };
+        };
+    };
+    GetTicket: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["schemas"]["Uuid"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Ok */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TicketDetail"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Role or API-key scope too low */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description No such ticket in this organization */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Invalid id */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Unexpected error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDocument"];
+                };
+            };
+        };
+    };
+    AssignTicket: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["schemas"]["Uuid"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TicketAssignment"];
+            };
+        };
+        responses: {
+            /** @description Ok */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TicketView"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Role or API-key scope too low */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description No such ticket in this organization */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description The ticket is closed */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Invalid fields, or the user is not a member with the agent role */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Unexpected error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description The workflow engine is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+        };
+    };
+    SetTicketStatus: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["schemas"]["Uuid"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TicketStatusChange"];
+            };
+        };
+        responses: {
+            /** @description Ok */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TicketView"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Role or API-key scope too low */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description No such ticket in this organization */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description The change does not fit the ticket (e.g. it is closed) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Invalid fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Unexpected error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description The workflow engine is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+        };
+    };
+    ReplyToTicket: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["schemas"]["Uuid"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TicketReplyCreation"];
+            };
+        };
+        responses: {
+            /** @description Sent */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TicketMessage"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Role or API-key scope too low */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description No such ticket in this organization */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description The conversation already has another active ticket */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Invalid fields (e.g. an empty message) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Unexpected error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description The workflow engine is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+        };
+    };
+    AddTicketNote: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["schemas"]["Uuid"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TicketNoteCreation"];
+            };
+        };
+        responses: {
+            /** @description Added */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TicketMessage"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Role or API-key scope too low */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description No such ticket in this organization */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Invalid fields (e.g. an empty note) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Unexpected error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description The workflow engine is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+        };
+    };
+    HandBackTicket: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["schemas"]["Uuid"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Ok */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TicketView"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Role or API-key scope too low */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description No such ticket in this organization */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description The ticket is closed */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Invalid id */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Unexpected error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description The workflow engine is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+        };
+    };
     GetOrganization: {
         parameters: {
             query?: never;
@@ -2869,6 +4362,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDocument"];
                 };
             };
+            /** @description The plan's monthly message limit is reached (`limit` names it) */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
             /** @description Role or API-key scope too low */
             403: {
                 headers: {
@@ -2924,6 +4426,362 @@ export interface operations {
                 };
             };
             /** @description The workflow engine is unreachable, or the reply is late */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+        };
+    };
+    GetBilling: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Ok */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BillingOverview"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Owners and admins only */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Unexpected error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+        };
+    };
+    CreateCheckout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CheckoutCreation"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CheckoutSession"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Owners and admins only */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Already subscribed: change plans in the portal */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Invalid fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Unexpected error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Billing not configured, or Stripe unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+        };
+    };
+    CreatePortal: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalSession"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Owners and admins only */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Unexpected error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Billing not configured, or Stripe unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+        };
+    };
+    CancelAtPeriodEnd: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Ok */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BillingOverview"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Owners and admins only */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description No active subscription */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Unexpected error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Billing not configured, or Stripe unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+        };
+    };
+    Resume: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Ok */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BillingOverview"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Owners and admins only */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description No active subscription */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Unexpected error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Billing not configured, or Stripe unreachable */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4048,6 +5906,76 @@ export interface operations {
                 };
             };
             /** @description Invalid id */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Unexpected error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+        };
+    };
+    GetAnalytics: {
+        parameters: {
+            query?: {
+                /** @description Start of the range, inclusive (ISO 8601). */
+                from?: string;
+                /** @description End of the range, exclusive (ISO 8601); now by default. */
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Ok */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnalyticsReport"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Role or API-key scope too low */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Invalid range */
             422: {
                 headers: {
                     [name: string]: unknown;

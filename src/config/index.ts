@@ -99,6 +99,17 @@ const schema = z.object({
       z.array(z.url().refine((o) => new URL(o).origin === o, 'must be an origin like https://example.com')),
     ),
   HTTP_BODY_LIMIT_BYTES: positiveInt.default(1024 * 1024),
+
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  TEMPORAL_METRICS_PORT: port.optional(),
+  OTEL_EXPORTER_OTLP_ENDPOINT: url.optional(),
+  SENTRY_DSN: url.optional(),
+  STRIPE_SECRET_KEY: z.string().min(1).optional(),
+  STRIPE_WEBHOOK_SECRET: z.string().min(1).optional(),
+  STRIPE_API_BASE: url.optional(),
+  STRIPE_WEBHOOK_TOLERANCE_SECONDS: seconds.default(300),
+  BILLING_GRACE_DAYS: z.coerce.number().positive().default(7),
+  BILLING_RETURN_URL: url.optional(),
 });
 
 type Env = z.infer<typeof schema>;
@@ -118,7 +129,18 @@ export interface Config {
     uiUrl: string;
     workflowBundlePath: string;
   };
-  worker: { healthPort: number };
+  worker: {
+    healthPort: number;
+    /** Where the Temporal Core SDK serves its own Prometheus metrics; off when unset. */
+    temporalMetricsPort?: number;
+  };
+  observability: {
+    /** Bearer token `/metrics` requires; open when unset (keep it on a private network then). */
+    metricsToken?: string;
+    /** OTLP/HTTP collector for traces; tracing is off when unset. */
+    otlpEndpoint?: string;
+    sentryDsn?: string;
+  };
   auth: {
     jwtSecret: string;
     accessTokenTtlSeconds: number;
@@ -130,6 +152,16 @@ export interface Config {
   smtp: { host: string; port: number; secure: boolean; user?: string; password?: string; from: string };
   rateLimits: { authPerMinute: number; apiKeyPerMinute: number; organizationPerMinute: number };
   cors: { origins: string[] };
+  billing: {
+    /** Absent when STRIPE_SECRET_KEY is unset: billing endpoints then answer 503. */
+    stripe?: { secretKey: string; apiBase?: string };
+    webhookSecret?: string;
+    webhookToleranceSeconds: number;
+    /** How long a subscription whose payment failed keeps its plan before dropping to Free. */
+    graceDays: number;
+    /** Where Checkout and the Billing Portal send the customer back to. */
+    returnUrl: string;
+  };
   cacheDir: string;
   embeddings: {
     provider: Env['EMBEDDINGS_PROVIDER'];
@@ -213,7 +245,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       uiUrl: env.TEMPORAL_UI_URL.replace(/\/$/, ''),
       workflowBundlePath: env.WORKFLOW_BUNDLE_PATH,
     },
-    worker: { healthPort: env.WORKER_HEALTH_PORT },
+    worker: { healthPort: env.WORKER_HEALTH_PORT, temporalMetricsPort: env.TEMPORAL_METRICS_PORT },
+    observability: {
+      metricsToken: env.METRICS_TOKEN,
+      otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
+      sentryDsn: env.SENTRY_DSN,
+    },
     auth: {
       jwtSecret: env.JWT_SECRET,
       accessTokenTtlSeconds: env.ACCESS_TOKEN_TTL_SECONDS,
@@ -236,6 +273,15 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       organizationPerMinute: env.RATE_LIMIT_ORGANIZATION_PER_MINUTE,
     },
     cors: { origins: env.CORS_ORIGINS },
+    billing: {
+      stripe: env.STRIPE_SECRET_KEY
+        ? { secretKey: env.STRIPE_SECRET_KEY, apiBase: env.STRIPE_API_BASE?.replace(/\/$/, '') }
+        : undefined,
+      webhookSecret: env.STRIPE_WEBHOOK_SECRET,
+      webhookToleranceSeconds: env.STRIPE_WEBHOOK_TOLERANCE_SECONDS,
+      graceDays: env.BILLING_GRACE_DAYS,
+      returnUrl: env.BILLING_RETURN_URL ?? `${env.PUBLIC_URL.replace(/\/$/, '')}/billing`,
+    },
     cacheDir: env.PARLEY_CACHE,
     embeddings: {
       provider: env.EMBEDDINGS_PROVIDER,

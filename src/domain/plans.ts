@@ -2,6 +2,9 @@
 
 export const PLANS = ['free', 'pro', 'enterprise'] as const;
 export type Plan = (typeof PLANS)[number];
+/** Plans sold through Stripe. */
+export const PAID_PLANS = ['pro', 'enterprise'] as const;
+export type PaidPlan = (typeof PAID_PLANS)[number];
 
 export interface PlanDefinition {
   id: Plan;

@@ -13,6 +13,7 @@ import {
 } from '../db/models';
 import { problems } from '../api/problem';
 import { publish } from '../lib/events';
+import { assertMessageQuota } from './usage';
 import { paginate, type Page, type PageParams } from '../api/pagination';
 import type { TemporalGateway } from '../temporal/client';
 import { turnWorkflowId, type TurnResult } from '../workflows/contracts';
@@ -200,6 +201,8 @@ export class ConversationService {
     organizationId: string,
     conversationId: string,
     input: VisitorMessageInput,
+    /** API callers get 402 past the message quota; the widget's visitors get the turn's polite reply. */
+    options: { enforceQuota?: boolean } = {},
   ): Promise<{ message: Message; workflowId: string }> {
     const content = input.content.trim();
     const errors = [];
@@ -223,6 +226,7 @@ export class ConversationService {
           .findOne({ conversationId, clientMessageId: input.clientMessageId });
         if (existing) return existing;
       }
+      if (options.enforceQuota) await assertMessageQuota(trx, organizationId);
       const created = await Message.query(trx)
         .forOrganization(organizationId)
         .insert({

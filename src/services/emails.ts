@@ -41,3 +41,13 @@ export function sendInBackground(mailer: Mailer, logger: Logger, email: Email): 
     logger.error({ err: error, subject: email.subject }, 'email could not be sent');
   });
 }
+
+export const slaBreachEmail = (
+  to: string,
+  ticket: { number: number; priority: string; link: string },
+  kind: 'first_response' | 'resolution',
+): Email => ({
+  to,
+  subject: `Ticket #${ticket.number} missed its ${kind === 'first_response' ? 'first-response' : 'resolution'} target`,
+  text: `Ticket #${ticket.number} ${kind === 'first_response' ? 'has had no reply from an agent' : 'is not resolved'} within its service-level target. Its priority is now ${ticket.priority}.\n\nOpen it here:\n${ticket.link}\n`,
+});

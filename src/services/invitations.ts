@@ -9,6 +9,7 @@ import type { Email, MemberRole } from '../api/schemas';
 import type { AuthDeps } from './auth';
 import { recordAudit, type Actor } from './audit';
 import { invitationEmail, sendInBackground } from './emails';
+import { seatsInUse } from './usage';
 import { findUserByEmail, normalizeEmail } from './users';
 
 export type InvitationStatus = 'pending' | 'accepted' | 'expired';
@@ -81,16 +82,12 @@ export async function createInvitation(
       .delete();
     const seats = PLAN_CATALOG[organization.plan].seats;
     if (seats !== null) {
-      const [members, pending] = await Promise.all([
-        Membership.query(trx).forOrganization(organization.id).resultSize(),
-        Invitation.query(trx)
-          .forOrganization(organization.id)
-          .whereNull('acceptedAt')
-          .where('expiresAt', '>', new Date())
-          .resultSize(),
-      ]);
-      if (members + pending >= seats) {
-        throw problems.paymentRequired(`The ${organization.plan} plan has no free seat.`, { seats });
+      const used = await seatsInUse(trx, organization.id);
+      if (used >= seats) {
+        throw problems.paymentRequired(
+          `The ${PLAN_CATALOG[organization.plan].name} plan has ${seats} seat${seats === 1 ? '' : 's'}, all taken by members and pending invitations. Upgrade to invite more people.`,
+          { metric: 'seats', limit: seats, used, plan: organization.plan },
+        );
       }
     }
     const invitation = await Invitation.query(trx)

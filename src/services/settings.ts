@@ -34,6 +34,13 @@ export interface EscalationRulesSettings {
    */
   sentimentThreshold?: number;
   /**
+   * Escalate when a visitor's sentiment fell by at least this much from their best of the previous
+   * three messages (a falling trend), even if no single message is below the threshold.
+   * @minimum 0.1
+   * @maximum 2
+   */
+  sentimentDrop?: number;
+  /**
    * Escalate when a visitor message contains one of these words.
    * @maxItems 50
    */
@@ -53,6 +60,17 @@ export interface EscalationRulesSettings {
  */
 export type EscalationKeyword = string;
 
+/** How tickets run once people have them. */
+export interface TicketRulesSettings {
+  /**
+   * Hours a resolved ticket waits for the visitor before it closes (default 72).
+   * @isInt
+   * @minimum 1
+   * @maximum 2160
+   */
+  autoCloseHours?: number;
+}
+
 /**
  * A web origin, e.g. https://www.example.com
  * @pattern ^https?://[^\s/]+$
@@ -69,6 +87,7 @@ export interface SettingsView {
   /** Answers whose retrieval confidence is below this (0..1) are not given; the assistant abstains. */
   confidenceThreshold: number;
   escalationRules: EscalationRulesSettings;
+  ticketRules: TicketRulesSettings;
   /** Origins allowed to embed the widget. */
   allowedOrigins: Origin[];
   updatedAt: Date;
@@ -87,6 +106,7 @@ export interface SettingsUpdate {
    */
   confidenceThreshold?: number;
   escalationRules?: EscalationRulesSettings;
+  ticketRules?: TicketRulesSettings;
   /** @maxItems 50 */
   allowedOrigins?: Origin[];
 }
@@ -97,6 +117,7 @@ const toView = (s: OrganizationSettings): SettingsView => ({
   aiInstructions: s.aiInstructions,
   confidenceThreshold: s.confidenceThreshold,
   escalationRules: s.escalationRules,
+  ticketRules: s.ticketRules,
   allowedOrigins: s.allowedOrigins,
   updatedAt: s.updatedAt,
 });

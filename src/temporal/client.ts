@@ -1,4 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
+import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
 import type { Config } from '../config';
 import type { Logger } from '../lib/logger';
 import { backoffDelay, sleep } from '../lib/retry';
@@ -27,7 +28,12 @@ export class TemporalGateway {
       if (this.closing.signal.aborted) throw new Error('Temporal gateway closed');
       try {
         this.connection = await Connection.connect({ address: this.config.address, connectTimeout: '5s' });
-        this.client = new Client({ connection: this.connection, namespace: this.config.namespace });
+        this.client = new Client({
+          connection: this.connection,
+          namespace: this.config.namespace,
+          // Workflow starts join the caller's trace (no-ops while tracing is off).
+          interceptors: { workflow: [new OpenTelemetryWorkflowClientInterceptor()] },
+        });
         if (attempt > 0) this.logger.info({ address: this.config.address }, 'connected to Temporal');
         return this.client;
       } catch (error) {

@@ -1,6 +1,10 @@
 import { type NativeConnection, Worker } from '@temporalio/worker';
 import type { Config } from '../config';
 import { createActivities, type ActivityDependencies } from '../activities';
+import type { Tracing } from '../observability/tracing';
+import { activityInterceptors, workflowSinks } from './observability';
+import { NoopSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { Resource } from '@opentelemetry/resources';
 
 export interface WorkerOptions {
   connection: NativeConnection;
@@ -8,7 +12,11 @@ export interface WorkerOptions {
   dependencies: ActivityDependencies;
   /** Path of the prebuilt workflow bundle (see scripts/bundle-workflows.ts). */
   workflowBundlePath: string;
+  /** Where workflow and activity spans go; spans are dropped when absent. */
+  tracing?: Pick<Tracing, 'spanProcessor' | 'resource'>;
 }
+
+const NO_TRACING = { spanProcessor: new NoopSpanProcessor(), resource: Resource.empty() };
 
 /** One worker serving every workflow and activity of Parley on the task queue. */
 export function createWorker(options: WorkerOptions): Promise<Worker> {
@@ -16,7 +24,10 @@ export function createWorker(options: WorkerOptions): Promise<Worker> {
     connection: options.connection,
     namespace: options.temporal.namespace,
     taskQueue: options.temporal.taskQueue,
+    // The bundle already holds the workflow interceptors (src/worker/bundle.ts).
     workflowBundle: { codePath: options.workflowBundlePath },
     activities: createActivities(options.dependencies),
+    interceptors: { activity: activityInterceptors },
+    sinks: workflowSinks(options.tracing ?? NO_TRACING),
   });
 }

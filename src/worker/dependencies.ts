@@ -6,7 +6,10 @@ import { createEmbeddings } from '../ai/embeddings';
 import { createGenerator } from '../ai/generation';
 import { createSentimentScorer } from '../ai/sentiment';
 import { TenantIndexStore } from '../ai/tenant-index';
+import { createStripe } from '../billing/stripe';
 import type { Logger } from '../lib/logger';
+import { createDomainMetrics } from '../observability/metrics';
+import { createMailer } from '../lib/mailer';
 
 /** Builds what the activities need from configuration; the embedding model loads here, once per process. */
 export async function createActivityDependencies(
@@ -25,5 +28,11 @@ export async function createActivityDependencies(
     sentiment: createSentimentScorer(config.sentimentModel, config.embeddings.modelsDir),
     chat: config.chat,
     ingestion: config.ingestion,
+    metrics: createDomainMetrics(),
+    mailer: createMailer(config.smtp, logger),
+    publicUrl: config.http.publicUrl,
+    stripe: createStripe(config.billing),
+    billing: config.billing,
+    logger,
   };
 }

@@ -6,13 +6,27 @@ import { bindModels } from '../db/bind';
 import { createKnex } from '../db/knex';
 import { createLogger } from '../lib/logger';
 import { backoffDelay, sleep } from '../lib/retry';
+import { renderMetrics } from '../observability/metrics';
+import { flushSentry, initSentry } from '../observability/sentry';
+import { startTracing } from '../observability/tracing';
 import { createWorker } from './create-worker';
 import { createActivityDependencies } from './dependencies';
+import { installRuntime } from './observability';
 
 /** The worker process: connects to Temporal (retrying while it is down) and runs until SIGTERM. */
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const logger = createLogger({ level: config.logLevel, name: 'parley-worker' });
+  installRuntime(logger, { host: config.http.host, metricsPort: config.worker.temporalMetricsPort });
+  const tracing = startTracing({
+    serviceName: 'parley-worker',
+    otlpEndpoint: config.observability.otlpEndpoint,
+  });
+  await initSentry({
+    dsn: config.observability.sentryDsn,
+    environment: config.env,
+    serverName: 'parley-worker',
+  });
   if (!fs.existsSync(config.temporal.workflowBundlePath)) {
     logger.fatal(
       { path: config.temporal.workflowBundlePath },
@@ -43,10 +57,18 @@ async function main(): Promise<void> {
     temporal: config.temporal,
     dependencies,
     workflowBundlePath: config.temporal.workflowBundlePath,
+    tracing,
   });
 
-  // Liveness for orchestrators: 200 while the worker polls, 503 otherwise.
-  const health = createServer((_req, res) => {
+  // Liveness for orchestrators: 200 while the worker polls, 503 otherwise; /metrics for Prometheus.
+  const health = createServer((req, res) => {
+    if (req.url === '/metrics') {
+      void renderMetrics(dependencies.metrics.registry).then(({ contentType, body }) => {
+        res.writeHead(200, { 'content-type': contentType });
+        res.end(body);
+      });
+      return;
+    }
     const state = worker.getState();
     res.writeHead(state === 'RUNNING' ? 200 : 503, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ state }));
@@ -61,7 +83,8 @@ async function main(): Promise<void> {
   await worker.run();
   logger.info('worker stopped');
   health.close();
-  await Promise.allSettled([connection.close(), knex.destroy()]);
+  dependencies.mailer.close();
+  await Promise.allSettled([connection.close(), knex.destroy(), tracing.shutdown(), flushSentry()]);
 }
 
 main().catch((error: unknown) => {

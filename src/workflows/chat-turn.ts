@@ -1,4 +1,4 @@
-import { proxyActivities, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
+import { patched, proxyActivities, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { TurnRecord, TurnRef } from '../activities/chat';
 import { PROMPT_VERSION } from '../ai/generation/types';
@@ -9,7 +9,8 @@ import type { TurnResult } from './contracts';
 /**
  * One workflow per visitor message (id `turn-<messageId>`): load memory → retrieve (with the
  * follow-up rewritten as a standalone question) and score sentiment → decide → generate or explain →
- * record the reply, its trace and usage → hand to escalation when needed. Cheap steps are local
+ * record the reply, its trace and usage → hand to escalation when needed (the ticket then runs as its
+ * own workflow, `ticket-<ticketId>`). Cheap steps are local
  * activities (no round trip through the server); generation is a regular activity that heartbeats.
  */
 
@@ -24,6 +25,9 @@ const generation = proxyActivities<Activities>({
   retry: { initialInterval: '1s', maximumInterval: '10 seconds', maximumAttempts: 3 },
 });
 
+/** Turns recorded before ticket workflows existed replay without their signal. */
+const TICKET_WORKFLOWS_PATCH = 'ticket-lifecycle-workflows';
+
 const escalation = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1s', maximumInterval: '30 seconds' },
@@ -34,7 +38,17 @@ export async function chatTurn(ref: TurnRef): Promise<TurnResult> {
   const context = await local.loadTurnContext(ref);
   if (context.existingReplyId) return { outcome: 'answer', replyId: context.existingReplyId, reasons: [] };
   // After a hand-off, people answer; the assistant stays quiet until an agent hands the conversation back.
-  if (context.handledBy === 'agent') return { outcome: 'handed_off', replyId: null, reasons: [] };
+  if (context.handledBy === 'agent') {
+    // The ticket hears that the visitor wrote (a pending or resolved ticket reopens).
+    if (patched(TICKET_WORKFLOWS_PATCH)) {
+      await escalation.signalTicket({
+        organizationId: ref.organizationId,
+        conversationId: ref.conversationId,
+        activity: { kind: 'visitor_message', messageId: ref.messageId },
+      });
+    }
+    return { outcome: 'handed_off', replyId: null, reasons: [] };
+  }
 
   const record = (fields: Omit<TurnRecord, keyof TurnRef | 'latencyMs'>) =>
     local.recordTurn({ ...ref, ...fields, summary: context.summary, latencyMs: Date.now() - startedAt });
@@ -112,6 +126,14 @@ export async function chatTurn(ref: TurnRef): Promise<TurnResult> {
       sentiment,
       turnWorkflowId: workflowInfo().workflowId,
     });
+    // Starts the ticket's lifecycle workflow, or tells the running one (one workflow per ticket).
+    if (patched(TICKET_WORKFLOWS_PATCH)) {
+      await escalation.signalTicket({
+        organizationId: ref.organizationId,
+        conversationId: ref.conversationId,
+        activity: { kind: 'escalated', messageId: ref.messageId },
+      });
+    }
   }
   return { outcome: decision.action, replyId, reasons: decision.reasons };
 }

@@ -1,5 +1,10 @@
-import { defineQuery, defineSignal } from '@temporalio/workflow';
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { TurnRecord } from '../activities/chat';
+import type { TicketPriority, TicketStatus } from '../db/models/ticket';
+import type { SettableStatus } from '../domain/tickets';
+import type { BillingState } from '../domain/billing';
+import type { PaidPlan } from '../domain/plans';
 
 /**
  * What the API and the worker share about workflows: ids (business ids, so a retried request cannot
@@ -35,3 +40,120 @@ export interface TurnResult {
   replyId: string | null;
   reasons: string[];
 }
+
+export const ticketWorkflowId = (ticketId: string): string => `ticket-${ticketId}`;
+
+/** Registered on the Temporal server (scripts/temporal.sh), so operators find a tenant's tickets. */
+export const organizationIdAttribute = defineSearchAttributeKey(
+  'OrganizationId',
+  SearchAttributeType.KEYWORD,
+);
+export const ticketIdAttribute = defineSearchAttributeKey('TicketId', SearchAttributeType.KEYWORD);
+
+/**
+ * A ticket as its lifecycle workflow sees it: the database row after the last change (times as ISO
+ * strings). The workflow starts from it and replaces it with what each activity returns.
+ */
+export interface TicketSnapshot {
+  organizationId: string;
+  ticketId: string;
+  number: number;
+  status: TicketStatus;
+  priority: TicketPriority;
+  assigneeUserId: string | null;
+  firstResponseDueAt: string | null;
+  resolutionDueAt: string | null;
+  firstResponseAt: string | null;
+  resolvedAt: string | null;
+  firstResponseBreachedAt: string | null;
+  resolutionBreachedAt: string | null;
+  /** The organization's quiet period before a resolved ticket closes. */
+  autoCloseHours: number;
+}
+
+/** The visitor wrote again (`visitor_message`) or the assistant escalated again (`escalated`). */
+export interface VisitorActivity {
+  kind: 'visitor_message' | 'escalated';
+  messageId: string;
+}
+
+export interface AssignInput {
+  /** The member to assign; absent for round-robin among available members. */
+  userId?: string;
+  actorUserId: string | null;
+}
+export interface StatusInput {
+  status: SettableStatus;
+  actorUserId: string | null;
+}
+export interface ReplyInput {
+  content: string;
+  /** Idempotency key of the message (a retried request posts it once). */
+  clientMessageId: string;
+  authorUserId: string | null;
+}
+export interface NoteInput {
+  content: string;
+  clientMessageId: string;
+  authorUserId: string | null;
+}
+export interface HandBackInput {
+  actorUserId: string | null;
+}
+/** What a reply or a note produced: the message and the ticket after it. */
+export interface MessageOutcome {
+  messageId: string;
+  ticket: TicketSnapshot;
+}
+
+export const ticketStateQuery = defineQuery<TicketSnapshot>('ticketState');
+export const visitorActivitySignal = defineSignal<[VisitorActivity]>('visitorActivity');
+export const assignTicketUpdate = defineUpdate<TicketSnapshot, [AssignInput]>('assignTicket');
+export const setTicketStatusUpdate = defineUpdate<TicketSnapshot, [StatusInput]>('setTicketStatus');
+export const replyToVisitorUpdate = defineUpdate<MessageOutcome, [ReplyInput]>('replyToVisitor');
+export const addInternalNoteUpdate = defineUpdate<MessageOutcome, [NoteInput]>('addInternalNote');
+export const handBackUpdate = defineUpdate<TicketSnapshot, [HandBackInput]>('handBackToAssistant');
+
+/** Failure types the ticket workflow raises for requests it refuses; the API maps them to statuses. */
+export const TICKET_FAILURES = {
+  /** The request does not fit the ticket's state (e.g. assigning a closed ticket): 409. */
+  conflict: 'TicketConflict',
+  /** The request itself is invalid (e.g. an empty reply, an outsider as assignee): 422. */
+  invalid: 'TicketInvalid',
+} as const;
+
+/** The long-lived billing entity of one organization (see src/workflows/subscription.ts). */
+export const subscriptionWorkflowId = (organizationId: string): string => `subscription-${organizationId}`;
+
+export interface SubscriptionInput {
+  organizationId: string;
+  /** How long a subscription whose payment failed keeps its plan (BILLING_GRACE_DAYS). */
+  graceMs: number;
+  /** Carried over by continue-as-new; a new workflow loads it from the database. */
+  state?: BillingState;
+  pending?: StripeEventNotice[];
+}
+
+/** A verified Stripe event for the organization; the workflow re-reads Stripe rather than trusting it. */
+export interface StripeEventNotice {
+  eventId: string;
+  type: string;
+  /** Epoch seconds, as Stripe stamps events. */
+  created: number;
+}
+
+export interface CheckoutRequest {
+  plan: PaidPlan;
+  successUrl: string;
+  cancelUrl: string;
+}
+
+export const stripeEventSignal = defineSignal<[StripeEventNotice]>('stripeEvent');
+export const billingStateQuery = defineQuery<BillingState>('billingState');
+export const checkoutUpdate = defineUpdate<{ sessionId: string; url: string }, [CheckoutRequest]>(
+  'createCheckoutSession',
+);
+export const portalUpdate = defineUpdate<{ url: string }, [{ returnUrl: string }]>('createPortalSession');
+export const cancelAtPeriodEndUpdate = defineUpdate<BillingState, [{ cancel: boolean }]>(
+  'setCancelAtPeriodEnd',
+);

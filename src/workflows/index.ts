@@ -2,3 +2,5 @@
 export { healthCheck } from './health';
 export { ingestDocument } from './ingestion';
 export { chatTurn } from './chat-turn';
+export { ticketLifecycle } from './tickets';
+export { subscriptionLifecycle } from './subscription';

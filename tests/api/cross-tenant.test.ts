@@ -2,6 +2,8 @@ import type { ParleyClient } from '../../src/client';
 import { useTestApi } from '../helpers/api';
 import { addMember, signUp, uniqueEmail, upgrade, type Account } from '../helpers/accounts';
 import { useTestDatabase } from '../helpers/db';
+import { buildTicket } from '../helpers/tickets';
+import { Message, Ticket, TicketEvent } from '../../src/db/models';
 
 /**
  * The cross-tenant matrix: organization B's credentials (a member's token and an API key) against
@@ -23,6 +25,9 @@ interface Victim {
   invitationId: string;
   documentId: string;
   conversationId: string;
+  ticketId: string;
+  /** A member of A, as an assignee B might name. */
+  agentUserId: string;
 }
 
 type Call = (client: ParleyClient, a: Victim) => Promise<{ response: Response }>;
@@ -73,6 +78,44 @@ const ID_ROWS: [string, Call][] = [
         params: { path: { id: a.conversationId } },
         body: { content: 'Hello from B' },
       }),
+  ],
+  ['GET /v1/tickets/{id}', (c, a) => c.GET('/v1/tickets/{id}', { params: { path: { id: a.ticketId } } })],
+  [
+    'POST /v1/tickets/{id}/assign',
+    (c, a) =>
+      c.POST('/v1/tickets/{id}/assign', {
+        params: { path: { id: a.ticketId } },
+        body: { userId: a.agentUserId },
+      }),
+  ],
+  [
+    'POST /v1/tickets/{id}/assign (round-robin)',
+    (c, a) => c.POST('/v1/tickets/{id}/assign', { params: { path: { id: a.ticketId } }, body: {} }),
+  ],
+  [
+    'POST /v1/tickets/{id}/status',
+    (c, a) =>
+      c.POST('/v1/tickets/{id}/status', { params: { path: { id: a.ticketId } }, body: { status: 'closed' } }),
+  ],
+  [
+    'POST /v1/tickets/{id}/replies',
+    (c, a) =>
+      c.POST('/v1/tickets/{id}/replies', {
+        params: { path: { id: a.ticketId } },
+        body: { content: 'Reply from B' },
+      }),
+  ],
+  [
+    'POST /v1/tickets/{id}/notes',
+    (c, a) =>
+      c.POST('/v1/tickets/{id}/notes', {
+        params: { path: { id: a.ticketId } },
+        body: { content: 'Note from B' },
+      }),
+  ],
+  [
+    'POST /v1/tickets/{id}/hand-back',
+    (c, a) => c.POST('/v1/tickets/{id}/hand-back', { params: { path: { id: a.ticketId } } }),
   ],
 ];
 
@@ -129,6 +172,27 @@ const SCOPE_ROWS: [string, (client: ParleyClient, a: Victim) => Promise<string[]
         .map((d) => d.id),
   ],
   [
+    'GET /v1/tickets',
+    async (c, a) =>
+      ok(await c.GET('/v1/tickets', { params: { query: { limit: 100 } } }))
+        .items.filter((t) => t.id === a.ticketId)
+        .map((t) => t.id),
+  ],
+  [
+    'GET /v1/tickets?assignee=',
+    async (c, a) =>
+      ok(await c.GET('/v1/tickets', { params: { query: { assignee: a.agentUserId } } })).items.map(
+        (t) => t.id,
+      ),
+  ],
+  [
+    'GET /v1/analytics',
+    async (c) => {
+      const report = ok(await c.GET('/v1/analytics'));
+      return report.conversations + report.escalations > 0 ? ['analytics'] : [];
+    },
+  ],
+  [
     'GET /v1/organization',
     async (c, a) => [ok(await c.GET('/v1/organization')).id].filter((id) => id === a.organizationId),
   ],
@@ -183,7 +247,12 @@ beforeAll(async () => {
   const { data: conversation } = await aOwner.client.POST('/v1/conversations', {
     body: { visitorName: 'A visitor' },
   });
+  const ticket = await buildTicket(aOwner.session.organization.id, {
+    assigneeUserId: agent.session.user.id,
+  });
   a = {
+    ticketId: ticket.id,
+    agentUserId: agent.session.user.id,
     organizationId: aOwner.session.organization.id,
     organizationName: aOwner.session.organization.name,
     apiKeyId: key!.id,
@@ -239,6 +308,17 @@ describe("organization A's objects after the matrix", () => {
       params: { path: { id: a.conversationId } },
     });
     expect(conversation.data!.messages).toEqual([]);
+    const ticket = await aOwner.client.GET('/v1/tickets/{id}', { params: { path: { id: a.ticketId } } });
+    expect(ticket.data).toMatchObject({ status: 'assigned', assigneeUserId: a.agentUserId });
+    expect(ticket.data!.events.map((e) => e.type)).toEqual(['created']);
+    expect(ticket.data!.conversation.messages).toEqual([]);
+    const stored = await Ticket.query().forOrganization(a.organizationId).findById(a.ticketId);
+    expect(
+      await Message.query().forOrganization(a.organizationId).where('conversationId', stored!.conversationId),
+    ).toEqual([]);
+    expect(
+      await TicketEvent.query().forOrganization(a.organizationId).where('ticketId', a.ticketId),
+    ).toHaveLength(1);
     const settings = await aOwner.client.GET('/v1/organization/settings');
     expect(settings.data).toMatchObject({ aiPersona: 'A persona', aiInstructions: '' });
   });

@@ -1,15 +1,16 @@
+import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { projectRoot } from '../../src/lib/paths';
-import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, DefaultLogger, type Worker } from '@temporalio/worker';
 import type { Knex } from 'knex';
-import { loadConfig } from '../../src/config';
+import { loadConfig, type Config } from '../../src/config';
 import { createLogger } from '../../src/lib/logger';
+import { projectRoot } from '../../src/lib/paths';
 import { createWorker } from '../../src/worker/create-worker';
 import { createActivityDependencies } from '../../src/worker/dependencies';
 import type { ActivityDependencies } from '../../src/activities';
+import type { Tracing } from '../../src/observability/tracing';
 
 let runtimeInstalled = false;
 
@@ -21,7 +22,13 @@ export interface TestWorker {
   dependencies: ActivityDependencies;
 }
 
-export function useTestWorker(getKnex: () => Knex): () => TestWorker {
+export function useTestWorker(
+  getKnex: () => Knex,
+  options: {
+    tracing?: () => Pick<Tracing, 'spanProcessor' | 'resource'>;
+    configure?: (config: Config) => Config;
+  } = {},
+): () => TestWorker {
   let state:
     | (TestWorker & { run: Promise<void>; connection: NativeConnection; clientConnection: Connection })
     | undefined;
@@ -31,7 +38,7 @@ export function useTestWorker(getKnex: () => Knex): () => TestWorker {
       Runtime.install({ logger: new DefaultLogger('ERROR') }); // expected activity failures would flood the output
       runtimeInstalled = true;
     }
-    const config = loadConfig();
+    const config = (options.configure ?? ((c) => c))(loadConfig());
     const taskQueue = `test-${randomUUID()}`;
     const dependencies = await createActivityDependencies(
       config,
@@ -44,6 +51,7 @@ export function useTestWorker(getKnex: () => Knex): () => TestWorker {
       temporal: { ...config.temporal, taskQueue },
       dependencies,
       workflowBundlePath: config.temporal.workflowBundlePath,
+      tracing: options.tracing?.(),
     }).catch(async (error: unknown) => {
       await connection.close();
       throw error;
@@ -58,6 +66,7 @@ export function useTestWorker(getKnex: () => Knex): () => TestWorker {
     if (!state) return;
     state.worker.shutdown();
     await state.run;
+    state.dependencies.mailer.close();
     await state.clientConnection.close();
     await state.connection.close();
   });

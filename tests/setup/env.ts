@@ -13,3 +13,7 @@ const cache =
 process.env.MODELS_DIR ??= path.join(cache, 'models');
 process.env.PARLEY_CACHE = path.join(__dirname, '..', '..', '.data', 'test-cache');
 process.env.WORKFLOW_BUNDLE_PATH = path.join(__dirname, '..', '..', '.data', 'test-workflow-bundle.js');
+// The Stripe emulator started by scripts/services.sh (localstripe behind scripts/stripe-emulator-front.ts).
+process.env.STRIPE_SECRET_KEY ??= 'sk_test_parley';
+process.env.STRIPE_WEBHOOK_SECRET ??= 'whsec_test_parley';
+process.env.STRIPE_API_BASE ??= 'http://127.0.0.1:8421';

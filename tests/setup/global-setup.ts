@@ -1,16 +1,17 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
-import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import { loadConfig } from '../../src/config';
 import { createKnex } from '../../src/db/knex';
-import { projectRoot } from '../../src/lib/paths';
+import { bundleWorkflows } from '../../src/worker/bundle';
 import './env';
 import { buildWidget } from '../../scripts/build-widget';
+import { createStripe, syncCatalog } from '../../src/billing/stripe';
 
 /**
- * Once per run: recreate and migrate the test database, bundle the workflows, and check that the
- * Temporal dev server answers (scripts/test.sh and .ci/run start it).
+ * Once per run: recreate and migrate the test database, bundle the workflows, check that the
+ * Temporal dev server answers and sync the Stripe emulator's catalog (scripts/test.sh and .ci/run
+ * start both).
  */
 export default async function globalSetup(): Promise<void> {
   const config = loadConfig();
@@ -37,10 +38,17 @@ export default async function globalSetup(): Promise<void> {
     );
   }
 
-  const { code } = await bundleWorkflowCode({
-    workflowsPath: path.join(projectRoot, 'src', 'workflows', 'index.ts'),
-    logger: new DefaultLogger('WARN'),
-  });
+  // The emulator's products and prices, once per run (files running in parallel would race to create them).
+  const stripe = createStripe(config.billing);
+  if (stripe) {
+    await syncCatalog(stripe).catch((error: unknown) => {
+      throw new Error('The Stripe emulator is not answering: run scripts/stripe-emulator.sh start', {
+        cause: error,
+      });
+    });
+  }
+
+  const code = await bundleWorkflows();
   fs.mkdirSync(path.dirname(config.temporal.workflowBundlePath), { recursive: true });
   fs.writeFileSync(config.temporal.workflowBundlePath, code);
   await buildWidget();

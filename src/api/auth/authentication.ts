@@ -33,6 +33,8 @@ export async function expressAuthentication(
       { headers: { 'WWW-Authenticate': 'Bearer' } },
     );
   }
+  // The handler's own log lines name the tenant too.
+  request.log = request.log.child({ organizationId: principal.organizationId });
   await services.rateLimits.consumePrincipal(principal);
 
   const minimum = scopes.find((s): s is Role => (ROLES as readonly string[]).includes(s)) ?? 'agent';

@@ -190,6 +190,12 @@ export class ConversationsController extends Controller {
   @SuccessResponse(202, 'Accepted; the chat turn runs')
   @Response<PostedMessage>(201, 'Answered (wait=true)')
   @Response<ProblemDocument>(401, 'Missing or invalid credentials', undefined, PROBLEM)
+  @Response<ProblemDocument>(
+    402,
+    "The plan's monthly message limit is reached (`limit` names it)",
+    undefined,
+    PROBLEM,
+  )
   @Response<ProblemDocument>(403, 'Role or API-key scope too low', undefined, PROBLEM)
   @Response<ProblemDocument>(404, 'No such conversation in this organization', undefined, PROBLEM)
   @Response<ProblemDocument>(413, 'Request body too large', undefined, PROBLEM)
@@ -210,7 +216,9 @@ export class ConversationsController extends Controller {
   ): Promise<PostedMessage> {
     const organizationId = principalOf(req).organizationId;
     const { conversations } = this.services;
-    const { message, workflowId } = await conversations.postVisitorMessage(organizationId, id, body);
+    const { message, workflowId } = await conversations.postVisitorMessage(organizationId, id, body, {
+      enforceQuota: true,
+    });
     if (!wait) {
       this.setStatus(202);
       return { message: toMessageView(message), turn: { workflowId, status: 'pending' } };

@@ -41,6 +41,8 @@ export class Membership extends TenantModel {
   declare role: Role;
   /** Whether the agent takes new tickets in round-robin assignment. */
   declare available: boolean;
+  /** Last time round-robin gave this member a ticket; the longest-waiting available member goes next. */
+  declare lastAssignedAt: Date | null;
   declare createdAt: Date;
   declare updatedAt: Date;
   declare user?: User;

@@ -47,8 +47,13 @@ export interface WidgetSettings {
 
 export interface EscalationRules {
   sentimentThreshold?: number;
+  sentimentDrop?: number;
   keywords?: string[];
   maxAbstentions?: number;
+}
+
+export interface TicketRulesSettings {
+  autoCloseHours?: number;
 }
 
 export class OrganizationSettings extends TenantModel {
@@ -59,6 +64,7 @@ export class OrganizationSettings extends TenantModel {
   declare aiInstructions: string;
   declare confidenceThreshold: number;
   declare escalationRules: EscalationRules;
+  declare ticketRules: TicketRulesSettings;
   declare allowedOrigins: string[];
   declare createdAt: Date;
   declare updatedAt: Date;
@@ -72,6 +78,7 @@ export class OrganizationSettings extends TenantModel {
       aiInstructions: { type: 'string', maxLength: 8000 },
       confidenceThreshold: { type: 'number', minimum: 0, maximum: 1 },
       escalationRules: { type: 'object' },
+      ticketRules: { type: 'object' },
       allowedOrigins: { type: 'array', items: { type: 'string' } },
     },
   };

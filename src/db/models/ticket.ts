@@ -22,6 +22,9 @@ export class Ticket extends TenantModel {
   declare firstResponseAt: Date | null;
   declare resolvedAt: Date | null;
   declare closedAt: Date | null;
+  /** When a service-level target was missed (each fires once). */
+  declare firstResponseBreachedAt: Date | null;
+  declare resolutionBreachedAt: Date | null;
   declare createdAt: Date;
   declare updatedAt: Date;
   declare events?: TicketEvent[];

@@ -1,0 +1,53 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { Document } from '../../src/db/models';
+import type { DocumentService } from '../../src/services/documents';
+import { sleep } from './stats';
+
+/** Loading a folder of documents into a tenant through the real upload and ingestion path. */
+
+/** The documents of a folder (every file but questions.json), sorted by name. */
+export function documentFiles(folder: string): string[] {
+  return fs
+    .readdirSync(folder)
+    .filter((name) => name !== 'questions.json' && fs.statSync(path.join(folder, name)).isFile())
+    .sort();
+}
+
+/** Uploads files through the document service and waits until every one is ready; returns name → id. */
+export async function ingestFiles(
+  documents: DocumentService,
+  organizationId: string,
+  files: { name: string; content: Buffer }[],
+  timeoutMs = 300_000,
+): Promise<Map<string, string>> {
+  const ids = new Map<string, string>();
+  for (const file of files) {
+    const created = await documents.upload(organizationId, {
+      originalname: file.name,
+      mimetype: 'application/octet-stream',
+      buffer: file.content,
+      size: file.content.length,
+    });
+    ids.set(file.name, created.id);
+  }
+  await waitForDocuments(organizationId, [...ids.values()], timeoutMs);
+  return ids;
+}
+
+/** Polls until the documents are ready; a failed one is an error with its reason. */
+export async function waitForDocuments(
+  organizationId: string,
+  ids: string[],
+  timeoutMs: number,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const rows = await Document.query().forOrganization(organizationId).whereIn('id', ids);
+    const failed = rows.find((d) => d.status === 'failed');
+    if (failed) throw new Error(`${failed.title} failed to ingest: ${failed.error}`);
+    if (rows.length === ids.length && rows.every((d) => d.status === 'ready')) return;
+    if (Date.now() > deadline) throw new Error(`documents still ingesting after ${timeoutMs} ms`);
+    await sleep(100);
+  }
+}
