@@ -14,7 +14,7 @@ import type { ApiServices } from './services';
 import type { Principal } from './auth/principal';
 import { httpMetricsMiddleware, renderMetrics } from '../observability/metrics';
 import { tracingMiddleware } from '../observability/tracing';
-import { problems } from './problem';
+import { HttpProblem, problems } from './problem';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,100}$/;
 
@@ -75,7 +75,9 @@ export function createApp(services: ApiServices): Express {
       exposedHeaders: ['Retry-After', 'X-Request-Id', 'X-Next-Cursor'],
     }),
   );
-  app.use(express.json({ limit: services.config.http.bodyLimitBytes }));
+  // Not strict: a body that is JSON but not an object (`"text"`) reaches validation and gets a 422
+  // naming the body, like any other body of the wrong shape.
+  app.use(express.json({ limit: services.config.http.bodyLimitBytes, strict: false }));
   // Per-IP limit on the sign-in endpoints, before any password is hashed.
   app.use('/v1/auth', async (req, _res, next) => {
     if (req.method === 'POST') await services.rateLimits.consumeAuth(req.ip ?? 'unknown');
@@ -83,6 +85,17 @@ export function createApp(services: ApiServices): Express {
   });
 
   app.use(apiReference());
+  // Uploads are multipart forms; anything else would reach the upload handler without a file.
+  app.post('/v1/documents/upload', (req, _res, next) => {
+    next(
+      req.is('multipart/form-data') && /;\s*boundary=/i.test(req.headers['content-type'] ?? '')
+        ? undefined
+        : new HttpProblem(
+            'unsupported-media-type',
+            'Send the document as multipart/form-data (with a boundary).',
+          ),
+    );
+  });
   // Uploads are held in memory up to the configured limit, then stored in PostgreSQL.
   RegisterRoutes(app, {
     multer: multer({

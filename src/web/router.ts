@@ -33,11 +33,6 @@ export function webRouter(): Router {
   // Form bodies are parsed only on the pages that take them, never on API routes.
   router.use(PUBLIC_FORMS, express.urlencoded({ extended: false, limit: '64kb' }), requireCsrf);
   router.use(accountRouter());
-  // Stripe sends people back to BILLING_RETURN_URL (by default PUBLIC_URL/billing) after Checkout.
-  router.get('/billing', (req, res) => {
-    const outcome = typeof req.query.checkout === 'string' ? req.query.checkout : '';
-    res.redirect(303, `/console/billing${/^[a-z]{1,20}$/.test(outcome) ? `?checkout=${outcome}` : ''}`);
-  });
   router.get('/demo', (req, res) => {
     const key =
       typeof req.query.key === 'string' && KEY.test(req.query.key) ? req.query.key : DEMO_WIDGET_KEY;

@@ -413,7 +413,11 @@ describe('billing', () => {
     expect(body).toContain('Free plan');
     expect(body).toContain('Upgrade to Pro');
     expect(body).toContain('Upgrade to Enterprise');
-    const back = await agent.request('/billing?checkout=canceled');
+    // Stripe returns to BILLING_RETURN_URL, the console by default.
+    const back = await agent.request('/console?checkout=canceled&session_id=cs_1');
     expect(back.headers.get('location')).toBe('/console/billing?checkout=canceled');
+    expect((await agent.page('/console/billing?checkout=canceled')).body).toContain(
+      'The checkout was cancelled',
+    );
   });
 });

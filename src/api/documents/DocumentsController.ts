@@ -21,7 +21,7 @@ import { toDocumentView, type DocumentView } from '../../services/documents';
 import { actorOf } from '../auth/actor';
 import { principalOf } from '../auth/principal';
 import type { Page } from '../pagination';
-import { PROBLEM_JSON as PROBLEM, type ProblemDocument } from '../problem';
+import { PROBLEM_JSON as PROBLEM, problems, type ProblemDocument } from '../problem';
 import type { Uuid } from '../schemas';
 import type { ApiServices } from '../services';
 
@@ -74,6 +74,10 @@ export class DocumentsController extends Controller {
     @UploadedFile() file: Express.Multer.File,
     @FormField() title?: string,
   ): Promise<DocumentView> {
+    // A form without a `file` part: tsoa passes nothing rather than refusing it.
+    if (!(file as Express.Multer.File | undefined)) {
+      throw problems.validation([{ field: 'body.file', message: 'is required' }]);
+    }
     const document = await this.services.documents.upload(principalOf(req).organizationId, file, title);
     this.setStatus(201);
     return toDocumentView(document);

@@ -70,10 +70,6 @@ export interface TicketMessage {
  */
 @Route('v1/tickets')
 @Tags('Tickets')
-@Response<ProblemDocument>(401, 'Missing or invalid credentials', undefined, PROBLEM)
-@Response<ProblemDocument>(403, 'Role or API-key scope too low', undefined, PROBLEM)
-@Response<ProblemDocument>(429, 'Too many requests; see Retry-After', undefined, PROBLEM)
-@Response<ProblemDocument>(500, 'Unexpected error', undefined, PROBLEM)
 export class TicketsController extends Controller {
   constructor(private readonly services: ApiServices) {
     super();
@@ -92,6 +88,10 @@ export class TicketsController extends Controller {
    */
   @Get()
   @Security('bearer', ['agent', 'tickets:read'])
+  @Response<ProblemDocument>(401, 'Missing or invalid credentials', undefined, PROBLEM)
+  @Response<ProblemDocument>(403, 'Role or API-key scope too low', undefined, PROBLEM)
+  @Response<ProblemDocument>(429, 'Too many requests; see Retry-After', undefined, PROBLEM)
+  @Response<ProblemDocument>(500, 'Unexpected error', undefined, PROBLEM)
   @Response<ProblemDocument>(422, 'Invalid query parameters', undefined, PROBLEM)
   public async listTickets(
     @Request() req: ExRequest,
@@ -125,6 +125,10 @@ export class TicketsController extends Controller {
   /** One ticket with its timeline and the conversation (internal notes only in the timeline). */
   @Get('{id}')
   @Security('bearer', ['agent', 'tickets:read'])
+  @Response<ProblemDocument>(401, 'Missing or invalid credentials', undefined, PROBLEM)
+  @Response<ProblemDocument>(403, 'Role or API-key scope too low', undefined, PROBLEM)
+  @Response<ProblemDocument>(429, 'Too many requests; see Retry-After', undefined, PROBLEM)
+  @Response<ProblemDocument>(500, 'Unexpected error', undefined, PROBLEM)
   @Response<ProblemDocument>(404, 'No such ticket in this organization', undefined, PROBLEM)
   @Response<ProblemDocument>(422, 'Invalid id', undefined, PROBLEM)
   public async getTicket(@Request() req: ExRequest, @Path() id: Uuid): Promise<TicketDetail> {
@@ -134,6 +138,10 @@ export class TicketsController extends Controller {
   /** Assigns the ticket to a member, or round-robin to the available member who waited longest. */
   @Post('{id}/assign')
   @Security('bearer', ['agent', 'tickets:write'])
+  @Response<ProblemDocument>(401, 'Missing or invalid credentials', undefined, PROBLEM)
+  @Response<ProblemDocument>(403, 'Role or API-key scope too low', undefined, PROBLEM)
+  @Response<ProblemDocument>(429, 'Too many requests; see Retry-After', undefined, PROBLEM)
+  @Response<ProblemDocument>(500, 'Unexpected error', undefined, PROBLEM)
   @Response<ProblemDocument>(404, 'No such ticket in this organization', undefined, PROBLEM)
   @Response<ProblemDocument>(409, 'The ticket is closed', undefined, PROBLEM)
   @Response<ProblemDocument>(413, 'Request body too large', undefined, PROBLEM)
@@ -155,6 +163,10 @@ export class TicketsController extends Controller {
   /** Changes the ticket's status (the change appears on its timeline). */
   @Post('{id}/status')
   @Security('bearer', ['agent', 'tickets:write'])
+  @Response<ProblemDocument>(401, 'Missing or invalid credentials', undefined, PROBLEM)
+  @Response<ProblemDocument>(403, 'Role or API-key scope too low', undefined, PROBLEM)
+  @Response<ProblemDocument>(429, 'Too many requests; see Retry-After', undefined, PROBLEM)
+  @Response<ProblemDocument>(500, 'Unexpected error', undefined, PROBLEM)
   @Response<ProblemDocument>(404, 'No such ticket in this organization', undefined, PROBLEM)
   @Response<ProblemDocument>(
     409,
@@ -179,6 +191,10 @@ export class TicketsController extends Controller {
    */
   @Post('{id}/replies')
   @Security('bearer', ['agent', 'tickets:write'])
+  @Response<ProblemDocument>(401, 'Missing or invalid credentials', undefined, PROBLEM)
+  @Response<ProblemDocument>(403, 'Role or API-key scope too low', undefined, PROBLEM)
+  @Response<ProblemDocument>(429, 'Too many requests; see Retry-After', undefined, PROBLEM)
+  @Response<ProblemDocument>(500, 'Unexpected error', undefined, PROBLEM)
   @SuccessResponse(201, 'Sent')
   @Response<ProblemDocument>(404, 'No such ticket in this organization', undefined, PROBLEM)
   @Response<ProblemDocument>(409, 'The conversation already has another active ticket', undefined, PROBLEM)
@@ -198,6 +214,10 @@ export class TicketsController extends Controller {
   /** Adds an internal note: on the timeline for colleagues, never shown or sent to the visitor. */
   @Post('{id}/notes')
   @Security('bearer', ['agent', 'tickets:write'])
+  @Response<ProblemDocument>(401, 'Missing or invalid credentials', undefined, PROBLEM)
+  @Response<ProblemDocument>(403, 'Role or API-key scope too low', undefined, PROBLEM)
+  @Response<ProblemDocument>(429, 'Too many requests; see Retry-After', undefined, PROBLEM)
+  @Response<ProblemDocument>(500, 'Unexpected error', undefined, PROBLEM)
   @SuccessResponse(201, 'Added')
   @Response<ProblemDocument>(404, 'No such ticket in this organization', undefined, PROBLEM)
   @Response<ProblemDocument>(413, 'Request body too large', undefined, PROBLEM)
@@ -216,6 +236,10 @@ export class TicketsController extends Controller {
   /** Hands the conversation back to the assistant; the ticket is resolved and closes after the quiet period. */
   @Post('{id}/hand-back')
   @Security('bearer', ['agent', 'tickets:write'])
+  @Response<ProblemDocument>(401, 'Missing or invalid credentials', undefined, PROBLEM)
+  @Response<ProblemDocument>(403, 'Role or API-key scope too low', undefined, PROBLEM)
+  @Response<ProblemDocument>(429, 'Too many requests; see Retry-After', undefined, PROBLEM)
+  @Response<ProblemDocument>(500, 'Unexpected error', undefined, PROBLEM)
   @Response<ProblemDocument>(404, 'No such ticket in this organization', undefined, PROBLEM)
   @Response<ProblemDocument>(409, 'The ticket is closed', undefined, PROBLEM)
   @Response<ProblemDocument>(422, 'Invalid id', undefined, PROBLEM)

@@ -69,8 +69,13 @@ export function consoleRouter(): Router {
   });
   router.use(requireCsrf);
 
-  router.get('/', (_req, res) => {
-    res.redirect(303, '/console/overview');
+  // Stripe Checkout and the portal return here (BILLING_RETURN_URL) with ?checkout=success|canceled.
+  router.get('/', (req, res) => {
+    const checkout = typeof req.query.checkout === 'string' ? req.query.checkout : '';
+    res.redirect(
+      303,
+      /^[a-z]{1,20}$/.test(checkout) ? `/console/billing?checkout=${checkout}` : '/console/overview',
+    );
   });
   router.post('/verify-email/resend', async (req: Request, res: Response) => {
     const { user } = consoleUser(res);

@@ -158,7 +158,7 @@ export function overviewRouter(): Router {
           ${kpi('Conversations', String(report.conversations), `${report.engagedConversations} with a visitor message`)}
           ${kpi('Messages', String(report.messages))}
           ${kpi('AI resolution rate', percent(report.aiResolutionRate))}
-          ${kpi('Escalation rate', percent(report.escalationRate), `${report.escalations} tickets`)}
+          ${kpi('Escalation rate', percent(report.escalationRate), `${report.escalations} ticket${report.escalations === 1 ? '' : 's'}`)}
           ${kpi('CSAT', report.csat.average === null ? '—' : `${report.csat.average.toFixed(2)} / 5`, `${report.csat.responses} ratings`)}
           ${kpi('Reply time', `${ms(report.responseTime.p50)} p50`, `${ms(report.responseTime.p95)} p95`)}
           ${kpi('First agent response', `${duration(report.firstResponseTime.p50)} p50`, `${duration(report.firstResponseTime.p95)} p95`)}

@@ -1,0 +1,140 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import { temporal as proto } from '@temporalio/proto';
+import { NativeConnection } from '@temporalio/worker';
+import { loadConfigOrExit } from '../src/config';
+import { bindModels } from '../src/db/bind';
+import { createKnex } from '../src/db/knex';
+import { Document, Organization } from '../src/db/models';
+import { createLogger } from '../src/lib/logger';
+import { projectRoot } from '../src/lib/paths';
+import { ConversationService } from '../src/services/conversations';
+import { DocumentService } from '../src/services/documents';
+import { createOrganizationWithOwner } from '../src/services/organizations';
+import { TemporalGateway } from '../src/temporal/client';
+import { bundleWorkflows } from '../src/worker/bundle';
+import { createWorker } from '../src/worker/create-worker';
+import { createActivityDependencies } from '../src/worker/dependencies';
+import type { healthCheck } from '../src/workflows';
+import { ingestWorkflowId } from '../src/workflows/contracts';
+
+/**
+ * `npm run histories:record`: runs each workflow once through a real worker (current code, a task
+ * queue of its own) and saves its event history into tests/fixtures/histories/. The replay test
+ * (tests/workflows/replay.test.ts) replays them against the workflow bundle, so a change that would
+ * break workflows already running in production fails there. Record again only for a deliberate,
+ * patched() change, and keep the old files: running workflows still have the old histories.
+ * Needs PostgreSQL (DATABASE_URL, migrated), Temporal and the local models.
+ */
+const OUT = path.join(projectRoot, 'tests', 'fixtures', 'histories');
+const ARTICLE = `# Returns and refunds
+
+Items can be returned within 30 days of delivery for a full refund. Refunds reach the original
+payment method within 5 working days after the parcel arrives at our warehouse.
+`;
+
+/**
+ * protobufjs's own object form (what `History.fromObject` reads back). Not the protojson of
+ * `historyToJSON`: two copies of protobufjs under @temporalio make that helper fail in this install.
+ */
+function historyToObject(history: proto.api.history.v1.IHistory): unknown {
+  return proto.api.history.v1.History.toObject(proto.api.history.v1.History.fromObject(history), {
+    longs: String,
+    enums: String,
+    bytes: String,
+  });
+}
+
+async function main(): Promise<void> {
+  const config = loadConfigOrExit();
+  const taskQueue = `histories-${randomUUID()}`;
+  const logger = createLogger({ level: 'warn', name: 'record-histories' });
+  const knex = createKnex({ url: config.database.url, poolMax: 5 });
+  bindModels(knex);
+  const workflowBundlePath = path.join(projectRoot, '.data', 'record-histories-bundle.js');
+  fs.mkdirSync(path.dirname(workflowBundlePath), { recursive: true });
+  fs.writeFileSync(workflowBundlePath, await bundleWorkflows());
+
+  const nativeConnection = await NativeConnection.connect({ address: config.temporal.address });
+  const worker = await createWorker({
+    connection: nativeConnection,
+    temporal: { ...config.temporal, taskQueue },
+    dependencies: await createActivityDependencies(config, knex, logger),
+    workflowBundlePath,
+  });
+  const running = worker.run();
+  const connection = await Connection.connect({ address: config.temporal.address });
+  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const temporal = new TemporalGateway({ ...config.temporal, taskQueue }, logger);
+  const deps = { knex, temporal, config };
+  const recorded: Record<string, string> = {};
+
+  try {
+    const suffix = randomUUID().slice(0, 8);
+    const { organization } = await createOrganizationWithOwner(knex, {
+      organizationName: `History recorder ${suffix}`,
+      ownerEmail: `histories-${suffix}@example.com`,
+      ownerName: 'History Recorder',
+      password: 'history-recorder-password',
+      emailVerified: true,
+    });
+    await Organization.query().findById(organization.id).patch({ plan: 'pro' });
+
+    const health = `health-${suffix}`;
+    await client.workflow.execute<typeof healthCheck>('healthCheck', { taskQueue, workflowId: health });
+    recorded['health-check'] = health;
+
+    const document = await new DocumentService(deps).upload(organization.id, {
+      originalname: 'returns.md',
+      mimetype: 'text/markdown',
+      buffer: Buffer.from(ARTICLE),
+      size: ARTICLE.length,
+    });
+    await client.workflow.getHandle(ingestWorkflowId(document.id)).result();
+    const ready = await Document.query().forOrganization(organization.id).findById(document.id);
+    if (ready?.status !== 'ready') throw new Error(`ingestion ended ${ready?.status}`);
+    recorded['ingest-upload'] = ingestWorkflowId(document.id);
+
+    const conversations = new ConversationService(deps);
+    const conversation = await conversations.create(organization.id, { visitorId: `visitor-${suffix}` });
+    const questions: [string, string][] = [
+      ['chat-turn-answer', 'How many days do I have to return an item?'],
+      ['chat-turn-follow-up', 'And how long does the refund take?'],
+      ['chat-turn-abstain', 'Can I pay with a cheque from a foreign bank?'],
+      ['chat-turn-escalate', 'This is useless, let me talk to a human'],
+    ];
+    for (const [name, content] of questions) {
+      const { workflowId } = await conversations.postVisitorMessage(organization.id, conversation.id, {
+        content,
+      });
+      const { result } = await conversations.awaitReply(organization.id, workflowId, 60_000);
+      if (!result) throw new Error(`${name}: no reply`);
+      console.log(`${name}: ${result.outcome}`);
+      recorded[name] = workflowId;
+    }
+
+    fs.mkdirSync(OUT, { recursive: true });
+    for (const [name, workflowId] of Object.entries(recorded)) {
+      const history = await client.workflow.getHandle(workflowId).fetchHistory();
+      const file = path.join(OUT, `${name}.json`);
+      fs.writeFileSync(file, `${JSON.stringify(historyToObject(history), null, 1)}\n`);
+      console.log(`recorded ${path.relative(projectRoot, file)} (${history.events?.length} events)`);
+    }
+  } finally {
+    worker.shutdown();
+    await running;
+    await Promise.allSettled([
+      temporal.close(),
+      connection.close(),
+      nativeConnection.close(),
+      knex.destroy(),
+    ]);
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
