@@ -48,6 +48,7 @@ fi
 cat <<URLS
 
   Parley is up.
+    Console        http://localhost:$PORT/console     (sign in with the demo account below)
     Demo site      http://localhost:$PORT/demo        (the chat widget, answering from /demo/help)
     API reference  http://localhost:$PORT/docs        (OpenAPI: /openapi.json; readiness: /readyz)
     Temporal UI    http://localhost:$TEMPORAL_UI_PORT

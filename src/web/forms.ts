@@ -150,6 +150,8 @@ export interface FieldOptions {
   attributes?: SafeHtml;
   /** Which error keys belong to this field besides its name (e.g. `allowedOrigins.3`). */
   errorPrefix?: string;
+  /** The element id, when two forms on a page have a field of the same name. */
+  id?: string;
 }
 
 const idFor = (name: string): string => `f-${name.replace(/[^A-Za-z0-9_-]/g, '-')}`;
@@ -175,7 +177,7 @@ function describedBy(id: string, hint?: string, error?: string): string | undefi
 }
 
 export function input(options: FieldOptions): SafeHtml {
-  const id = idFor(options.name);
+  const id = options.id ?? idFor(options.name);
   const error = fieldError(options);
   return html`<div class="field${error ? ' invalid' : ''}">
     <label for="${id}">${options.label}</label>
@@ -196,7 +198,7 @@ export function input(options: FieldOptions): SafeHtml {
 }
 
 export function textarea(options: FieldOptions & { rows?: number }): SafeHtml {
-  const id = idFor(options.name);
+  const id = options.id ?? idFor(options.name);
   const error = fieldError(options);
   return html`<div class="field${error ? ' invalid' : ''}">
     <label for="${id}">${options.label}</label>
@@ -216,7 +218,7 @@ ${options.value ?? ''}</textarea>
 }
 
 export function select(options: FieldOptions & { choices: { value: string; label: string }[] }): SafeHtml {
-  const id = idFor(options.name);
+  const id = options.id ?? idFor(options.name);
   const error = fieldError(options);
   return html`<div class="field${error ? ' invalid' : ''}">
     <label for="${id}">${options.label}</label>

@@ -143,12 +143,15 @@ interface NavItem {
 }
 
 const NAV: NavItem[] = [
+  { href: '/console/overview', label: 'Overview', minimum: 'agent' },
   { href: '/console/conversations', label: 'Conversations', minimum: 'agent' },
+  { href: '/console/tickets', label: 'Tickets', minimum: 'agent' },
   { href: '/console/documents', label: 'Documents', minimum: 'agent' },
   { href: '/console/knowledge-gaps', label: 'Knowledge gaps', minimum: 'agent' },
   { href: '/console/team', label: 'Team', minimum: 'agent' },
   { href: '/console/settings', label: 'Settings', minimum: 'agent' },
   { href: '/console/api-keys', label: 'API keys', minimum: 'admin' },
+  { href: '/console/billing', label: 'Billing', minimum: 'admin' },
 ];
 
 export function consoleLayout(ctx: PageContext, page: Page): SafeHtml {

@@ -27,6 +27,7 @@ describe('the console in Chromium', () => {
   let page: Page;
   const email = uniqueEmail('journey');
   let widgetKey = '';
+  let widget: Page;
 
   beforeAll(async () => {
     context = await browser().newContext(VIEWPORTS.desktop);
@@ -50,7 +51,7 @@ describe('the console in Chromium', () => {
     await page.getByLabel('Work email').fill(email);
     await page.getByLabel('Password').fill(PASSWORD);
     await page.getByRole('button', { name: 'Create account' }).click();
-    await page.waitForURL('**/console/conversations');
+    await page.waitForURL('**/console/overview');
     await page.getByText('Please confirm your email address').waitFor();
 
     const mail = await api().mailbox.waitFor(email, /Confirm your email/);
@@ -97,7 +98,7 @@ describe('the console in Chromium', () => {
   });
 
   it('shows a widget conversation in the console, live, with citations and inert markup', async () => {
-    const widget = await context.newPage();
+    widget = await context.newPage();
     await widget.goto(`${api().baseUrl}/demo?key=${widgetKey}`);
     await widget.locator('.launcher').click();
     const skip = widget.getByRole('button', { name: 'Skip' });
@@ -125,6 +126,40 @@ describe('the console in Chromium', () => {
     expect(await page.evaluate('window.__xss')).toBeUndefined();
     await transcript.locator('.message.assistant').nth(1).waitFor({ timeout: 30_000 });
     await page.screenshot({ path: screenshotPath('console-conversation-live-desktop'), fullPage: true });
+  });
+
+  it('escalates from the widget, replies from the ticket, and the visitor sees the reply live', async () => {
+    await widget.getByRole('button', { name: 'Talk to a human' }).click();
+    await page.goto(`${api().baseUrl}/console/tickets`);
+    const ticketLink = page.locator('#tickets tbody tr a').first();
+    for (let i = 0; i < 60 && (await ticketLink.count()) === 0; i++) {
+      await page.waitForTimeout(500);
+      await page.reload();
+    }
+    await ticketLink.click();
+    await page.getByText('visitor asked for a human').first().waitFor();
+    await page.getByLabel('Reply', { exact: true }).fill('Hello, this is Maya from support.');
+    await page.getByRole('button', { name: 'Send reply' }).click();
+    await page
+      .locator('#transcript .message.agent')
+      .filter({ hasText: 'this is Maya' })
+      .waitFor({ timeout: 30_000 });
+    await widget
+      .locator('.msg.agent')
+      .filter({ hasText: 'this is Maya from support' })
+      .waitFor({ timeout: 30_000 });
+
+    await page.getByLabel('Note for colleagues').fill('Refund approved, waiting on billing.');
+    await page.getByRole('button', { name: 'Add note' }).click();
+    await page
+      .locator('#transcript .message')
+      .filter({ hasText: 'Refund approved' })
+      .waitFor({ timeout: 30_000 });
+    expect(await widget.locator('.msg').filter({ hasText: 'Refund approved' }).count()).toBe(0);
+    await page.screenshot({ path: screenshotPath('console-ticket-desktop'), fullPage: true });
+
+    await page.getByRole('button', { name: 'Hand back to the assistant' }).click();
+    await page.locator('.page-header .badge', { hasText: 'resolved' }).waitFor({ timeout: 30_000 });
     await widget.close();
   });
 
@@ -166,6 +201,9 @@ describe('the console in Chromium', () => {
         '/accept-invitation?token=x',
       ],
       console: [
+        '/console/overview',
+        '/console/tickets',
+        '/console/billing',
         '/console/conversations',
         '/console/documents',
         '/console/knowledge-gaps',

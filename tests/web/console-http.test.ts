@@ -67,6 +67,13 @@ describe('public pages', () => {
     });
     expect(created.status).toBe(303);
     expect(created.location).toBe('/console');
+    const cookies = created.response.headers.getSetCookie();
+    for (const name of ['parley_access', 'parley_refresh']) {
+      const cookie = cookies.find((c) => c.startsWith(`${name}=`));
+      expect(cookie).toMatch(/; HttpOnly/);
+      expect(cookie).toMatch(/; SameSite=Lax/);
+      expect(cookie).not.toMatch(/; Secure/); // outside production, over plain http
+    }
     const console = await agent.page('/console/documents');
     expect(console.status).toBe(200);
     expect(console.body).toContain('Form Co');

@@ -1,4 +1,4 @@
-import { Conversation, Document, Message, OrganizationSettings } from '../../src/db/models';
+import { Conversation, Document, Message, OrganizationSettings, Ticket } from '../../src/db/models';
 import { PASSWORD, signUp, upgrade, uniqueEmail } from '../helpers/accounts';
 import { useTestApi } from '../helpers/api';
 import { consoleAgent, type ConsoleAgent } from '../helpers/console';
@@ -334,5 +334,90 @@ describe('documents', () => {
     expect(response.status).toBe(422);
     expect(response.headers.get('hx-retarget')).toBe('#add-documents');
     expect(await response.text()).toMatch(/<p class="error" id="f-file-error">The file [^<]+\.<\/p>/);
+  });
+});
+
+describe('overview', () => {
+  it('shows the analytics figures, the daily charts’ data and usage against the plan', async () => {
+    const { agent, organizationId } = await owner();
+    await conversationWith(organizationId, 'Counted', [
+      { role: 'visitor', content: 'Hello' },
+      { role: 'assistant', content: 'Hi!', outcome: 'answer' },
+    ]);
+    const { status, body } = await agent.page('/console/overview?days=7');
+    expect(status).toBe(200);
+    expect(body).toContain('AI resolution rate');
+    expect(body).toMatch(/<canvas\s+data-chart="activity-data"/);
+    const data = /<script type="application\/json" id="activity-data">\s*([^<]+?)\s*<\/script>/.exec(
+      body,
+    )![1]!;
+    const spec = JSON.parse(data) as { labels: string[]; datasets: { label: string; data: number[] }[] };
+    expect(spec.datasets.map((d) => d.label)).toEqual(['Conversations', 'Messages']);
+    expect(spec.datasets[0]!.data.reduce((a, b) => a + b, 0)).toBe(1);
+    expect(body).toContain('Answered messages this month');
+    expect(body).toMatch(/<meter\s+id="usage-messages"[^>]*max="100"/);
+    expect(body).toContain('<script src="/assets/chart.umd.min.js"');
+  });
+});
+
+describe('tickets', () => {
+  it('lists tickets with filters and shows one with its SLA countdown; another organization’s is 404', async () => {
+    const { agent, organizationId } = await owner();
+    const conversation = await conversationWith(organizationId, 'Needs Help', [
+      { role: 'visitor', content: 'I want a person' },
+    ]);
+    const ticket = await Ticket.query()
+      .forOrganization(organizationId)
+      .insert({
+        conversationId: conversation.id,
+        number: 1,
+        priority: 'high',
+        reason: 'visitor asked for a human',
+        summary: '• I want a person',
+        firstResponseDueAt: new Date(Date.now() + 90 * 60_000),
+        resolutionDueAt: new Date(Date.now() + 8 * 3600_000),
+      })
+      .returning('*');
+    const list = await agent.page('/console/tickets?priority=high');
+    expect(list.body).toContain('#1');
+    expect(list.body).toContain('visitor asked for a human');
+    expect(list.body).toMatch(
+      /First response\s*<time datetime="[^"]+" data-countdown>due in 1 h 3\d min<\/time>/,
+    );
+    const none = await agent.page('/console/tickets?priority=low', true);
+    expect(none.body).toContain('No tickets match');
+
+    const detail = await agent.page(`/console/tickets/${ticket.id}`);
+    expect(detail.status).toBe(200);
+    expect(detail.body).toContain('I want a person');
+    expect(detail.body).toContain(`/workflows/ticket-${ticket.id}`);
+    const empty = await agent.post(`/console/tickets/${ticket.id}/replies`, { content: '   ' });
+    expect(empty.status).toBe(422);
+    expect(empty.body).toContain('Reply is required.');
+
+    const other = await signUp(api());
+    const stranger = consoleAgent(api());
+    await stranger.signIn(other.email, PASSWORD);
+    expect((await stranger.page(`/console/tickets/${ticket.id}`)).status).toBe(404);
+    expect((await stranger.post(`/console/tickets/${ticket.id}/replies`, { content: 'hi' })).status).toBe(
+      404,
+    );
+  });
+});
+
+describe('billing', () => {
+  it('shows the plan and usage to admins, with upgrades from the plan catalog', async () => {
+    const { agent } = await owner();
+    const { status, body } = await agent.page('/console/billing');
+    expect(status).toBe(200);
+    expect(body).toContain('Free plan');
+    expect(body).toContain('Upgrade to Pro');
+    expect(body).toContain('Upgrade to Enterprise');
+    // Stripe returns to BILLING_RETURN_URL, the console by default.
+    const back = await agent.request('/console?checkout=canceled&session_id=cs_1');
+    expect(back.headers.get('location')).toBe('/console/billing?checkout=canceled');
+    expect((await agent.page('/console/billing?checkout=canceled')).body).toContain(
+      'The checkout was cancelled',
+    );
   });
 });

@@ -88,6 +88,20 @@
     });
   }
 
+  // SLA countdowns: the server renders the text; it is kept current while the page stays open.
+  function countdownText(due) {
+    var diff = due - Date.now();
+    var minutes = Math.round(Math.abs(diff) / 60000);
+    var span = minutes >= 60 ? Math.floor(minutes / 60) + ' h ' + (minutes % 60) + ' min' : minutes + ' min';
+    return diff >= 0 ? 'due in ' + span : 'overdue by ' + span;
+  }
+  setInterval(function () {
+    document.querySelectorAll('time[data-countdown]').forEach(function (time) {
+      var due = Date.parse(time.getAttribute('datetime'));
+      if (!isNaN(due)) time.textContent = countdownText(due);
+    });
+  }, 30000);
+
   function init(root) {
     initDropzones(root);
     initCharts(root);

@@ -3,6 +3,7 @@ import { servicesOf } from '../../api/services';
 import {
   CONVERSATION_STATUSES,
   Document,
+  Ticket,
   type Conversation,
   type ConversationStatus,
   type Message,
@@ -10,7 +11,7 @@ import {
 import type { ConversationFilters } from '../../services/conversations';
 import { turnWorkflowId } from '../../workflows/contracts';
 import { classes, html, safeUrl, type SafeHtml } from '../html';
-import { sendPage, timeTag } from '../layout';
+import { contextOf, csrfField, sendPage, timeTag } from '../layout';
 import { consoleUser, idParam } from './index';
 import { temporalRunLink } from './temporal-link';
 
@@ -182,7 +183,7 @@ const ROLE_LABELS: Record<string, string> = {
   system: 'System',
 };
 
-function messageItem(
+export function messageItem(
   message: Message,
   titles: Map<string, string>,
   config: Parameters<typeof temporalRunLink>[0],
@@ -259,7 +260,7 @@ function messageItem(
 }
 
 /** The element at the end of the transcript that asks for what came after the last message. */
-function poller(conversationId: string, lastId: string | undefined): SafeHtml {
+export function poller(conversationId: string, lastId: string | undefined): SafeHtml {
   const after = lastId ? `?after=${lastId}` : '';
   return html`<li
     class="poller"
@@ -270,7 +271,10 @@ function poller(conversationId: string, lastId: string | undefined): SafeHtml {
   ></li>`;
 }
 
-async function documentTitles(organizationId: string, messages: Message[]): Promise<Map<string, string>> {
+export async function documentTitles(
+  organizationId: string,
+  messages: Message[],
+): Promise<Map<string, string>> {
   const ids = [...new Set(messages.flatMap((m) => m.retrievalTrace?.hits.map((h) => h.documentId) ?? []))];
   if (ids.length === 0) return new Map();
   const documents = await Document.query()
@@ -321,7 +325,15 @@ export function conversationsRouter(): Router {
     const services = servicesOf(req);
     const conversation = await services.conversations.get(organizationId, idParam(req));
     const messages = conversation.messages ?? [];
-    const titles = await documentTitles(organizationId, messages);
+    const [titles, ticket] = await Promise.all([
+      documentTitles(organizationId, messages),
+      Ticket.query()
+        .forOrganization(organizationId)
+        .where('conversationId', conversation.id)
+        .orderBy('createdAt', 'desc')
+        .first(),
+    ]);
+    const ctx = contextOf(req, res);
     const transcript = html`<ol class="transcript" id="transcript" aria-live="polite" aria-label="Transcript">
       ${messages.map((m) => messageItem(m, titles, services.config))}
       ${poller(conversation.id, messages.at(-1)?.id)}
@@ -359,11 +371,31 @@ export function conversationsRouter(): Router {
               <dd>
                 ${conversation.handledBy === 'agent' ? 'your team (the assistant is paused)' : 'the assistant'}
               </dd>
+              <dt>Ticket</dt>
+              <dd>
+                ${
+                  ticket
+                    ? html`<a href="/console/tickets/${ticket.id}">#${ticket.number}</a> (${ticket.status})`
+                    : 'none'
+                }
+              </dd>
               <dt>Started</dt>
               <dd>${timeTag(conversation.createdAt)}</dd>
               <dt>Summary</dt>
               <dd>${conversation.summary || '—'}</dd>
             </dl>
+            ${
+              ticket && conversation.handledBy === 'agent'
+                ? html`<form
+                    method="post"
+                    action="/console/tickets/${ticket.id}/hand-back"
+                    data-confirm="Hand the conversation back to the assistant? The ticket is resolved."
+                  >
+                    ${csrfField(ctx)}
+                    <button type="submit" class="button secondary">Hand back to the assistant</button>
+                  </form>`
+                : ''
+            }
           </section>
         </div>
         <section class="card">

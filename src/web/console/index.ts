@@ -10,11 +10,14 @@ import { notFoundPage, redirectToLogin, webErrorHandler } from '../errors';
 import { wantsFragment } from '../layout';
 import { authenticateConsole, requireCsrf, type ConsoleUser } from '../session';
 import { apiKeysRouter } from './api-keys';
+import { billingRouter } from './billing';
 import { conversationsRouter } from './conversations';
 import { documentsRouter } from './documents';
 import { knowledgeGapsRouter } from './knowledge-gaps';
+import { overviewRouter } from './overview';
 import { settingsRouter } from './settings';
 import { teamRouter } from './team';
+import { ticketsRouter } from './tickets';
 
 /** The signed-in member of a console request (set by the session middleware). */
 export function consoleUser(res: Response): ConsoleUser {
@@ -66,8 +69,13 @@ export function consoleRouter(): Router {
   });
   router.use(requireCsrf);
 
-  router.get('/', (_req, res) => {
-    res.redirect(303, '/console/conversations');
+  // Stripe Checkout and the portal return here (BILLING_RETURN_URL) with ?checkout=success|canceled.
+  router.get('/', (req, res) => {
+    const checkout = typeof req.query.checkout === 'string' ? req.query.checkout : '';
+    res.redirect(
+      303,
+      /^[a-z]{1,20}$/.test(checkout) ? `/console/billing?checkout=${checkout}` : '/console/overview',
+    );
   });
   router.post('/verify-email/resend', async (req: Request, res: Response) => {
     const { user } = consoleUser(res);
@@ -79,12 +87,15 @@ export function consoleRouter(): Router {
     res.redirect(303, '/console');
   });
 
+  router.use(overviewRouter());
   router.use(conversationsRouter());
+  router.use(ticketsRouter());
   router.use(documentsRouter());
   router.use(knowledgeGapsRouter());
   router.use(settingsRouter());
   router.use(teamRouter());
   router.use(apiKeysRouter());
+  router.use(billingRouter());
   router.use((req: Request, res: Response) => notFoundPage(req, res));
   router.use(webErrorHandler);
   return router;

@@ -1,0 +1,384 @@
+import { Router, type Request, type Response } from 'express';
+import { problems } from '../../api/problem';
+import { servicesOf } from '../../api/services';
+import { TICKET_PRIORITIES, TICKET_STATUSES, type Ticket } from '../../db/models';
+import { SETTABLE_STATUSES, type SettableStatus } from '../../domain/tickets';
+import { listMembers, type MemberView } from '../../services/members';
+import type { TicketFilters } from '../../services/tickets';
+import {
+  errorSummary,
+  problemFieldErrors,
+  text,
+  textarea,
+  validateAgainst,
+  type FieldErrors,
+} from '../forms';
+import { classes, html, type SafeHtml } from '../html';
+import { contextOf, csrfField, sendPage, timeTag, type PageContext } from '../layout';
+import { documentTitles, messageItem, poller, sentimentBadge } from './conversations';
+import { consoleUser, idParam } from './index';
+import { temporalRunLink } from './temporal-link';
+
+/**
+ * The ticket inbox and a ticket's page: assign, reply (the visitor sees it live), internal notes,
+ * status, hand back to the assistant, the timeline and the SLA countdown. Every change goes through
+ * the ticket service, which sends it to the ticket's lifecycle workflow.
+ */
+
+/** The next target the ticket must meet: first response until someone replied, then resolution. */
+function slaTarget(t: Ticket): { label: string; due: Date; breached: boolean } | undefined {
+  if (t.status === 'resolved' || t.status === 'closed') return undefined;
+  if (!t.firstResponseAt && t.firstResponseDueAt) {
+    return {
+      label: 'First response',
+      due: t.firstResponseDueAt,
+      breached: t.firstResponseBreachedAt !== null,
+    };
+  }
+  if (t.resolutionDueAt)
+    return { label: 'Resolution', due: t.resolutionDueAt, breached: t.resolutionBreachedAt !== null };
+  return undefined;
+}
+
+export function remaining(due: Date, now = new Date()): string {
+  const minutes = Math.round(Math.abs(due.getTime() - now.getTime()) / 60_000);
+  const span = minutes >= 60 ? `${Math.floor(minutes / 60)} h ${minutes % 60} min` : `${minutes} min`;
+  return due.getTime() >= now.getTime() ? `due in ${span}` : `overdue by ${span}`;
+}
+
+/** A countdown that console.js keeps current; the server's text is right when the page is sent. */
+function slaCountdown(t: Ticket): SafeHtml | string {
+  const target = slaTarget(t);
+  if (!target) return '—';
+  const overdue = target.due.getTime() < Date.now();
+  return html`<span class="${classes('sla', overdue && 'overdue')}">
+    ${target.label}
+    <time datetime="${target.due.toISOString()}" data-countdown>${remaining(target.due)}</time>
+  </span>`;
+}
+
+const memberName = (members: MemberView[], userId: string | null): string =>
+  userId ? (members.find((m) => m.userId === userId)?.name ?? 'a former member') : 'Unassigned';
+
+interface ListQuery {
+  status: string;
+  priority: string;
+  assignee: string;
+  cursor: string;
+}
+
+function listRegion(
+  tickets: Ticket[],
+  members: MemberView[],
+  next: string | null,
+  query: ListQuery,
+): SafeHtml {
+  const params = new URLSearchParams({ ...query, cursor: next ?? '' });
+  return html`<div id="tickets" aria-live="polite">
+    ${
+      tickets.length === 0
+        ? html`<p class="empty">No tickets match. Escalated conversations open tickets here.</p>`
+        : html`<div class="table-wrap">
+            <table>
+              <caption class="visually-hidden">
+                Tickets
+              </caption>
+              <thead>
+                <tr>
+                  <th scope="col">Ticket</th>
+                  <th scope="col">Status</th>
+                  <th scope="col">Priority</th>
+                  <th scope="col">Reason</th>
+                  <th scope="col">Assignee</th>
+                  <th scope="col">SLA</th>
+                  <th scope="col">Opened</th>
+                </tr>
+              </thead>
+              <tbody>
+                ${tickets.map(
+                  (t) =>
+                    html`<tr>
+                      <td><a href="/console/tickets/${t.id}">#${t.number}</a></td>
+                      <td><span class="${classes('badge', `status-${t.status}`)}">${t.status}</span></td>
+                      <td>
+                        <span class="${classes('badge', `priority-${t.priority}`)}">${t.priority}</span>
+                      </td>
+                      <td>${t.reason}</td>
+                      <td>${memberName(members, t.assigneeUserId)}</td>
+                      <td>${slaCountdown(t)}</td>
+                      <td>${timeTag(t.createdAt)}</td>
+                    </tr>`,
+                )}
+              </tbody>
+            </table>
+          </div>`
+    }
+    ${next ? html`<p><a class="button secondary" href="/console/tickets?${params.toString()}">Next page</a></p>` : ''}
+  </div>`;
+}
+
+function filterForm(query: ListQuery, members: MemberView[], me: string): SafeHtml {
+  const option = (value: string, label: string, current: string): SafeHtml =>
+    html`<option value="${value}" ${value === current ? html`selected` : ''}>${label}</option>`;
+  return html`<form
+    class="filters"
+    role="search"
+    method="get"
+    action="/console/tickets"
+    hx-get="/console/tickets"
+    hx-target="#tickets"
+    hx-swap="outerHTML"
+    hx-trigger="change, submit"
+    hx-push-url="true"
+  >
+    <div class="field narrow">
+      <label for="f-status">Status</label>
+      <select id="f-status" name="status">
+        ${option('', 'Any', query.status)} ${TICKET_STATUSES.map((s) => option(s, s, query.status))}
+      </select>
+    </div>
+    <div class="field narrow">
+      <label for="f-priority">Priority</label>
+      <select id="f-priority" name="priority">
+        ${option('', 'Any', query.priority)} ${TICKET_PRIORITIES.map((p) => option(p, p, query.priority))}
+      </select>
+    </div>
+    <div class="field">
+      <label for="f-assignee">Assignee</label>
+      <select id="f-assignee" name="assignee">
+        ${option('', 'Anyone', query.assignee)} ${option(me, 'Me', query.assignee)}
+        ${option('none', 'Unassigned', query.assignee)}
+        ${members.filter((m) => m.userId !== me).map((m) => option(m.userId, m.name, query.assignee))}
+      </select>
+    </div>
+    <button type="submit" class="button secondary">Filter</button>
+  </form>`;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function parseQuery(req: Request): ListQuery {
+  const value = (name: string): string => (typeof req.query[name] === 'string' ? req.query[name] : '');
+  const assignee = value('assignee');
+  return {
+    status: (TICKET_STATUSES as readonly string[]).includes(value('status')) ? value('status') : '',
+    priority: (TICKET_PRIORITIES as readonly string[]).includes(value('priority')) ? value('priority') : '',
+    assignee: assignee === 'none' || UUID.test(assignee) ? assignee : '',
+    cursor: value('cursor'),
+  };
+}
+
+interface Drafts {
+  reply?: { content: string; errors: FieldErrors };
+  note?: { content: string; errors: FieldErrors };
+}
+
+function actionForms(ctx: PageContext, ticket: Ticket, members: MemberView[], drafts: Drafts): SafeHtml {
+  const base = `/console/tickets/${ticket.id}`;
+  return html`<section class="card" aria-labelledby="reply-title">
+      <h2 id="reply-title">Reply to the visitor</h2>
+      ${errorSummary(drafts.reply?.errors ?? {})}
+      <form method="post" action="${base}/replies" novalidate>
+        ${csrfField(ctx)}
+        ${textarea({ name: 'content', id: 'f-reply', label: 'Reply', value: drafts.reply?.content, errors: drafts.reply?.errors, rows: 4, required: true, hint: ticket.status === 'closed' || ticket.status === 'resolved' ? 'Replying reopens the ticket.' : 'The visitor sees it at once in the widget.' })}
+        <button type="submit" class="button">Send reply</button>
+      </form>
+    </section>
+    <section class="card" aria-labelledby="note-title">
+      <h2 id="note-title">Internal note</h2>
+      ${errorSummary(drafts.note?.errors ?? {})}
+      <form method="post" action="${base}/notes" novalidate>
+        ${csrfField(ctx)}
+        ${textarea({ name: 'content', id: 'f-note', label: 'Note for colleagues', value: drafts.note?.content, errors: drafts.note?.errors, rows: 3, required: true, hint: 'Never shown to the visitor.' })}
+        <button type="submit" class="button secondary">Add note</button>
+      </form>
+    </section>
+    <section class="card grid-2" aria-label="Assignment and status">
+      <form method="post" action="${base}/assign">
+        ${csrfField(ctx)}
+        <div class="field">
+          <label for="f-assign">Assignee</label>
+          <select id="f-assign" name="userId">
+            <option value="">Next available agent (round-robin)</option>
+            ${members.map((m) => html`<option value="${m.userId}" ${m.userId === ticket.assigneeUserId ? html`selected` : ''}>${m.name}</option>`)}
+          </select>
+        </div>
+        <button type="submit" class="button secondary">Assign</button>
+      </form>
+      <form method="post" action="${base}/status">
+        ${csrfField(ctx)}
+        <div class="field">
+          <label for="f-ticket-status">Status</label>
+          <select id="f-ticket-status" name="status">
+            ${SETTABLE_STATUSES.map((s) => html`<option value="${s}" ${s === ticket.status ? html`selected` : ''}>${s}</option>`)}
+          </select>
+        </div>
+        <button type="submit" class="button secondary">Set status</button>
+      </form>
+    </section>`;
+}
+
+async function ticketPage(req: Request, res: Response, drafts: Drafts = {}): Promise<void> {
+  const { principal } = consoleUser(res);
+  const services = servicesOf(req);
+  const ticket = await services.tickets.find(principal.organizationId, idParam(req));
+  const [detail, members, conversation] = await Promise.all([
+    services.tickets.detail(principal.organizationId, ticket.id),
+    listMembers(principal.organizationId, { limit: 100 }, {}),
+    services.conversations.get(principal.organizationId, ticket.conversationId),
+  ]);
+  const messages = conversation.messages ?? [];
+  const titles = await documentTitles(principal.organizationId, messages);
+  const ctx = contextOf(req, res);
+  const invalid = Boolean(drafts.reply || drafts.note);
+  sendPage(req, res, {
+    title: `Ticket #${ticket.number}`,
+    status: invalid ? 422 : 200,
+    main: html`<nav class="breadcrumbs" aria-label="Breadcrumb"><a href="/console/tickets">Tickets</a></nav>
+      <div class="page-header">
+        <h1>Ticket #${ticket.number}</h1>
+        <div class="actions">
+          <span class="${classes('badge', `status-${ticket.status}`)}">${ticket.status}</span>
+          <span class="${classes('badge', `priority-${ticket.priority}`)}">${ticket.priority}</span>
+          ${
+            conversation.handledBy === 'agent'
+              ? html`<form
+                  method="post"
+                  action="/console/tickets/${ticket.id}/hand-back"
+                  class="inline"
+                  data-confirm="Hand the conversation back to the assistant? The ticket is resolved."
+                >
+                  ${csrfField(ctx)}
+                  <button type="submit" class="button secondary">Hand back to the assistant</button>
+                </form>`
+              : ''
+          }
+        </div>
+      </div>
+      <div class="grid-2">
+        <section class="card">
+          <h2>Why it was escalated</h2>
+          <p>${ticket.reason}</p>
+          ${ticket.summary ? html`<pre class="summary">${ticket.summary}</pre>` : ''}
+        </section>
+        <section class="card">
+          <h2>Service level</h2>
+          <dl class="facts">
+            <dt>Target</dt>
+            <dd>${slaCountdown(ticket)}</dd>
+            <dt>Assignee</dt>
+            <dd>${memberName(members.items, ticket.assigneeUserId)}</dd>
+            <dt>Visitor</dt>
+            <dd>
+              <a href="/console/conversations/${conversation.id}"
+                >${conversation.visitorName ?? conversation.visitorEmail ?? 'Visitor'}</a
+              >
+              ${sentimentBadge(conversation.sentiment)}
+            </dd>
+            <dt>Workflow</dt>
+            <dd>${temporalRunLink(services.config, detail.workflowId)}</dd>
+          </dl>
+        </section>
+      </div>
+      <section class="card">
+        <h2>Conversation</h2>
+        <ol class="transcript" id="transcript" aria-live="polite" aria-label="Transcript">
+          ${messages.map((m) => messageItem(m, titles, services.config))}
+          ${poller(conversation.id, messages.at(-1)?.id)}
+        </ol>
+      </section>
+      ${actionForms(ctx, ticket, members.items, drafts)}
+      <section class="card">
+        <h2>Timeline</h2>
+        <ol class="timeline">
+          ${detail.events.map(
+            (e) =>
+              html`<li>
+                ${timeTag(e.createdAt)} <strong>${e.type.replace(/_/g, ' ')}</strong>
+                ${e.actorUserId ? html` by ${memberName(members.items, e.actorUserId)}` : ''}
+                ${Object.keys(e.data).length ? html`<code class="small">${JSON.stringify(e.data)}</code>` : ''}
+              </li>`,
+          )}
+        </ol>
+      </section>`,
+  });
+}
+
+export function ticketsRouter(): Router {
+  const router = Router();
+
+  router.get('/tickets', async (req: Request, res: Response) => {
+    const { principal } = consoleUser(res);
+    const services = servicesOf(req);
+    const query = parseQuery(req);
+    const filters: TicketFilters = {
+      status: (query.status || undefined) as TicketFilters['status'],
+      priority: (query.priority || undefined) as TicketFilters['priority'],
+      assignee: query.assignee || undefined,
+      cursor: query.cursor || undefined,
+      limit: 25,
+    };
+    const [page, members] = await Promise.all([
+      services.tickets.list(principal.organizationId, filters),
+      listMembers(principal.organizationId, { limit: 100 }, {}),
+    ]);
+    const region = listRegion(page.items, members.items, page.nextCursor, query);
+    sendPage(req, res, {
+      title: 'Tickets',
+      fragment: region,
+      main: html`<div class="page-header"><h1>Tickets</h1></div>
+        ${filterForm(query, members.items, principal.userId!)} ${region}`,
+    });
+  });
+
+  router.get('/tickets/:id', (req, res) => ticketPage(req, res));
+
+  for (const kind of ['replies', 'notes'] as const) {
+    router.post(`/tickets/:id/${kind}`, async (req: Request, res: Response) => {
+      const { principal } = consoleUser(res);
+      const id = idParam(req);
+      const content = text(req.body, 'content');
+      let errors = validateAgainst(kind === 'replies' ? 'TicketReplyCreation' : 'TicketNoteCreation', {
+        content,
+      });
+      if (Object.keys(errors).length === 0) {
+        try {
+          const tickets = servicesOf(req).tickets;
+          if (kind === 'replies') await tickets.reply(principal, id, { content });
+          else await tickets.addNote(principal, id, { content });
+          res.redirect(303, `/console/tickets/${id}`);
+          return;
+        } catch (error) {
+          const fields = problemFieldErrors(error);
+          if (!fields) throw error;
+          errors = fields;
+        }
+      }
+      await ticketPage(req, res, { [kind === 'replies' ? 'reply' : 'note']: { content, errors } });
+    });
+  }
+
+  router.post('/tickets/:id/assign', async (req: Request, res: Response) => {
+    const id = idParam(req);
+    const userId = text(req.body, 'userId');
+    await servicesOf(req).tickets.assign(consoleUser(res).principal, id, userId || undefined);
+    res.redirect(303, `/console/tickets/${id}`);
+  });
+
+  router.post('/tickets/:id/status', async (req: Request, res: Response) => {
+    const id = idParam(req);
+    const status = text(req.body, 'status');
+    if (!(SETTABLE_STATUSES as readonly string[]).includes(status))
+      throw problems.validation([{ field: 'body.status', message: 'is not one of the statuses' }]);
+    await servicesOf(req).tickets.setStatus(consoleUser(res).principal, id, status as SettableStatus);
+    res.redirect(303, `/console/tickets/${id}`);
+  });
+
+  router.post('/tickets/:id/hand-back', async (req: Request, res: Response) => {
+    const id = idParam(req);
+    await servicesOf(req).tickets.handBack(consoleUser(res).principal, id);
+    res.redirect(303, `/console/tickets/${id}`);
+  });
+
+  return router;
+}
