@@ -7,9 +7,11 @@ import { NativeConnection } from '@temporalio/worker';
 import { loadConfigOrExit } from '../src/config';
 import { bindModels } from '../src/db/bind';
 import { createKnex } from '../src/db/knex';
-import { Document, Organization } from '../src/db/models';
+import { createStripe, priceForPlan, syncCatalog } from '../src/billing/stripe';
+import { Document, Organization, Subscription } from '../src/db/models';
 import { createLogger } from '../src/lib/logger';
 import { projectRoot } from '../src/lib/paths';
+import { BillingService } from '../src/services/billing';
 import { ConversationService } from '../src/services/conversations';
 import { DocumentService } from '../src/services/documents';
 import { createOrganizationWithOwner } from '../src/services/organizations';
@@ -18,7 +20,12 @@ import { bundleWorkflows } from '../src/worker/bundle';
 import { createWorker } from '../src/worker/create-worker';
 import { createActivityDependencies } from '../src/worker/dependencies';
 import type { healthCheck } from '../src/workflows';
-import { ingestWorkflowId } from '../src/workflows/contracts';
+import {
+  billingStateQuery,
+  ingestWorkflowId,
+  stripeEventSignal,
+  subscriptionWorkflowId,
+} from '../src/workflows/contracts';
 
 /**
  * `npm run histories:record`: runs each workflow once through a real worker (current code, a task
@@ -26,7 +33,9 @@ import { ingestWorkflowId } from '../src/workflows/contracts';
  * (tests/workflows/replay.test.ts) replays them against the workflow bundle, so a change that would
  * break workflows already running in production fails there. Record again only for a deliberate,
  * patched() change, and keep the old files: running workflows still have the old histories.
- * Needs PostgreSQL (DATABASE_URL, migrated), Temporal and the local models.
+ * Needs PostgreSQL (DATABASE_URL, migrated), Temporal and the local models (and the Stripe emulator,
+ * STRIPE_*, for the subscription). Names as arguments record only those, e.g.
+ * `npm run histories:record -- subscription-lifecycle`.
  */
 const OUT = path.join(projectRoot, 'tests', 'fixtures', 'histories');
 const ARTICLE = `# Returns and refunds
@@ -46,6 +55,9 @@ function historyToObject(history: proto.api.history.v1.IHistory): unknown {
     bytes: String,
   });
 }
+
+const only = process.argv.slice(2);
+const wanted = (...names: string[]) => only.length === 0 || names.some((name) => only.includes(name));
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
@@ -82,37 +94,82 @@ async function main(): Promise<void> {
     });
     await Organization.query().findById(organization.id).patch({ plan: 'pro' });
 
-    const health = `health-${suffix}`;
-    await client.workflow.execute<typeof healthCheck>('healthCheck', { taskQueue, workflowId: health });
-    recorded['health-check'] = health;
+    if (wanted('health-check')) {
+      const health = `health-${suffix}`;
+      await client.workflow.execute<typeof healthCheck>('healthCheck', { taskQueue, workflowId: health });
+      recorded['health-check'] = health;
+    }
 
-    const document = await new DocumentService(deps).upload(organization.id, {
-      originalname: 'returns.md',
-      mimetype: 'text/markdown',
-      buffer: Buffer.from(ARTICLE),
-      size: ARTICLE.length,
-    });
-    await client.workflow.getHandle(ingestWorkflowId(document.id)).result();
-    const ready = await Document.query().forOrganization(organization.id).findById(document.id);
-    if (ready?.status !== 'ready') throw new Error(`ingestion ended ${ready?.status}`);
-    recorded['ingest-upload'] = ingestWorkflowId(document.id);
+    if (wanted('subscription-lifecycle')) {
+      recorded['subscription-lifecycle'] = await recordSubscription(organization.id);
+    }
 
-    const conversations = new ConversationService(deps);
-    const conversation = await conversations.create(organization.id, { visitorId: `visitor-${suffix}` });
     const questions: [string, string][] = [
       ['chat-turn-answer', 'How many days do I have to return an item?'],
       ['chat-turn-follow-up', 'And how long does the refund take?'],
       ['chat-turn-abstain', 'Can I pay with a cheque from a foreign bank?'],
       ['chat-turn-escalate', 'This is useless, let me talk to a human'],
     ];
-    for (const [name, content] of questions) {
-      const { workflowId } = await conversations.postVisitorMessage(organization.id, conversation.id, {
-        content,
+    if (wanted('ingest-upload', ...questions.map(([name]) => name))) await recordKnowledge();
+
+    async function recordKnowledge(): Promise<void> {
+      const document = await new DocumentService(deps).upload(organization.id, {
+        originalname: 'returns.md',
+        mimetype: 'text/markdown',
+        buffer: Buffer.from(ARTICLE),
+        size: ARTICLE.length,
       });
-      const { result } = await conversations.awaitReply(organization.id, workflowId, 60_000);
-      if (!result) throw new Error(`${name}: no reply`);
-      console.log(`${name}: ${result.outcome}`);
-      recorded[name] = workflowId;
+      await client.workflow.getHandle(ingestWorkflowId(document.id)).result();
+      const ready = await Document.query().forOrganization(organization.id).findById(document.id);
+      if (ready?.status !== 'ready') throw new Error(`ingestion ended ${ready?.status}`);
+      recorded['ingest-upload'] = ingestWorkflowId(document.id);
+
+      const conversations = new ConversationService(deps);
+      const conversation = await conversations.create(organization.id, { visitorId: `visitor-${suffix}` });
+      for (const [name, content] of questions) {
+        const { workflowId } = await conversations.postVisitorMessage(organization.id, conversation.id, {
+          content,
+        });
+        const { result } = await conversations.awaitReply(organization.id, workflowId, 60_000);
+        if (!result) throw new Error(`${name}: no reply`);
+        console.log(`${name}: ${result.outcome}`);
+        recorded[name] = workflowId;
+      }
+    }
+
+    /** Checkout (an update that creates the customer), a paid subscription, its event: active. */
+    async function recordSubscription(organizationId: string): Promise<string> {
+      const stripe = createStripe(config.billing);
+      if (!stripe) throw new Error('Set STRIPE_SECRET_KEY and STRIPE_API_BASE (the emulator) first');
+      await syncCatalog(stripe);
+      await new BillingService({ ...deps, logger }).checkout(organizationId, 'pro');
+      const row = await Subscription.query(knex).forOrganization(organizationId).first();
+      const customer = row!.stripeCustomerId!;
+      const token = await stripe.tokens.create({
+        card: { number: '4242424242424242', exp_month: '12', exp_year: '2030', cvc: '123' },
+      } as never);
+      const source = await stripe.customers.createSource(customer, { source: token.id });
+      await stripe.customers.update(customer, { default_source: source.id });
+      const price = await priceForPlan(stripe, 'pro');
+      // What completing Checkout does; the emulator knows prices as plans (same id).
+      await stripe.subscriptions.create({ customer, items: [{ plan: price.id }] });
+      const workflowId = subscriptionWorkflowId(organizationId);
+      const handle = client.workflow.getHandle(workflowId);
+      await handle.signal(stripeEventSignal, {
+        eventId: `evt_record_${suffix}`,
+        type: 'customer.subscription.created',
+        created: Math.floor(Date.now() / 1000),
+      });
+      // Recorded once the state is written (the query answers before the write's activity ends).
+      const written = async () =>
+        (await Subscription.query(knex).forOrganization(organizationId).first())?.status === 'active' &&
+        (await handle.query(billingStateQuery)).status === 'active';
+      for (let i = 0; !(await written()); i++) {
+        if (i > 100) throw new Error('the subscription workflow did not reach active');
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      console.log('subscription-lifecycle: active');
+      return workflowId;
     }
 
     fs.mkdirSync(OUT, { recursive: true });

@@ -50,7 +50,7 @@ describe('workflow history replay', () => {
         ({ history }) => history.events![0]!.workflowExecutionStartedEventAttributes!.workflowType!.name,
       ),
     );
-    expect([...kinds].sort()).toEqual(['chatTurn', 'healthCheck', 'ingestDocument']);
+    expect([...kinds].sort()).toEqual(['chatTurn', 'healthCheck', 'ingestDocument', 'subscriptionLifecycle']);
   });
 
   it('replays every recorded history against the current workflow bundle', async () => {
