@@ -73,4 +73,12 @@ export default tseslint.config(
     files: ['src/web/assets/**/*.js'],
     languageOptions: { sourceType: 'script', globals: globals.browser },
   },
+  {
+    // k6 scripts: ES modules run by k6, which provides these globals.
+    files: ['loadtest/**/*.js'],
+    languageOptions: {
+      sourceType: 'module',
+      globals: { __ENV: 'readonly', __VU: 'readonly', __ITER: 'readonly', open: 'readonly' },
+    },
+  },
 );

@@ -17,7 +17,7 @@ FRONT_PIDFILE="$DATA/stripe-front.pid"
 install_localstripe() {
   # A venv of its own: localstripe's aiohttp pins stay apart from the other CLI tools.
   [ -x "$VENV/bin/pip" ] || python3 -m venv "$VENV"
-  if ! "$VENV/bin/pip" show localstripe 2>/dev/null | grep -q "^Version: $LOCALSTRIPE_VERSION$"; then
+  if [ "$("$VENV/bin/pip" show localstripe 2>/dev/null | sed -n 's/^Version: //p')" != "$LOCALSTRIPE_VERSION" ]; then
     log "installing localstripe $LOCALSTRIPE_VERSION into .tools/localstripe"
     "$VENV/bin/pip" install -q --disable-pip-version-check "localstripe==$LOCALSTRIPE_VERSION"
   fi

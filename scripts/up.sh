@@ -13,6 +13,13 @@ npm run --silent build >/dev/null
 node dist/scripts/migrate.js latest
 node dist/scripts/seed.js
 
+# Billing runs against the local Stripe emulator unless a Stripe account is configured.
+if [ -z "${STRIPE_SECRET_KEY:-}" ]; then
+  export STRIPE_SECRET_KEY=sk_test_parley_local STRIPE_WEBHOOK_SECRET=whsec_parley_local \
+    STRIPE_API_BASE="http://127.0.0.1:$STRIPE_FRONT_PORT"
+  node dist/scripts/stripe-sync.js >/dev/null
+fi
+
 mkdir -p "$DATA/logs"
 pids=()
 stop() {
@@ -32,6 +39,11 @@ PORT="${HTTP_PORT:-3000}"
 wait_for "the API to be ready" 60 curl -fsS "http://127.0.0.1:$PORT/readyz" ||
   { tail -20 "$DATA/logs/api.log" "$DATA/logs/worker.log" >&2; exit 1; }
 node dist/scripts/check-workflow.js
+if [ "${STRIPE_API_BASE:-}" = "http://127.0.0.1:$STRIPE_FRONT_PORT" ]; then
+  # The emulator delivers its signed events to the API's webhook (it forgets this on restart).
+  curl -fsS -X POST "http://127.0.0.1:$STRIPE_EMULATOR_PORT/_config/webhooks/parley" \
+    -d "url=http://127.0.0.1:$PORT/webhooks/stripe" -d "secret=$STRIPE_WEBHOOK_SECRET" -o /dev/null
+fi
 
 cat <<URLS
 

@@ -83,6 +83,7 @@ export async function openBenchStack(): Promise<BenchStack> {
     logger: new DefaultLogger('WARN'),
   });
   fs.mkdirSync(path.dirname(config.temporal.workflowBundlePath), { recursive: true });
+  fs.mkdirSync(config.cacheDir, { recursive: true });
   fs.writeFileSync(config.temporal.workflowBundlePath, code);
 
   const stack: BenchStack = {
@@ -123,7 +124,11 @@ let runtimeInstalled = false;
 /** A real worker in this process on the stack's task queue; its dependencies are the worker's own. */
 export async function startWorker(stack: BenchStack): Promise<ActivityDependencies> {
   if (!runtimeInstalled) {
-    Runtime.install({ logger: new DefaultLogger('ERROR') });
+    // Core's own warnings (slow workflow tasks on a loaded machine) go to the logger, filtered there.
+    Runtime.install({
+      logger: new DefaultLogger('ERROR'),
+      telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} } },
+    });
     runtimeInstalled = true;
   }
   const { config, knex } = stack;
@@ -152,6 +157,7 @@ export async function startWorker(stack: BenchStack): Promise<ActivityDependenci
 export function apiServices(stack: BenchStack): {
   documents: DocumentService;
   conversations: ConversationService;
+  temporal: TemporalGateway;
 } {
   const temporal = new TemporalGateway(
     stack.config.temporal,
@@ -159,7 +165,7 @@ export function apiServices(stack: BenchStack): {
   );
   stack.stoppers.push(() => temporal.close());
   const deps = { knex: stack.knex, temporal, config: stack.config };
-  return { documents: new DocumentService(deps), conversations: new ConversationService(deps) };
+  return { documents: new DocumentService(deps), conversations: new ConversationService(deps), temporal };
 }
 
 export async function freePort(): Promise<number> {
@@ -192,12 +198,15 @@ async function spawnProcess(
   env: NodeJS.ProcessEnv,
   port: number,
 ): Promise<ChildProcess> {
+  // Their output goes to a log file beside the bench cache, so the bench's own report stays readable.
+  const log = fs.openSync(path.join(stack.config.cacheDir, `${what.toLowerCase()}-${process.pid}.log`), 'w');
   const child = spawn(path.join(projectRoot, 'node_modules', '.bin', 'tsx'), [entry], {
     cwd: projectRoot,
-    stdio: ['ignore', 'inherit', 'inherit'],
+    stdio: ['ignore', log, log],
     env: { ...process.env, HTTP_HOST: '127.0.0.1', ...env },
   });
   stack.stoppers.push(async () => {
+    fs.closeSync(log);
     if (child.exitCode !== null) return;
     const exited = new Promise((resolve) => child.once('exit', resolve));
     child.kill('SIGTERM');

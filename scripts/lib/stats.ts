@@ -1,3 +1,5 @@
+import os from 'node:os';
+
 /** Small statistics and table helpers shared by the benchmark and load scripts. */
 
 /** The p-th percentile (nearest rank) of an ascending array; NaN when it is empty. */
@@ -47,3 +49,7 @@ export const pct = (ratio: number, digits = 2): string =>
 export const verdict = (ok: boolean): string => (ok ? 'PASS' : 'MISS');
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Cores and load: figures from a machine shared with other work are read against these. */
+export const machine = (): string =>
+  `${os.cpus().length} cores, load average ${os.loadavg()[0]!.toFixed(1)} (1 min)`;

@@ -19,6 +19,9 @@ import type { SentimentScorer } from '../ai/sentiment';
 import type { TenantIndexStore } from '../ai/tenant-index';
 import { publish } from '../lib/events';
 import { recordUsage, usageThisPeriod } from '../services/usage';
+
+/** Streamed pieces (words or model tokens) per live token event after the first. */
+const TOKENS_PER_EVENT = 4;
 import type { DomainMetrics } from '../observability/metrics';
 
 /**
@@ -225,21 +228,33 @@ export function createChatActivities(deps: ChatDependencies) {
     }): Promise<GenerationResult> {
       const context = Context.current();
       let seq = 0;
-      return deps.generator.generate(
+      let pending: string[] = [];
+      const flush = async () => {
+        if (pending.length === 0) return;
+        const delta = pending.join('');
+        pending = [];
+        context.heartbeat(seq);
+        await publish(knex, {
+          type: 'token',
+          organizationId: input.ref.organizationId,
+          conversationId: input.ref.conversationId,
+          replyTo: input.ref.messageId,
+          seq: seq++,
+          delta,
+        });
+      };
+      // The first piece goes out at once (time to first token); later ones in groups, so a fast
+      // generator costs a few NOTIFY round trips rather than one per word.
+      const result = await deps.generator.generate(
         input,
         async (delta) => {
-          context.heartbeat(seq);
-          await publish(knex, {
-            type: 'token',
-            organizationId: input.ref.organizationId,
-            conversationId: input.ref.conversationId,
-            replyTo: input.ref.messageId,
-            seq: seq++,
-            delta,
-          });
+          pending.push(delta);
+          if (seq === 0 || pending.length >= TOKENS_PER_EVENT) await flush();
         },
         context.cancellationSignal,
       );
+      await flush();
+      return result;
     },
 
     /**

@@ -63,7 +63,10 @@ export function createApp(services: ApiServices): Express {
   app.use(stripeWebhookRouter(services));
   // The widget is embedded on tenants' sites: its routes answer cross-origin, with their own checks.
   app.use(widgetRouter({ ...services.live, knex: services.knex, config: services.config }));
-  app.use(helmet());
+  // Served over plain http (development, a LAN), upgrade-insecure-requests would send the console's
+  // own redirects and requests to an https port that is not there.
+  const https = services.config.http.publicUrl.startsWith('https:');
+  app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: https ? [] : null } } }));
   app.use(webRouter());
   // Browsers may call the API only from the configured origins; bearer tokens, so no cookies.
   app.use(

@@ -102,10 +102,21 @@ export const errorHandler: ErrorRequestHandler = (error: unknown, req, res, _nex
   }
   if (problem.status >= 500) req.log.warn({ err: error }, problem.message);
   for (const [name, value] of Object.entries(problem.extensions.headers ?? {})) res.setHeader(name, value);
-  res
-    .status(problem.status)
-    .type('application/problem+json')
-    .json(problem.toDocument(req.originalUrl, requestId));
+  const send = () =>
+    res
+      .status(problem.status)
+      .type('application/problem+json')
+      .json(problem.toDocument(req.originalUrl, requestId));
+  // A body refused unread (too large) is still arriving: closing at once would reset the connection
+  // before a slow client reads the answer. Read the rest (bounded by the server's request timeout)
+  // and discard it, then answer and close.
+  if (problem.status === 413 && !req.complete) {
+    res.setHeader('Connection', 'close');
+    req.once('end', send);
+    req.resume();
+    return;
+  }
+  send();
 };
 
 export const notFoundHandler: RequestHandler = (req, _res, next) => {

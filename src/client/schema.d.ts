@@ -4090,6 +4090,12 @@ export interface operations {
                 visitorId?: string;
                 /** @description Only conversations whose visitor sentiment is at most this (e.g. -0.3). */
                 maxSentiment?: number;
+                /** @description Only conversations whose visitor sentiment is at least this (e.g. 0.3). */
+                minSentiment?: number;
+                /** @description Words in the visitor's name or email, or in any message. */
+                q?: string;
+                /** @description true: only conversations escalated to a ticket; false: only those never escalated. */
+                escalated?: boolean;
                 /** @description Created at or after (ISO 8601). */
                 from?: string;
                 /** @description Created before (ISO 8601). */

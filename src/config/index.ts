@@ -280,7 +280,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       webhookSecret: env.STRIPE_WEBHOOK_SECRET,
       webhookToleranceSeconds: env.STRIPE_WEBHOOK_TOLERANCE_SECONDS,
       graceDays: env.BILLING_GRACE_DAYS,
-      returnUrl: env.BILLING_RETURN_URL ?? `${env.PUBLIC_URL.replace(/\/$/, '')}/billing`,
+      returnUrl: env.BILLING_RETURN_URL ?? `${env.PUBLIC_URL.replace(/\/$/, '')}/console`,
     },
     cacheDir: env.PARLEY_CACHE,
     embeddings: {

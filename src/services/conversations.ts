@@ -4,6 +4,7 @@ import type { Config } from '../config';
 import {
   Conversation,
   Message,
+  Ticket,
   type AttachmentRef,
   type Citation,
   type ConversationStatus,
@@ -107,6 +108,12 @@ export interface ConversationFilters extends PageParams {
   visitorId?: string;
   /** Only conversations whose visitor sentiment is at most this (e.g. -0.3 for unhappy visitors). */
   maxSentiment?: number;
+  /** Only conversations whose visitor sentiment is at least this (e.g. 0.3 for happy visitors). */
+  minSentiment?: number;
+  /** Case-insensitive match on the visitor's name or email, or on any message. */
+  q?: string;
+  /** true: only conversations that were escalated to a ticket; false: only those never escalated. */
+  escalated?: boolean;
   /** Created at or after / before (ISO 8601). */
   from?: Date;
   to?: Date;
@@ -142,6 +149,28 @@ export class ConversationService {
     if (filters.status) query.where('status', filters.status);
     if (filters.visitorId) query.where('visitorId', filters.visitorId);
     if (filters.maxSentiment !== undefined) query.where('sentiment', '<=', filters.maxSentiment);
+    if (filters.minSentiment !== undefined) query.where('sentiment', '>=', filters.minSentiment);
+    if (filters.escalated !== undefined) {
+      const tickets = Ticket.query(this.deps.knex)
+        .forOrganization(organizationId)
+        .whereColumn('tickets.conversationId', 'conversations.id');
+      if (filters.escalated) query.whereExists(tickets);
+      else query.whereNotExists(tickets);
+    }
+    if (filters.q) {
+      const pattern = `%${filters.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      query.where((q) =>
+        q
+          .whereILike('visitorName', pattern)
+          .orWhereILike('visitorEmail', pattern)
+          .orWhereExists(
+            Message.query(this.deps.knex)
+              .forOrganization(organizationId)
+              .whereColumn('messages.conversationId', 'conversations.id')
+              .whereILike('messages.content', pattern),
+          ),
+      );
+    }
     if (filters.from) query.where('conversations.createdAt', '>=', filters.from);
     if (filters.to) query.where('conversations.createdAt', '<', filters.to);
     return paginate(query, 'conversations', filters, {

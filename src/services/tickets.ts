@@ -182,7 +182,7 @@ export class TicketService {
 
   /** Assigns to a member by hand, or round-robin among available members when `userId` is absent. */
   async assign(principal: Principal, ticketId: string, userId: string | undefined): Promise<Ticket> {
-    await this.find(principal.organizationId, ticketId);
+    refuseClosed(await this.find(principal.organizationId, ticketId));
     if (userId !== undefined) {
       const member = await Membership.query(this.deps.knex)
         .forOrganization(principal.organizationId)
@@ -201,6 +201,9 @@ export class TicketService {
   }
 
   async setStatus(principal: Principal, ticketId: string, status: SettableStatus): Promise<Ticket> {
+    const ticket = await this.find(principal.organizationId, ticketId);
+    if (ticket.status === 'closed' && status === 'closed') return ticket;
+    refuseClosed(ticket);
     await this.update(principal.organizationId, ticketId, setTicketStatusUpdate, {
       status,
       actorUserId: principal.userId,
@@ -245,6 +248,7 @@ export class TicketService {
 
   /** The assistant answers the visitor again; the ticket is resolved (and closes after the quiet period). */
   async handBack(principal: Principal, ticketId: string): Promise<Ticket> {
+    refuseClosed(await this.find(principal.organizationId, ticketId));
     await this.update(principal.organizationId, ticketId, handBackUpdate, { actorUserId: principal.userId });
     return this.find(principal.organizationId, ticketId);
   }
@@ -284,6 +288,16 @@ export class TicketService {
     } catch (error) {
       throw refusal(error) ?? error;
     }
+  }
+}
+
+/**
+ * A closed ticket's workflow has ended; only a reply (which reopens it) or a note starts it again, so
+ * other changes are refused here rather than by a new run. The workflow checks the same on its side.
+ */
+function refuseClosed(ticket: Ticket): void {
+  if (ticket.status === 'closed') {
+    throw problems.conflict('The ticket is closed; reply to the visitor to reopen it.');
   }
 }
 

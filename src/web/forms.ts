@@ -15,15 +15,26 @@ import { html, type SafeHtml } from './html';
 export type FieldErrors = Record<string, string>;
 
 const SPEC = path.join(projectRoot, 'openapi', 'openapi.json');
+let spec: { components: { schemas: Record<string, { enum?: string[] }> } } | undefined;
 let ajv: Ajv | undefined;
 const compiled = new Map<string, ValidateFunction>();
+
+function openapi(): NonNullable<typeof spec> {
+  spec ??= JSON.parse(fs.readFileSync(SPEC, 'utf8')) as NonNullable<typeof spec>;
+  return spec;
+}
+
+/** The values of an enumeration in the API's schemas (e.g. the API-key scopes). */
+export function schemaEnum(schemaName: string): string[] {
+  return openapi().components.schemas[schemaName]?.enum ?? [];
+}
 
 function validator(schemaName: string): ValidateFunction {
   let validate = compiled.get(schemaName);
   if (!validate) {
     if (!ajv) {
       ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
-      ajv.addSchema(JSON.parse(fs.readFileSync(SPEC, 'utf8')) as object, 'openapi');
+      ajv.addSchema(openapi(), 'openapi');
     }
     validate = ajv.getSchema(`openapi#/components/schemas/${schemaName}`);
     if (!validate) throw new Error(`No schema ${schemaName} in openapi/openapi.json`);

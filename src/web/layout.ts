@@ -24,13 +24,17 @@ export interface Page {
 export interface PageContext {
   csrf: string;
   path: string;
+  /** Where visitors and emails reach this server (PUBLIC_URL). */
+  publicUrl: string;
   console?: ConsoleUser;
 }
 
 export function contextOf(req: Request, res: Response): PageContext {
+  const services = servicesOf(req);
   return {
-    csrf: csrfToken(req, res, servicesOf(req)),
-    path: req.path,
+    csrf: csrfToken(req, res, services),
+    path: req.originalUrl.split('?')[0]!,
+    publicUrl: services.config.http.publicUrl.replace(/\/+$/, ''),
     console: res.locals.console as ConsoleUser | undefined,
   };
 }

@@ -9,6 +9,7 @@ import { backoffDelay, sleep } from '../lib/retry';
 import { renderMetrics } from '../observability/metrics';
 import { flushSentry, initSentry } from '../observability/sentry';
 import { startTracing } from '../observability/tracing';
+import { ensureSearchAttributes } from '../temporal/search-attributes';
 import { createWorker } from './create-worker';
 import { createActivityDependencies } from './dependencies';
 import { installRuntime } from './observability';
@@ -51,6 +52,7 @@ async function main(): Promise<void> {
     }
   }
 
+  await ensureSearchAttributes(config.temporal, logger);
   const dependencies = await createActivityDependencies(config, knex, logger);
   const worker = await createWorker({
     connection,

@@ -129,6 +129,8 @@ export interface SubscriptionInput {
   organizationId: string;
   /** How long a subscription whose payment failed keeps its plan (BILLING_GRACE_DAYS). */
   graceMs: number;
+  /** Continue as new past this many history events (default 2,000; tests lower it). */
+  historyLimit?: number;
   /** Carried over by continue-as-new; a new workflow loads it from the database. */
   state?: BillingState;
   pending?: StripeEventNotice[];

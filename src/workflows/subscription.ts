@@ -53,6 +53,7 @@ const HISTORY_LIMIT = 2_000;
 
 export async function subscriptionLifecycle(input: SubscriptionInput): Promise<void> {
   const { organizationId, graceMs } = input;
+  const historyLimit = input.historyLimit ?? HISTORY_LIMIT;
   const pending: StripeEventNotice[] = [...(input.pending ?? [])];
   // Handlers are registered before the first await (an update may come with the start); they wait
   // for the state to be loaded.
@@ -176,7 +177,7 @@ export async function subscriptionLifecycle(input: SubscriptionInput): Promise<v
   }
 
   const shouldContinueAsNew = () =>
-    workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > HISTORY_LIMIT;
+    workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > historyLimit;
 
   for (;;) {
     const wake = () => pending.length > 0 || shouldContinueAsNew();
@@ -193,7 +194,7 @@ export async function subscriptionLifecycle(input: SubscriptionInput): Promise<v
 
     if (shouldContinueAsNew()) {
       await condition(allHandlersFinished);
-      await continueAsNew<typeof subscriptionLifecycle>({ organizationId, graceMs, state, pending });
+      await continueAsNew<typeof subscriptionLifecycle>({ ...input, state, pending });
     }
   }
 }

@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import type { ParleyClient } from '../../src/client';
+import { recordUsage } from '../../src/services/usage';
 import { useTestApi } from '../helpers/api';
 import { addMember, signUp, uniqueEmail, upgrade, type Account } from '../helpers/accounts';
 import { useTestDatabase } from '../helpers/db';
@@ -28,6 +30,8 @@ interface Victim {
   ticketId: string;
   /** A member of A, as an assignee B might name. */
   agentUserId: string;
+  /** The message id behind A's one usage event. */
+  usageSubjectId: string;
 }
 
 type Call = (client: ParleyClient, a: Victim) => Promise<{ response: Response }>;
@@ -172,6 +176,39 @@ const SCOPE_ROWS: [string, (client: ParleyClient, a: Victim) => Promise<string[]
         .map((d) => d.id),
   ],
   [
+    'GET /v1/billing',
+    async (c) =>
+      ok(await c.GET('/v1/billing'))
+        .usage.filter((m) => m.metric === 'messages' && m.used > 0)
+        .map((m) => `${m.used} messages`),
+  ],
+  [
+    'GET /v1/usage',
+    async (c) =>
+      ok(await c.GET('/v1/usage'))
+        .metrics.filter((m) => m.metric === 'messages' && m.used > 0)
+        .map((m) => `${m.used} messages`),
+  ],
+  [
+    'GET /v1/usage/events',
+    async (c, a) =>
+      ok(await c.GET('/v1/usage/events', { params: { query: { limit: 1000 } } }))
+        .items.filter((e) => e.subjectId === a.usageSubjectId)
+        .map((e) => e.id),
+  ],
+  [
+    'GET /v1/usage/events/export',
+    async (c, a) => {
+      // CSV: never an empty body (the header row), so a failed call cannot pass by showing nothing.
+      const { data, response } = await c.GET('/v1/usage/events/export', {
+        params: { query: { format: 'csv' } },
+        parseAs: 'text',
+      });
+      if (!response.ok || data === undefined) throw new Error(`answered ${response.status}`);
+      return data.includes(a.usageSubjectId) ? [a.usageSubjectId] : [];
+    },
+  ],
+  [
     'GET /v1/tickets',
     async (c, a) =>
       ok(await c.GET('/v1/tickets', { params: { query: { limit: 100 } } }))
@@ -250,9 +287,14 @@ beforeAll(async () => {
   const ticket = await buildTicket(aOwner.session.organization.id, {
     assigneeUserId: agent.session.user.id,
   });
+  const usageSubjectId = `message-${randomUUID()}`;
+  await db().transaction((trx) =>
+    recordUsage(trx, aOwner.session.organization.id, 'messages', usageSubjectId),
+  );
   a = {
     ticketId: ticket.id,
     agentUserId: agent.session.user.id,
+    usageSubjectId,
     organizationId: aOwner.session.organization.id,
     organizationName: aOwner.session.organization.name,
     apiKeyId: key!.id,

@@ -74,7 +74,10 @@ describe('invitations', () => {
       body: { email: uniqueEmail(), role: 'agent' },
     });
     expect(full.response.status).toBe(402);
-    expect(full.error).toMatchObject({ type: '/problems/payment-required', limit: { seats: 1 } });
+    expect(full.error).toMatchObject({
+      type: '/problems/payment-required',
+      limit: { metric: 'seats', limit: 1 },
+    });
     await upgrade(owner.session.organization.id);
     const self = await owner.client.POST('/v1/invitations', { body: { email: owner.email, role: 'agent' } });
     expect(self.response.status).toBe(409);

@@ -31,7 +31,7 @@ describe('OpenAPI spec and generated client', () => {
     await generateSpec(specConfig);
     const fresh = fs.readFileSync(path.join(scratch, 'openapi.json'), 'utf8');
     expect(fresh).toBe(fs.readFileSync(committedSpec, 'utf8'));
-  });
+  }, 180_000); // tsoa type-checks every controller: a minute or more on a busy 2-core machine
 
   it('committed client matches the spec (run `npm run client` when this fails)', () => {
     const output = path.join(scratch, 'schema.d.ts');

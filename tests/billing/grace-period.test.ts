@@ -1,11 +1,14 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
+import { Resource } from '@opentelemetry/resources';
+import { NoopSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type Stripe from 'stripe';
 import { createBillingActivities } from '../../src/activities/billing';
 import { loadConfig } from '../../src/config';
 import { Organization, Subscription } from '../../src/db/models';
 import type { BillingState } from '../../src/domain/billing';
 import { createLogger } from '../../src/lib/logger';
+import { workflowSinks } from '../../src/worker/observability';
 import {
   billingStateQuery,
   stripeEventSignal,
@@ -40,6 +43,8 @@ beforeAll(async () => {
     connection: env.nativeConnection,
     taskQueue,
     workflowBundle: { codePath: config.temporal.workflowBundlePath },
+    // The bundle's workflow interceptors export spans through this sink; the test drops them.
+    sinks: workflowSinks({ spanProcessor: new NoopSpanProcessor(), resource: Resource.empty() }),
     activities: createBillingActivities({
       knex: db(),
       stripe,
@@ -57,7 +62,7 @@ afterAll(async () => {
 });
 
 /** A Pro organization whose renewal just failed in Stripe, and its running subscription workflow. */
-async function organizationWithFailedRenewal(): Promise<{
+async function organizationWithFailedRenewal(historyLimit?: number): Promise<{
   organizationId: string;
   customerId: string;
   subscription: Stripe.Subscription;
@@ -74,7 +79,13 @@ async function organizationWithFailedRenewal(): Promise<{
   const handle = await env.client.workflow.start<typeof subscriptionLifecycle>('subscriptionLifecycle', {
     workflowId: subscriptionWorkflowId(organization.id),
     taskQueue,
-    args: [{ organizationId: organization.id, graceMs: GRACE_DAYS * DAY_MS } satisfies SubscriptionInput],
+    args: [
+      {
+        organizationId: organization.id,
+        graceMs: GRACE_DAYS * DAY_MS,
+        historyLimit,
+      } satisfies SubscriptionInput,
+    ],
   });
   await handle.signal(stripeEventSignal, {
     eventId: 'evt_payment_failed',
@@ -100,7 +111,10 @@ describe('a failed payment', () => {
   it('keeps the plan through the grace period, then drops an unpaid organization to Free', async () => {
     const { organizationId, subscription } = await organizationWithFailedRenewal();
     const handle = env.client.workflow.getHandle(subscriptionWorkflowId(organizationId));
-    expect(await stored(organizationId)).toMatchObject({ plan: 'pro', status: 'past_due' });
+    // The query shows the new state as soon as the workflow has it; the database a moment later.
+    await eventually(async () =>
+      expect(await stored(organizationId)).toMatchObject({ plan: 'pro', status: 'past_due' }),
+    );
 
     await env.sleep(`${GRACE_DAYS - 1} days`);
     expect(await handle.query(billingStateQuery)).toMatchObject({ plan: 'pro', status: 'past_due' });
@@ -114,7 +128,9 @@ describe('a failed payment', () => {
         graceUntil: null,
       }),
     );
-    expect(await stored(organizationId)).toEqual({ plan: 'free', status: 'canceled', graceUntil: null });
+    await eventually(async () =>
+      expect(await stored(organizationId)).toEqual({ plan: 'free', status: 'canceled', graceUntil: null }),
+    );
     // The unpaid subscription is ended in Stripe too, so it bills no more.
     expect((await stripe.subscriptions.retrieve(subscription.id)).status).toBe('canceled');
     expect((await handle.describe()).status.name).toBe('RUNNING');
@@ -151,6 +167,27 @@ describe('a failed payment', () => {
     );
     await env.sleep(`${GRACE_DAYS + 1} days`);
     expect(await handle.query(billingStateQuery)).toMatchObject({ plan: 'pro', status: 'active' });
-    expect(await stored(organizationId)).toEqual({ plan: 'pro', status: 'active', graceUntil: null });
+    await eventually(async () =>
+      expect(await stored(organizationId)).toEqual({ plan: 'pro', status: 'active', graceUntil: null }),
+    );
+  });
+
+  it('continues as new when the history grows, keeping its state and the running grace period', async () => {
+    const { organizationId } = await organizationWithFailedRenewal(40);
+    const handle = env.client.workflow.getHandle(subscriptionWorkflowId(organizationId));
+    const firstRun = (await handle.describe()).runId;
+    const before = await handle.query(billingStateQuery);
+    for (let i = 0; i < 6; i++) {
+      await handle.signal(stripeEventSignal, { eventId: `evt_${i}`, type: 'invoice.updated', created: 0 });
+    }
+    await eventually(async () => expect((await handle.describe()).runId).not.toBe(firstRun));
+    const after = await handle.query(billingStateQuery);
+    expect(after).toEqual(before);
+
+    // The grace period opened in the first run still ends on time in the new one.
+    await env.sleep(`${GRACE_DAYS + 1} days`);
+    await eventually(async () =>
+      expect(await stored(organizationId)).toMatchObject({ plan: 'free', status: 'canceled' }),
+    );
   });
 });

@@ -181,6 +181,16 @@ describe('ticket lifecycle', () => {
     });
     expect(refused.response.status).toBe(409);
     expect(refused.error).toMatchObject({ detail: expect.stringMatching(/reply/) as string });
+    const assign = await owner.client.POST('/v1/tickets/{id}/assign', {
+      params: { path: { id: ticket.id } },
+      body: {},
+    });
+    expect(assign.response.status).toBe(409);
+    const closedAgain = await owner.client.POST('/v1/tickets/{id}/status', {
+      params: { path: { id: ticket.id } },
+      body: { status: 'closed' },
+    });
+    expect(closedAgain.data).toMatchObject({ status: 'closed' });
 
     const reply = await owner.client.POST('/v1/tickets/{id}/replies', {
       params: { path: { id: ticket.id } },

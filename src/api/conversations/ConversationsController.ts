@@ -110,6 +110,9 @@ export class ConversationsController extends Controller {
    * @param cursor `nextCursor` of the previous page.
    * @param sort A field, descending with a leading `-`.
    * @param maxSentiment Only conversations whose visitor sentiment is at most this (e.g. -0.3).
+   * @param minSentiment Only conversations whose visitor sentiment is at least this (e.g. 0.3).
+   * @param q Words in the visitor's name or email, or in any message.
+   * @param escalated true: only conversations escalated to a ticket; false: only those never escalated.
    * @param from Created at or after (ISO 8601).
    * @param to Created before (ISO 8601).
    * @isInt limit
@@ -117,6 +120,9 @@ export class ConversationsController extends Controller {
    * @maximum limit 100
    * @minimum maxSentiment -1
    * @maximum maxSentiment 1
+   * @minimum minSentiment -1
+   * @maximum minSentiment 1
+   * @maxLength q 200
    * @maxLength visitorId 200
    */
   @Get()
@@ -134,6 +140,9 @@ export class ConversationsController extends Controller {
     @Query() status?: ConversationStatus,
     @Query() visitorId?: string,
     @Query() maxSentiment?: number,
+    @Query() minSentiment?: number,
+    @Query() q?: string,
+    @Query() escalated?: boolean,
     @Query() from?: Date,
     @Query() to?: Date,
   ): Promise<Page<ConversationView>> {
@@ -144,6 +153,9 @@ export class ConversationsController extends Controller {
       status,
       visitorId,
       maxSentiment,
+      minSentiment,
+      q,
+      escalated,
       from,
       to,
     });

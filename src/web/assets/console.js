@@ -26,8 +26,6 @@
       form.hasAttribute('data-reset-on-success')
     ) {
       form.reset();
-      var name = form.querySelector('[data-file-name]');
-      if (name) name.textContent = '';
     }
   });
 
@@ -47,10 +45,6 @@
       if (zone.dataset.ready) return;
       zone.dataset.ready = '1';
       var input = zone.querySelector('input[type=file]');
-      var name = zone.querySelector('[data-file-name]');
-      input.addEventListener('change', function () {
-        if (name) name.textContent = input.files.length ? input.files[0].name : '';
-      });
       ['dragenter', 'dragover'].forEach(function (type) {
         zone.addEventListener(type, function (event) {
           event.preventDefault();
@@ -66,7 +60,6 @@
         event.preventDefault();
         if (!event.dataTransfer || !event.dataTransfer.files.length) return;
         input.files = event.dataTransfer.files;
-        if (name) name.textContent = input.files[0].name;
         zone.closest('form').requestSubmit();
       });
     });

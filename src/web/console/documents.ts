@@ -29,8 +29,11 @@ const STAGE_LABELS: Record<string, string> = {
 
 const active = (status: DocumentStatus): boolean => status === 'pending' || status === 'processing';
 
-/** The status cell: a progress bar that polls itself while the ingestion runs. */
-export function progressCell(document: Document): SafeHtml {
+/**
+ * The status: a progress bar. On the detail page it polls itself while the ingestion runs; in the
+ * list the whole row polls (so version and sync time update when it finishes).
+ */
+export function progressCell(document: Document, poll = true): SafeHtml {
   const { chunksDone = 0, chunksTotal = 0, stage } = document.progress ?? {};
   const running = active(document.status);
   const percent = chunksTotal > 0 ? Math.min(100, Math.round((chunksDone / chunksTotal) * 100)) : 0;
@@ -40,7 +43,7 @@ export function progressCell(document: Document): SafeHtml {
     id="progress-${document.id}"
     data-status="${document.status}"
     ${
-      running
+      running && poll
         ? html`hx-get="/console/documents/${document.id}/progress" hx-trigger="every 1s" hx-swap="outerHTML"`
         : ''
     }
@@ -82,20 +85,28 @@ function documentRows(ctx: PageContext, documents: Document[], canWrite: boolean
         </tr>
       </thead>
       <tbody>
-        ${documents.map(
-          (d) =>
-            html`<tr>
-              <td><a href="/console/documents/${d.id}">${d.title}</a></td>
-              <td>${d.sourceType}</td>
-              <td>${progressCell(d)}</td>
-              <td>${d.version > 0 ? `v${d.version}` : '—'}</td>
-              <td>${timeTag(d.lastSyncedAt)}</td>
-              ${canWrite ? html`<td class="actions">${documentActions(ctx, d)}</td>` : ''}
-            </tr>`,
-        )}
+        ${documents.map((d) => documentRow(ctx, d, canWrite))}
       </tbody>
     </table>
   </div>`;
+}
+
+function documentRow(ctx: PageContext, d: Document, canWrite: boolean): SafeHtml {
+  return html`<tr
+    id="document-${d.id}"
+    ${
+      active(d.status)
+        ? html`hx-get="/console/documents/${d.id}/progress?row=1" hx-trigger="every 1s" hx-swap="outerHTML"`
+        : ''
+    }
+  >
+    <td><a href="/console/documents/${d.id}">${d.title}</a></td>
+    <td>${d.sourceType}</td>
+    <td>${progressCell(d, false)}</td>
+    <td>${d.version > 0 ? `v${d.version}` : '—'}</td>
+    <td>${timeTag(d.lastSyncedAt)}</td>
+    ${canWrite ? html`<td class="actions">${documentActions(ctx, d)}</td>` : ''}
+  </tr>`;
 }
 
 function documentActions(ctx: PageContext, d: Document): SafeHtml {
@@ -181,7 +192,6 @@ function addForms(
           required
           accept=".pdf,.docx,.html,.htm,.md,.markdown,.txt,text/*,application/pdf,application/vnd.openxmlformats-officedocument.wordprocessingml.document"
         />
-        <span class="dropzone-file muted small" data-file-name></span>
         ${uploadErrors.file ? html`<p class="error" id="f-file-error">The file ${uploadErrors.file}.</p>` : ''}
       </div>
       ${input({ name: 'title', label: 'Title (optional)', value: which === 'upload' ? values.title : '', errors: uploadErrors })}
@@ -261,7 +271,7 @@ async function listPage(
         hx-get="/console/documents"
         hx-target="#documents"
         hx-swap="outerHTML"
-        hx-trigger="input changed delay:300ms from:input, change from:select, submit"
+        hx-trigger="input delay:300ms, change, submit"
         hx-push-url="true"
       >
         <div class="field">
@@ -360,11 +370,18 @@ export function documentsRouter(): Router {
   });
 
   router.get('/documents/:id/progress', async (req, res) => {
-    const document = await servicesOf(req).documents.get(
-      consoleUser(res).principal.organizationId,
-      idParam(req),
-    );
-    res.vary('HX-Request').type('html').send(progressCell(document).toString());
+    const { principal } = consoleUser(res);
+    const document = await servicesOf(req).documents.get(principal.organizationId, idParam(req));
+    // Rows of a sitemap's page list (on its detail page) have no actions, as when first rendered.
+    const fragment =
+      req.query.row === '1'
+        ? documentRow(
+            contextOf(req, res),
+            document,
+            hasRole(principal.role, 'admin') && !document.parentDocumentId,
+          )
+        : progressCell(document);
+    res.vary('HX-Request').type('html').send(fragment.toString());
   });
 
   router.get('/documents/:id', async (req, res) => {

@@ -9,7 +9,12 @@ import { sendVerificationEmail } from '../../services/auth';
 import { notFoundPage, redirectToLogin, webErrorHandler } from '../errors';
 import { wantsFragment } from '../layout';
 import { authenticateConsole, requireCsrf, type ConsoleUser } from '../session';
+import { apiKeysRouter } from './api-keys';
+import { conversationsRouter } from './conversations';
 import { documentsRouter } from './documents';
+import { knowledgeGapsRouter } from './knowledge-gaps';
+import { settingsRouter } from './settings';
+import { teamRouter } from './team';
 
 /** The signed-in member of a console request (set by the session middleware). */
 export function consoleUser(res: Response): ConsoleUser {
@@ -74,7 +79,12 @@ export function consoleRouter(): Router {
     res.redirect(303, '/console');
   });
 
+  router.use(conversationsRouter());
   router.use(documentsRouter());
+  router.use(knowledgeGapsRouter());
+  router.use(settingsRouter());
+  router.use(teamRouter());
+  router.use(apiKeysRouter());
   router.use((req: Request, res: Response) => notFoundPage(req, res));
   router.use(webErrorHandler);
   return router;

@@ -1,0 +1,42 @@
+// Shared settings of the k6 profiles: target, credentials, thresholds and the visitors' questions.
+// The same numbers drive `npm run load:<profile>` (scripts/load.ts), which runs these scenarios with
+// Node where k6 is not installed.
+import { check } from 'k6';
+
+export const settings = JSON.parse(open('./settings.json'));
+
+/** Where the API runs and who the load acts as (an API key, and the organization's widget key). */
+export const BASE_URL = (__ENV.BASE_URL || 'http://localhost:3000').replace(/\/$/, '');
+export const API_KEY = __ENV.API_KEY || '';
+export const WIDGET_KEY = __ENV.WIDGET_KEY || '';
+/** An origin the organization allows for its widget. */
+export const ORIGIN = __ENV.ORIGIN || BASE_URL;
+
+export const apiHeaders = { Authorization: `Bearer ${API_KEY}`, 'Content-Type': 'application/json' };
+
+export const apiThresholds = {
+  http_req_duration: [`p(95)<${settings.thresholds.apiP95Ms}`],
+  http_req_failed: [`rate<${settings.thresholds.errorRate}`],
+  checks: [`rate>${1 - settings.thresholds.errorRate}`],
+};
+
+export const chatThresholds = {
+  chat_reply_ms: [`p(95)<${settings.thresholds.chatReplyP95Ms}`],
+  chat_errors: [`rate<${settings.thresholds.errorRate}`],
+};
+
+export function pick(list) {
+  return list[Math.floor(Math.random() * list.length)];
+}
+
+export function thinkSeconds() {
+  const { thinkMinSeconds, thinkMaxSeconds } = settings.chat;
+  return thinkMinSeconds + Math.random() * (thinkMaxSeconds - thinkMinSeconds);
+}
+
+export function checkOk(res, name) {
+  return check(res, { [`${name}: 2xx`]: (r) => r.status >= 200 && r.status < 300 });
+}
+
+/** The same percentiles the Node runner prints. */
+export const summaryTrendStats = ['avg', 'p(50)', 'p(95)', 'p(99)', 'max'];

@@ -1,0 +1,257 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import autocannon from 'autocannon';
+import { createParleyClient } from '../src/client';
+import { projectRoot } from '../src/lib/paths';
+import { ingestFiles } from './lib/knowledge';
+import { apiServices, createTenant, runWithStack, spawnApi, spawnWorker, type BenchStack } from './lib/stack';
+import { machine, ms, pct, sleep, summarize, table, verdict } from './lib/stats';
+import { BenchVisitor } from './lib/visitor';
+
+/**
+ * `npm run load:<profile>` (chat, api, ingest, soak): the scenarios of the k6 scripts in loadtest/,
+ * driven from Node because k6 cannot be installed here — autocannon for the API, `ws` for the widget.
+ * Starts the API and a worker as child processes on the bench database, with a tenant holding the demo
+ * help centre, an API key and a widget key; prints p50/p95/p99, the error rate, and the k6 thresholds
+ * and this machine's goals from loadtest/lib/settings.json. LOAD_SECONDS shortens or lengthens a run
+ * (defaults: chat 60 s, api 20 s per run, soak 120 s); LOAD_USERS changes the chat users.
+ */
+
+interface Settings {
+  thresholds: { apiP95Ms: number; chatReplyP95Ms: number; errorRate: number };
+  goals: { apiP95Ms: number; chatReplyP95Ms: number };
+  chat: { users: number; thinkMinSeconds: number; thinkMaxSeconds: number };
+  api: { users: number };
+  ingest: { documents: number };
+  soak: { chatUsers: number; apiUsers: number };
+  questions: string[];
+}
+
+const settings = JSON.parse(
+  fs.readFileSync(path.join(projectRoot, 'loadtest', 'lib', 'settings.json'), 'utf8'),
+) as Settings;
+const ORIGIN = 'https://www.load.example';
+
+interface Target {
+  baseUrl: string;
+  apiKey: string;
+  widgetKey: string;
+  documentId: string;
+  conversationId: string;
+}
+
+async function prepare(stack: BenchStack): Promise<Target> {
+  await spawnWorker(stack);
+  const baseUrl = await spawnApi(stack);
+  const tenant = await createTenant(stack, 'Load', [ORIGIN]);
+  const folder = path.join(projectRoot, 'seed', 'demo-docs');
+  const ids = await ingestFiles(
+    apiServices(stack).documents,
+    tenant.organization.id,
+    fs.readdirSync(folder).map((name) => ({ name, content: fs.readFileSync(path.join(folder, name)) })),
+  );
+  const login = await createParleyClient(baseUrl).POST('/v1/auth/login', {
+    body: { email: tenant.email, password: tenant.password },
+  });
+  const client = createParleyClient(baseUrl, login.data!.accessToken);
+  const key = await client.POST('/v1/api-keys', { body: { name: 'load test' } });
+  const conversation = await createParleyClient(baseUrl, key.data!.key).POST('/v1/conversations', {
+    body: { visitorId: 'load-visitor' },
+  });
+  return {
+    baseUrl,
+    apiKey: key.data!.key,
+    widgetKey: tenant.organization.widgetKey,
+    documentId: [...ids.values()][0]!,
+    conversationId: conversation.data!.id,
+  };
+}
+
+const errorLine = (failed: number, total: number) =>
+  `errors ${failed} of ${total} (${pct(failed / Math.max(total, 1))}); threshold < ${pct(settings.thresholds.errorRate, 1)} ${verdict(failed / Math.max(total, 1) < settings.thresholds.errorRate)}`;
+
+const latencyRow = (name: string, samples: number[]) => {
+  const s = summarize(samples);
+  return [name, s.n, ms(s.p50), ms(s.p95), ms(s.p99), ms(s.max)];
+};
+
+/** Chat users on the widget socket: ask, wait for the reply, think, ask again, until `seconds` pass. */
+async function chat(
+  target: Target,
+  users: number,
+  seconds: number,
+): Promise<{ p95: number; lines: string[] }> {
+  const reply: number[] = [];
+  const firstToken: number[] = [];
+  let failed = 0;
+  const deadline = performance.now() + seconds * 1000;
+  const { thinkMinSeconds, thinkMaxSeconds } = settings.chat;
+  await Promise.all(
+    Array.from({ length: users }, async (_, u) => {
+      // Users arrive over the first few seconds, as k6 ramps its virtual users.
+      await sleep(Math.random() * 3000);
+      let visitor: BenchVisitor;
+      try {
+        visitor = await BenchVisitor.open(target.baseUrl, target.widgetKey, ORIGIN, `u${u}`);
+      } catch {
+        failed++;
+        return;
+      }
+      for (let i = 0; performance.now() < deadline; i++) {
+        try {
+          const timing = await visitor.ask(settings.questions[(u + i) % settings.questions.length]!);
+          reply.push(timing.replyMs);
+          if (timing.firstTokenMs !== null) firstToken.push(timing.firstTokenMs);
+        } catch {
+          failed++;
+        }
+        await sleep(1000 * (thinkMinSeconds + Math.random() * (thinkMaxSeconds - thinkMinSeconds)));
+      }
+      visitor.close();
+    }),
+  );
+  const p95 = summarize(reply).p95;
+  return {
+    p95,
+    lines: [
+      table(
+        ['chat (widget socket)', 'n', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms'],
+        [latencyRow('first streamed token', firstToken), latencyRow('full reply', reply)],
+      ),
+      `reply p95 ${ms(p95)} ms: threshold < ${settings.thresholds.chatReplyP95Ms} ms ${verdict(p95 < settings.thresholds.chatReplyP95Ms)}, ` +
+        `goal ≤ ${settings.goals.chatReplyP95Ms} ms ${verdict(p95 <= settings.goals.chatReplyP95Ms)}`,
+      errorLine(failed, reply.length + failed),
+    ],
+  };
+}
+
+/** The API mix of loadtest/api.js on `connections` keep-alive connections (autocannon). */
+async function api(
+  target: Target,
+  connections: number,
+  seconds: number,
+): Promise<{ p95: number; lines: string[] }> {
+  const latencies: number[] = [];
+  const headers = { authorization: `Bearer ${target.apiKey}`, 'content-type': 'application/json' };
+  const result = await new Promise<autocannon.Result>((resolve, reject) => {
+    const instance = autocannon(
+      {
+        url: target.baseUrl,
+        connections,
+        duration: seconds,
+        headers,
+        requests: [
+          { method: 'GET', path: '/v1/documents?limit=20' },
+          { method: 'GET', path: '/v1/conversations?limit=20' },
+          { method: 'GET', path: `/v1/documents/${target.documentId}` },
+          { method: 'GET', path: `/v1/conversations/${target.conversationId}` },
+          { method: 'GET', path: '/v1/organization' },
+          { method: 'POST', path: '/v1/conversations', body: JSON.stringify({ visitorId: 'load-api' }) },
+        ],
+      },
+      (error, outcome) =>
+        error ? reject(error instanceof Error ? error : new Error(String(error))) : resolve(outcome),
+    );
+    instance.on('response', (_client, _status, _bytes, responseTime) => latencies.push(responseTime));
+  });
+  const failed = result.errors + result.timeouts + result.non2xx;
+  const p95 = summarize(latencies).p95;
+  return {
+    p95,
+    lines: [
+      table(
+        ['API mix (5 reads : 1 write)', 'n', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms'],
+        [latencyRow(`${connections} connections, ${result.requests.average.toFixed(0)} req/s`, latencies)],
+      ),
+      `p95 ${ms(p95)} ms: threshold < ${settings.thresholds.apiP95Ms} ms ${verdict(p95 < settings.thresholds.apiP95Ms)}, ` +
+        `goal ≤ ${settings.goals.apiP95Ms} ms ${verdict(p95 <= settings.goals.apiP95Ms)}`,
+      errorLine(failed, result.requests.total + result.errors + result.timeouts),
+    ],
+  };
+}
+
+/** Every document uploaded at once through the REST API, each followed until it is ready. */
+async function ingest(target: Target, documents: number): Promise<string[]> {
+  const upload: number[] = [];
+  const ready: number[] = [];
+  let failed = 0;
+  const auth = { authorization: `Bearer ${target.apiKey}` };
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: documents }, async (_, d) => {
+      const text = `# Load test article ${d}\n\n${'Orders ship within two working days. '.repeat(200)}Reference ${d}-${Date.now()}.\n`;
+      const form = new FormData();
+      form.append('file', new Blob([text], { type: 'text/markdown' }), `article-${d}.md`);
+      const t0 = performance.now();
+      const res = await fetch(`${target.baseUrl}/v1/documents/upload`, {
+        method: 'POST',
+        headers: auth,
+        body: form,
+      });
+      upload.push(performance.now() - t0);
+      if (!res.ok) {
+        failed++;
+        return;
+      }
+      const { id } = (await res.json()) as { id: string };
+      for (let i = 0; i < 2400; i++) {
+        const doc = (await (
+          await fetch(`${target.baseUrl}/v1/documents/${id}`, { headers: auth })
+        ).json()) as {
+          status: string;
+        };
+        if (doc.status === 'ready') {
+          ready.push(performance.now() - t0);
+          return;
+        }
+        if (doc.status === 'failed') break;
+        await sleep(250);
+      }
+      failed++;
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  return [
+    table(
+      ['ingestion burst', 'n', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms'],
+      [latencyRow('upload request', upload), latencyRow('upload → ready', ready)],
+    ),
+    `${documents} documents ready in ${seconds.toFixed(1)} s (${(ready.length / seconds).toFixed(2)} documents/s)`,
+    errorLine(failed, documents),
+  ];
+}
+
+const profile = process.argv[2];
+const seconds = (fallback: number) => Number(process.env.LOAD_SECONDS ?? fallback);
+if (!['chat', 'api', 'ingest', 'soak'].includes(profile ?? '')) {
+  console.error('usage: tsx scripts/load.ts chat|api|ingest|soak');
+  process.exit(64);
+}
+
+runWithStack(async (stack) => {
+  const target = await prepare(stack);
+  const header = (what: string) => console.log(`load:${profile} — ${what}; ${machine()}\n`);
+  if (profile === 'chat') {
+    const users = Number(process.env.LOAD_USERS ?? settings.chat.users);
+    header(
+      `${users} widget users, think time ${settings.chat.thinkMinSeconds}–${settings.chat.thinkMaxSeconds} s, ${seconds(60)} s`,
+    );
+    console.log((await chat(target, users, seconds(60))).lines.join('\n'));
+  } else if (profile === 'api') {
+    header(`${settings.api.users} connections, ${seconds(20)} s`);
+    await api(target, 10, 3); // warm-up
+    console.log((await api(target, settings.api.users, seconds(20))).lines.join('\n'));
+  } else if (profile === 'ingest') {
+    const documents = Number(process.env.LOAD_DOCUMENTS ?? settings.ingest.documents);
+    header(`${documents} documents at once`);
+    console.log((await ingest(target, documents)).join('\n'));
+  } else {
+    const { chatUsers, apiUsers } = settings.soak;
+    header(`${chatUsers} widget users and ${apiUsers} API connections together, ${seconds(120)} s`);
+    const [chatResult, apiResult] = await Promise.all([
+      chat(target, chatUsers, seconds(120)),
+      api(target, apiUsers, seconds(120)),
+    ]);
+    console.log([...chatResult.lines, '', ...apiResult.lines].join('\n'));
+  }
+});

@@ -1,0 +1,377 @@
+import { Router, type Request, type Response } from 'express';
+import { servicesOf } from '../../api/services';
+import {
+  CONVERSATION_STATUSES,
+  Document,
+  type Conversation,
+  type ConversationStatus,
+  type Message,
+} from '../../db/models';
+import type { ConversationFilters } from '../../services/conversations';
+import { turnWorkflowId } from '../../workflows/contracts';
+import { classes, html, safeUrl, type SafeHtml } from '../html';
+import { sendPage, timeTag } from '../layout';
+import { consoleUser, idParam } from './index';
+import { temporalRunLink } from './temporal-link';
+
+/**
+ * Conversations: a filtered list, and a detail page whose transcript follows the conversation live
+ * (a poller at its end fetches the messages after the last one shown, every two seconds) with each
+ * answer's citations, sentiment, retrieval trace and a link to its chat-turn workflow.
+ */
+
+const SENTIMENTS = {
+  negative: { label: 'Negative', max: -0.3 },
+  neutral: { label: 'Neutral', min: -0.3, max: 0.3 },
+  positive: { label: 'Positive', min: 0.3 },
+} as const;
+type SentimentFilter = keyof typeof SENTIMENTS;
+
+export function sentimentBadge(score: number | null): SafeHtml | string {
+  if (score === null) return '';
+  const kind = score <= -0.3 ? 'negative' : score >= 0.3 ? 'positive' : 'neutral';
+  return html`<span class="${classes('badge', kind)}" title="Sentiment ${score.toFixed(2)}"
+    >${SENTIMENTS[kind].label} (${score.toFixed(2)})</span
+  >`;
+}
+
+const visitorLabel = (c: Conversation): string =>
+  c.visitorName || c.visitorEmail || `Visitor ${c.visitorId.slice(0, 8)}`;
+
+interface ListQuery {
+  q: string;
+  status: string;
+  sentiment: string;
+  escalated: string;
+  from: string;
+  to: string;
+  cursor: string;
+}
+
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+function parseQuery(req: Request): ListQuery {
+  const value = (name: string): string => (typeof req.query[name] === 'string' ? req.query[name] : '');
+  return {
+    q: value('q').slice(0, 200),
+    status: (CONVERSATION_STATUSES as readonly string[]).includes(value('status')) ? value('status') : '',
+    sentiment: value('sentiment') in SENTIMENTS ? value('sentiment') : '',
+    escalated: ['yes', 'no'].includes(value('escalated')) ? value('escalated') : '',
+    from: DATE.test(value('from')) ? value('from') : '',
+    to: DATE.test(value('to')) ? value('to') : '',
+    cursor: value('cursor'),
+  };
+}
+
+function filtersOf(query: ListQuery): ConversationFilters {
+  const sentiment = query.sentiment
+    ? (SENTIMENTS[query.sentiment as SentimentFilter] as { min?: number; max?: number })
+    : undefined;
+  const to = query.to ? new Date(`${query.to}T00:00:00Z`) : undefined;
+  // "To" is a whole day: conversations created before the next midnight (UTC).
+  if (to) to.setUTCDate(to.getUTCDate() + 1);
+  return {
+    q: query.q || undefined,
+    status: (query.status || undefined) as ConversationStatus | undefined,
+    minSentiment: sentiment?.min,
+    maxSentiment: sentiment?.max,
+    escalated: query.escalated ? query.escalated === 'yes' : undefined,
+    from: query.from ? new Date(`${query.from}T00:00:00Z`) : undefined,
+    to,
+    cursor: query.cursor || undefined,
+    limit: 25,
+    sort: '-lastMessageAt',
+  };
+}
+
+function listRegion(conversations: Conversation[], next: string | null, query: ListQuery): SafeHtml {
+  const params = new URLSearchParams({ ...query, cursor: next ?? '' });
+  return html`<div id="conversations" aria-live="polite">
+    ${
+      conversations.length === 0
+        ? html`<p class="empty">No conversations match. Visitors’ chats from the widget appear here.</p>`
+        : html`<div class="table-wrap">
+            <table>
+              <caption class="visually-hidden">
+                Conversations
+              </caption>
+              <thead>
+                <tr>
+                  <th scope="col">Visitor</th>
+                  <th scope="col">Status</th>
+                  <th scope="col">Handled by</th>
+                  <th scope="col">Sentiment</th>
+                  <th scope="col">Last message</th>
+                  <th scope="col">Started</th>
+                </tr>
+              </thead>
+              <tbody>
+                ${conversations.map(
+                  (c) =>
+                    html`<tr>
+                      <td><a href="/console/conversations/${c.id}">${visitorLabel(c)}</a></td>
+                      <td><span class="${classes('badge', `status-${c.status}`)}">${c.status}</span></td>
+                      <td>${c.handledBy === 'agent' ? 'Agent' : 'Assistant'}</td>
+                      <td>${sentimentBadge(c.sentiment) || '—'}</td>
+                      <td>${timeTag(c.lastMessageAt)}</td>
+                      <td>${timeTag(c.createdAt)}</td>
+                    </tr>`,
+                )}
+              </tbody>
+            </table>
+          </div>`
+    }
+    ${next ? html`<p><a class="button secondary" href="/console/conversations?${params.toString()}">Next page</a></p>` : ''}
+  </div>`;
+}
+
+function filterForm(query: ListQuery): SafeHtml {
+  const option = (value: string, label: string, current: string): SafeHtml =>
+    html`<option value="${value}" ${value === current ? html`selected` : ''}>${label}</option>`;
+  return html`<form
+    class="filters"
+    role="search"
+    method="get"
+    action="/console/conversations"
+    hx-get="/console/conversations"
+    hx-target="#conversations"
+    hx-swap="outerHTML"
+    hx-trigger="input delay:300ms, change, submit"
+    hx-push-url="true"
+  >
+    <div class="field">
+      <label for="f-q">Search</label>
+      <input id="f-q" name="q" type="search" value="${query.q}" placeholder="Visitor or message text" />
+    </div>
+    <div class="field narrow">
+      <label for="f-status">Status</label>
+      <select id="f-status" name="status">
+        ${option('', 'Any', query.status)} ${CONVERSATION_STATUSES.map((s) => option(s, s, query.status))}
+      </select>
+    </div>
+    <div class="field narrow">
+      <label for="f-sentiment">Sentiment</label>
+      <select id="f-sentiment" name="sentiment">
+        ${option('', 'Any', query.sentiment)}
+        ${Object.entries(SENTIMENTS).map(([value, s]) => option(value, s.label, query.sentiment))}
+      </select>
+    </div>
+    <div class="field narrow">
+      <label for="f-escalated">Escalated</label>
+      <select id="f-escalated" name="escalated">
+        ${option('', 'Any', query.escalated)} ${option('yes', 'Escalated', query.escalated)}
+        ${option('no', 'Never escalated', query.escalated)}
+      </select>
+    </div>
+    <div class="field narrow">
+      <label for="f-from">From</label>
+      <input id="f-from" name="from" type="date" value="${query.from}" />
+    </div>
+    <div class="field narrow">
+      <label for="f-to">To</label>
+      <input id="f-to" name="to" type="date" value="${query.to}" />
+    </div>
+    <button type="submit" class="button secondary">Filter</button>
+  </form>`;
+}
+
+const ROLE_LABELS: Record<string, string> = {
+  visitor: 'Visitor',
+  assistant: 'Assistant',
+  agent: 'Agent',
+  system: 'System',
+};
+
+function messageItem(
+  message: Message,
+  titles: Map<string, string>,
+  config: Parameters<typeof temporalRunLink>[0],
+): SafeHtml {
+  const trace = message.retrievalTrace;
+  return html`<li
+    class="${classes('message', message.role)}"
+    id="message-${message.id}"
+    data-role="${message.role}"
+  >
+    <div class="meta">
+      <strong>${message.internal ? 'Internal note' : (ROLE_LABELS[message.role] ?? message.role)}</strong>
+      ${timeTag(message.createdAt)} ${message.role === 'visitor' ? sentimentBadge(message.sentiment) : ''}
+      ${message.outcome ? html`<span class="badge">${message.outcome}</span>` : ''}
+      ${message.latencyMs !== null ? html`<span>${message.latencyMs} ms</span>` : ''}
+      ${message.model ? html`<span>${message.model}${message.promptVersion ? ` · prompt ${message.promptVersion}` : ''}</span>` : ''}
+      ${message.promptTokens !== null ? html`<span>${message.promptTokens} + ${message.completionTokens ?? 0} tokens</span>` : ''}
+    </div>
+    <div class="content">${message.content}</div>
+    ${
+      message.citations.length
+        ? html`<ol class="citations" aria-label="Sources">
+            ${message.citations.map(
+              (c) =>
+                html`<li>
+                  <a href="/console/documents/${c.documentId}">${c.title}</a>
+                  ${c.url ? html` · <a href="${safeUrl(c.url)}" rel="noopener noreferrer">source</a>` : ''}
+                </li>`,
+            )}
+          </ol>`
+        : ''
+    }
+    ${
+      trace
+        ? html`<details>
+            <summary>Retrieval trace (${trace.hits.length} passages)</summary>
+            <p>Query: <q>${trace.query}</q></p>
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">Document</th>
+                  <th scope="col">Version</th>
+                  <th scope="col">Score</th>
+                  <th scope="col">Passage</th>
+                </tr>
+              </thead>
+              <tbody>
+                ${trace.hits.map(
+                  (hit) =>
+                    html`<tr>
+                      <td>
+                        <a href="/console/documents/${hit.documentId}"
+                          >${titles.get(hit.documentId) ?? 'deleted document'}</a
+                        >
+                      </td>
+                      <td>v${hit.documentVersion}</td>
+                      <td>${hit.score.toFixed(3)}</td>
+                      <td><code>#${hit.chunkId}</code></td>
+                    </tr>`,
+                )}
+              </tbody>
+            </table>
+          </details>`
+        : ''
+    }
+    ${
+      message.role === 'assistant' && message.replyToMessageId
+        ? html`<p class="small">
+            Chat turn: ${temporalRunLink(config, turnWorkflowId(message.replyToMessageId))}
+          </p>`
+        : ''
+    }
+  </li>`;
+}
+
+/** The element at the end of the transcript that asks for what came after the last message. */
+function poller(conversationId: string, lastId: string | undefined): SafeHtml {
+  const after = lastId ? `?after=${lastId}` : '';
+  return html`<li
+    class="poller"
+    aria-hidden="true"
+    hx-get="/console/conversations/${conversationId}/messages${after}"
+    hx-trigger="every 2s"
+    hx-swap="outerHTML"
+  ></li>`;
+}
+
+async function documentTitles(organizationId: string, messages: Message[]): Promise<Map<string, string>> {
+  const ids = [...new Set(messages.flatMap((m) => m.retrievalTrace?.hits.map((h) => h.documentId) ?? []))];
+  if (ids.length === 0) return new Map();
+  const documents = await Document.query()
+    .forOrganization(organizationId)
+    .whereIn('id', ids)
+    .select('id', 'title');
+  return new Map(documents.map((d) => [d.id, d.title]));
+}
+
+export function conversationsRouter(): Router {
+  const router = Router();
+
+  router.get('/conversations', async (req, res) => {
+    const query = parseQuery(req);
+    const page = await servicesOf(req).conversations.list(
+      consoleUser(res).principal.organizationId,
+      filtersOf(query),
+    );
+    const region = listRegion(page.items, page.nextCursor, query);
+    sendPage(req, res, {
+      title: 'Conversations',
+      fragment: region,
+      main: html`<div class="page-header"><h1>Conversations</h1></div>
+        ${filterForm(query)} ${region}`,
+    });
+  });
+
+  router.get('/conversations/:id/messages', async (req: Request, res: Response) => {
+    const { organizationId } = consoleUser(res).principal;
+    const services = servicesOf(req);
+    const conversation = await services.conversations.get(organizationId, idParam(req));
+    const messages = conversation.messages ?? [];
+    const after = typeof req.query.after === 'string' ? req.query.after : '';
+    const index = after ? messages.findIndex((m) => m.id === after) : -1;
+    const fresh = after && index < 0 ? [] : messages.slice(index + 1);
+    const titles = await documentTitles(organizationId, fresh);
+    const last = fresh.at(-1)?.id ?? (after || undefined);
+    res
+      .vary('HX-Request')
+      .type('html')
+      .send(
+        html`${fresh.map((m) => messageItem(m, titles, services.config))}${poller(conversation.id, last)}`.toString(),
+      );
+  });
+
+  router.get('/conversations/:id', async (req: Request, res: Response) => {
+    const { organizationId } = consoleUser(res).principal;
+    const services = servicesOf(req);
+    const conversation = await services.conversations.get(organizationId, idParam(req));
+    const messages = conversation.messages ?? [];
+    const titles = await documentTitles(organizationId, messages);
+    const transcript = html`<ol class="transcript" id="transcript" aria-live="polite" aria-label="Transcript">
+      ${messages.map((m) => messageItem(m, titles, services.config))}
+      ${poller(conversation.id, messages.at(-1)?.id)}
+    </ol>`;
+    sendPage(req, res, {
+      title: `Conversation with ${visitorLabel(conversation)}`,
+      fragment: transcript,
+      main: html`<nav class="breadcrumbs" aria-label="Breadcrumb">
+          <a href="/console/conversations">Conversations</a>
+        </nav>
+        <div class="page-header">
+          <h1>${visitorLabel(conversation)}</h1>
+          <span class="${classes('badge', `status-${conversation.status}`)}">${conversation.status}</span>
+        </div>
+        <div class="grid-2">
+          <section class="card">
+            <h2>Visitor</h2>
+            <dl class="facts">
+              <dt>Name</dt>
+              <dd>${conversation.visitorName ?? '—'}</dd>
+              <dt>Email</dt>
+              <dd>${conversation.visitorEmail ?? '—'}</dd>
+              <dt>Visitor id</dt>
+              <dd><code>${conversation.visitorId}</code></dd>
+              <dt>Sentiment</dt>
+              <dd>${sentimentBadge(conversation.sentiment) || '—'}</dd>
+              <dt>Satisfaction</dt>
+              <dd>${conversation.csatRating ? `${conversation.csatRating} / 5` : '—'}</dd>
+            </dl>
+          </section>
+          <section class="card">
+            <h2>Handling</h2>
+            <dl class="facts">
+              <dt>Answered by</dt>
+              <dd>
+                ${conversation.handledBy === 'agent' ? 'your team (the assistant is paused)' : 'the assistant'}
+              </dd>
+              <dt>Started</dt>
+              <dd>${timeTag(conversation.createdAt)}</dd>
+              <dt>Summary</dt>
+              <dd>${conversation.summary || '—'}</dd>
+            </dl>
+          </section>
+        </div>
+        <section class="card">
+          <h2>Transcript</h2>
+          ${transcript}
+        </section>`,
+    });
+  });
+
+  return router;
+}

@@ -1,0 +1,338 @@
+import { Conversation, Document, Message, OrganizationSettings } from '../../src/db/models';
+import { PASSWORD, signUp, upgrade, uniqueEmail } from '../helpers/accounts';
+import { useTestApi } from '../helpers/api';
+import { consoleAgent, type ConsoleAgent } from '../helpers/console';
+import { useTestDatabase } from '../helpers/db';
+import { linkToken } from '../helpers/mailbox';
+
+const db = useTestDatabase();
+const api = useTestApi(db);
+
+async function owner(): Promise<{ agent: ConsoleAgent; organizationId: string; email: string }> {
+  const account = await signUp(api());
+  const agent = consoleAgent(api());
+  await agent.signIn(account.email, PASSWORD);
+  return { agent, organizationId: account.session.organization.id, email: account.email };
+}
+
+const XSS = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>';
+
+async function conversationWith(
+  organizationId: string,
+  visitorName: string,
+  messages: Partial<Message>[],
+): Promise<Conversation> {
+  const conversation = await Conversation.query()
+    .forOrganization(organizationId)
+    .insert({ visitorId: `v-${visitorName}`, visitorName })
+    .returning('*');
+  let previous: Message | undefined;
+  for (const message of messages) {
+    previous = await Message.query()
+      .forOrganization(organizationId)
+      .insert({
+        conversationId: conversation.id,
+        role: 'visitor',
+        content: '',
+        ...message,
+        ...(message.role === 'assistant' && previous ? { replyToMessageId: previous.id } : {}),
+      })
+      .returning('*');
+  }
+  return conversation;
+}
+
+describe('settings', () => {
+  it('saves the widget look and rules, and shows invalid values next to their fields', async () => {
+    const { agent, organizationId } = await owner();
+    const page = await agent.page('/console/settings');
+    expect(page.body).toContain('data-key=');
+    expect(page.body).toContain('/widget.js');
+
+    const invalid = await agent.post('/console/settings', {
+      'widget.color': '#123456',
+      'widget.position': 'left',
+      confidenceThreshold: '1.5',
+      'escalationRules.keywords': 'refund',
+      allowedOrigins: 'https://shop.example.com\nhttps://example.com/path',
+    });
+    expect(invalid.status).toBe(422);
+    expect(invalid.body).toContain('Confidence threshold must be at most 1.');
+    expect(invalid.body).toContain('(line 2) must be an origin like https://www.example.com');
+
+    const saved = await agent.post('/console/settings', {
+      'widget.color': '#0f766e',
+      'widget.position': 'left',
+      'widget.greeting': 'Hi! Ask me anything.',
+      aiPersona: 'Lumi, the Lumen Notes helper',
+      confidenceThreshold: '0.4',
+      'escalationRules.sentimentThreshold': '-0.5',
+      'escalationRules.keywords': 'refund\nlawyer',
+      'escalationRules.maxAbstentions': '2',
+      allowedOrigins: 'https://shop.example.com',
+    });
+    expect(saved.location).toBe('/console/settings?saved=1');
+    const settings = await OrganizationSettings.query()
+      .forOrganization(organizationId)
+      .findById(organizationId);
+    expect(settings).toMatchObject({
+      widget: { color: '#0f766e', position: 'left', greeting: 'Hi! Ask me anything.' },
+      aiPersona: 'Lumi, the Lumen Notes helper',
+      confidenceThreshold: 0.4,
+      escalationRules: { sentimentThreshold: -0.5, keywords: ['refund', 'lawyer'], maxAbstentions: 2 },
+      allowedOrigins: ['https://shop.example.com'],
+    });
+  });
+
+  it('renders the live preview in the chosen colour, and ignores a colour that is not one', async () => {
+    const { agent } = await owner();
+    const preview = await agent.page(
+      '/console/settings/preview?widget.color=%23ff0000&widget.launcherText=Help',
+      true,
+    );
+    expect(preview.body).toContain('--accent: #ff0000');
+    expect(preview.body).toContain('>Help</div>');
+    const hostile = await agent.page('/console/settings/preview?widget.color=red;background:url(x)', true);
+    expect(hostile.body).toContain('--accent: #4f46e5');
+  });
+});
+
+describe('team', () => {
+  it('invites a member who accepts through the emailed link, then changes their role and removes them', async () => {
+    const { agent, organizationId } = await owner();
+    await upgrade(organizationId);
+    await agent.page('/console/team');
+    const invalid = await agent.post('/console/team/invitations', { email: 'nope', role: 'agent' });
+    expect(invalid.status).toBe(422);
+    expect(invalid.body).toContain('Email must be an email address');
+
+    const email = uniqueEmail('teammate');
+    const invited = await agent.post('/console/team/invitations', { email, role: 'agent' });
+    expect(invited.status).toBe(303);
+    const mail = await api().mailbox.waitFor(email, /invited/);
+    const link = /https?:\/\/\S+/.exec(mail.text)![0];
+    expect(new URL(link).pathname).toBe('/accept-invitation');
+
+    const teammate = consoleAgent(api());
+    const form = await teammate.page(`/accept-invitation?token=${encodeURIComponent(linkToken(mail))}`);
+    expect(form.status).toBe(200);
+    const accepted = await teammate.post('/accept-invitation', {
+      token: linkToken(mail),
+      name: 'Tea Mate',
+      password: PASSWORD,
+    });
+    expect(accepted.location).toBe('/console');
+    expect((await teammate.page('/console/conversations')).status).toBe(200);
+
+    const team = await agent.page('/console/team');
+    expect(team.body).toContain('Tea Mate');
+    const memberId = new RegExp(
+      `/console/team/members/([0-9a-f-]{36})/remove"[^>]*data-confirm="Remove Tea Mate`,
+    ).exec(team.body)![1]!;
+    expect((await agent.post(`/console/team/members/${memberId}/role`, { role: 'admin' })).status).toBe(303);
+    expect((await agent.page('/console/team')).body).toMatch(
+      new RegExp(`role-${memberId}"[^]*?<option value="admin" selected`),
+    );
+    expect((await agent.post(`/console/team/members/${memberId}/remove`, {})).status).toBe(303);
+    expect((await teammate.request('/console/conversations')).status).toBe(303);
+  });
+
+  it('does not let an agent invite anyone', async () => {
+    const { agent, organizationId } = await owner();
+    await upgrade(organizationId);
+    await agent.page('/console/team');
+    const email = uniqueEmail('agent');
+    await agent.post('/console/team/invitations', { email, role: 'agent' });
+    const mail = await api().mailbox.waitFor(email, /invited/);
+    const member = consoleAgent(api());
+    await member.page('/accept-invitation');
+    await member.post('/accept-invitation', { token: linkToken(mail), name: 'Agent', password: PASSWORD });
+    await member.page('/console/team');
+    const refused = await member.post('/console/team/invitations', {
+      email: uniqueEmail('x'),
+      role: 'agent',
+    });
+    expect(refused.status).toBe(403);
+    expect((await member.page('/console/api-keys')).status).toBe(403);
+  });
+});
+
+describe('API keys', () => {
+  it('shows a new key once, lists it by prefix, and revokes it', async () => {
+    const { agent } = await owner();
+    await agent.page('/console/api-keys');
+    const created = await agent.post('/console/api-keys', { name: 'Sync', scopes: 'documents:read' });
+    expect(created.status).toBe(201);
+    const key = /<code id="new-api-key">(prly_[^<]+)<\/code>/.exec(created.body)![1]!;
+    const me = await api().client(key).GET('/v1/documents');
+    expect(me.response.status).toBe(200);
+
+    const list = await agent.page('/console/api-keys');
+    expect(list.body).not.toContain(key);
+    expect(list.body).toContain(`${key.slice(0, 11)}…`);
+    const id = /\/console\/api-keys\/([0-9a-f-]{36})\/revoke/.exec(list.body)![1]!;
+    expect((await agent.post(`/console/api-keys/${id}/revoke`, {})).status).toBe(303);
+    expect((await api().client(key).GET('/v1/documents')).response.status).toBe(401);
+  });
+});
+
+describe('conversations', () => {
+  it('filters by search, status and sentiment, and shows a transcript with markup as text', async () => {
+    const { agent, organizationId } = await owner();
+    const angry = await conversationWith(organizationId, 'Angry Ann', [
+      { role: 'visitor', content: `This is broken ${XSS}`, sentiment: -0.8 },
+    ]);
+    await Conversation.query()
+      .forOrganization(organizationId)
+      .findById(angry.id)
+      .patch({ sentiment: -0.8, status: 'escalated' });
+    const happy = await conversationWith(organizationId, 'Happy Hal', [
+      { role: 'visitor', content: 'Thanks, refund worked', sentiment: 0.7 },
+    ]);
+    await Conversation.query().forOrganization(organizationId).findById(happy.id).patch({ sentiment: 0.7 });
+
+    const search = await agent.page('/console/conversations?q=refund', true);
+    expect(search.body).toContain('Happy Hal');
+    expect(search.body).not.toContain('Angry Ann');
+    const negative = await agent.page('/console/conversations?sentiment=negative');
+    expect(negative.body).toContain('Angry Ann');
+    expect(negative.body).not.toContain('Happy Hal');
+    const escalated = await agent.page('/console/conversations?status=escalated', true);
+    expect(escalated.body).toContain('Angry Ann');
+    expect(escalated.body).not.toContain('Happy Hal');
+
+    const detail = await agent.page(`/console/conversations/${angry.id}`);
+    expect(detail.status).toBe(200);
+    expect(detail.body).toContain(
+      'This is broken &lt;img src=x onerror=&quot;window.__xss=1&quot;&gt;&lt;script&gt;',
+    );
+    expect(detail.body).not.toContain('<img src=x');
+  });
+
+  it('sends only the messages after the last one shown to the transcript poller', async () => {
+    const { agent, organizationId } = await owner();
+    const conversation = await conversationWith(organizationId, 'Poll', [
+      { role: 'visitor', content: 'first question' },
+    ]);
+    const [first] = await Message.query()
+      .forOrganization(organizationId)
+      .where('conversationId', conversation.id);
+    const none = await agent.page(
+      `/console/conversations/${conversation.id}/messages?after=${first!.id}`,
+      true,
+    );
+    expect(none.body).not.toContain('first question');
+    expect(none.body).toContain(`messages?after=${first!.id}`);
+    await Message.query().forOrganization(organizationId).insert({
+      conversationId: conversation.id,
+      role: 'assistant',
+      content: 'the answer',
+      replyToMessageId: first!.id,
+    });
+    const fresh = await agent.page(
+      `/console/conversations/${conversation.id}/messages?after=${first!.id}`,
+      true,
+    );
+    expect(fresh.body).toContain('the answer');
+    expect(fresh.body).toContain(`/workflows/turn-${first!.id}`);
+  });
+
+  it('shows the not-found page for another organization’s conversation', async () => {
+    const { agent } = await owner();
+    const other = await signUp(api());
+    const theirs = await conversationWith(other.session.organization.id, 'Secret Sam', [
+      { role: 'visitor', content: 'private' },
+    ]);
+    for (const path of [
+      `/console/conversations/${theirs.id}`,
+      `/console/conversations/${theirs.id}/messages`,
+    ]) {
+      const { status, body } = await agent.page(path);
+      expect(status).toBe(404);
+      expect(body).not.toContain('Secret Sam');
+    }
+  });
+});
+
+describe('knowledge gaps', () => {
+  it('groups unanswered questions and turns an agent’s reply into a new document', async () => {
+    const { agent, organizationId } = await owner();
+    for (const wording of ['Do you ship to Norway?', 'do you ship to norway', 'Do you ship to Norway ?']) {
+      await conversationWith(organizationId, 'Nordic', [
+        { role: 'visitor', content: wording },
+        { role: 'assistant', content: 'I do not know.', outcome: 'abstain' },
+        { role: 'agent', content: 'Yes, we ship to Norway in 3–5 days.' },
+      ]);
+    }
+    await conversationWith(organizationId, 'Other', [
+      { role: 'visitor', content: 'What is your address?' },
+      { role: 'assistant', content: 'I do not know.', outcome: 'abstain' },
+    ]);
+    const page = await agent.page('/console/knowledge-gaps');
+    expect(page.body).toContain('Asked 3 times');
+    expect(page.body).toContain('Asked 1 time ');
+    expect(page.body.indexOf('ship to Norway')).toBeLessThan(page.body.indexOf('What is your address?'));
+    expect(page.body).toContain('Yes, we ship to Norway in 3–5 days.');
+
+    const missing = await agent.post('/console/knowledge-gaps/articles', {
+      key: '0',
+      title: 'Shipping to Norway',
+      content: '',
+    });
+    expect(missing.status).toBe(422);
+    expect(missing.body).toContain('Answer is required.');
+
+    const created = await agent.post('/console/knowledge-gaps/articles', {
+      key: '0',
+      title: 'Shipping to Norway',
+      content: 'Yes, we ship to Norway in 3–5 days.',
+    });
+    expect(created.status).toBe(303);
+    const id = created.location!.split('/').pop()!;
+    const document = await Document.query()
+      .forOrganization(organizationId)
+      .findById(id)
+      .withGraphFetched('file');
+    expect(document).toMatchObject({ title: 'Shipping to Norway', sourceType: 'upload' });
+    expect((document as Document & { file: { content: Buffer } }).file.content.toString()).toBe(
+      '# Shipping to Norway\n\nYes, we ship to Norway in 3–5 days.\n',
+    );
+  });
+});
+
+describe('documents', () => {
+  it('shows a hostile document title as text', async () => {
+    const { agent, organizationId } = await owner();
+    const document = await Document.query()
+      .forOrganization(organizationId)
+      .insert({ title: XSS, sourceType: 'url', sourceUrl: 'javascript:alert(1)' })
+      .returning('*');
+    for (const path of ['/console/documents', `/console/documents/${document.id}`]) {
+      const { body } = await agent.page(path);
+      expect(body).not.toContain('<img src=x');
+      expect(body).not.toContain('<script>window');
+      expect(body).toContain('&lt;img src=x');
+      expect(body).not.toContain('href="javascript:');
+    }
+  });
+
+  it('refuses an upload of an unsupported type with the error next to the file input', async () => {
+    const { agent } = await owner();
+    await agent.page('/console/documents');
+    const form = new FormData();
+    form.set(
+      'file',
+      new Blob([Buffer.from([0x00, 0x01, 0x02, 0xff, 0xfe])], { type: 'application/octet-stream' }),
+      'blob.bin',
+    );
+    const response = await agent.request('/console/documents/upload', {
+      method: 'POST',
+      body: form,
+      htmx: true,
+      headers: { 'X-CSRF-Token': agent.csrf },
+    });
+    expect(response.status).toBe(422);
+    expect(response.headers.get('hx-retarget')).toBe('#add-documents');
+    expect(await response.text()).toMatch(/<p class="error" id="f-file-error">The file [^<]+\.<\/p>/);
+  });
+});
