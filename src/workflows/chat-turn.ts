@@ -14,15 +14,19 @@ import type { TurnResult } from './contracts';
  * activities (no round trip through the server); generation is a regular activity that heartbeats.
  */
 
+// Retries are bounded by time, not by count: every step is idempotent, and a database or network
+// outage of a minute must delay the answer, not lose it (tests/chaos/postgres-restart.test.ts).
 const local = proxyLocalActivities<Activities>({
   startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '200ms', maximumInterval: '5 seconds', maximumAttempts: 5 },
+  scheduleToCloseTimeout: '3 minutes',
+  retry: { initialInterval: '200ms', maximumInterval: '5 seconds' },
 });
 
 const generation = proxyActivities<Activities>({
   startToCloseTimeout: '2 minutes',
+  scheduleToCloseTimeout: '5 minutes',
   heartbeatTimeout: '20 seconds',
-  retry: { initialInterval: '1s', maximumInterval: '10 seconds', maximumAttempts: 3 },
+  retry: { initialInterval: '1s', maximumInterval: '10 seconds' },
 });
 
 /** Turns recorded before ticket workflows existed replay without their signal. */

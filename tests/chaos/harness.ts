@@ -158,20 +158,31 @@ export async function waitAnswered(
   }
 }
 
-/** Every turn answered exactly once, and every turn workflow completed (none stuck, none failed). */
+/**
+ * Every turn workflow completes (none stuck, none failed: a reply is stored just before its workflow
+ * finishes, so wait for the results), and every turn was answered exactly once.
+ */
 export async function expectExactlyOnce(
   knex: Knex,
   client: Client,
   organizationId: string,
   messageIds: string[],
+  timeoutMs = 180_000,
 ): Promise<void> {
-  expect(await replyCounts(knex, organizationId, messageIds)).toEqual(messageIds.map(() => 1));
+  const stuck = new Promise<never>((_, reject) =>
+    setTimeout(() => reject(new Error(`turn workflows still open after ${timeoutMs} ms`)), timeoutMs).unref(),
+  );
+  await Promise.race([
+    Promise.all(messageIds.map((id) => client.workflow.getHandle(turnWorkflowId(id)).result())),
+    stuck,
+  ]);
   const statuses = await Promise.all(
     messageIds.map(
       async (id) => (await client.workflow.getHandle(turnWorkflowId(id)).describe()).status.name,
     ),
   );
   expect(statuses).toEqual(messageIds.map(() => 'COMPLETED'));
+  expect(await replyCounts(knex, organizationId, messageIds)).toEqual(messageIds.map(() => 1));
 }
 
 /** Recovery times are the figures these tests exist for: print them where CI logs show them. */

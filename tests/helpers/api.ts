@@ -6,7 +6,7 @@ import { createHttpServer, type HttpServer } from '../../src/api/http-server';
 import { createApiServices, type ApiServices } from '../../src/api/services';
 import { createParleyClient, type ParleyClient } from '../../src/client';
 import { loadConfig, type Config } from '../../src/config';
-import { createLogger } from '../../src/lib/logger';
+import { createLogger, type Logger } from '../../src/lib/logger';
 import { TemporalGateway } from '../../src/temporal/client';
 import { Mailbox } from './mailbox';
 
@@ -27,6 +27,8 @@ export interface TestApiOverrides {
   taskQueue?: () => string;
   /** Adjusts the configuration, e.g. lower rate limits or shorter token lifetimes. */
   configure?: (config: Config) => Config;
+  /** The app's logger (tests of what gets logged); a silent one by default. */
+  logger?: Logger;
 }
 
 /** The real app on an ephemeral port, with real PostgreSQL, Temporal and SMTP connections. */
@@ -50,7 +52,7 @@ export function useTestApi(getKnex: () => Knex, overrides: TestApiOverrides = {}
       // Every test signs in from 127.0.0.1; rate-limit tests lower this again through `configure`.
       rateLimits: { ...base.rateLimits, authPerMinute: 100_000 },
     });
-    const logger = createLogger({ level: config.logLevel, name: 'parley-api-test' });
+    const logger = overrides.logger ?? createLogger({ level: config.logLevel, name: 'parley-api-test' });
     const temporal = new TemporalGateway(config.temporal, logger);
     const services = createApiServices({ config, logger, knex: getKnex(), temporal });
     http = await createHttpServer(services);

@@ -44,7 +44,7 @@ describe('workflow history replay', () => {
     });
   });
 
-  it('has recorded histories of every kind of workflow', () => {
+  it('has recorded histories of the chat-turn, ingestion and health workflows', () => {
     const kinds = new Set(
       histories.map(
         ({ history }) => history.events![0]!.workflowExecutionStartedEventAttributes!.workflowType!.name,

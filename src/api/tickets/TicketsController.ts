@@ -68,6 +68,7 @@ export interface TicketMessage {
  * Escalated conversations worked by people. Each ticket runs as a workflow (`ticket-<id>`); changes
  * go through it, and every change is an event on the ticket's timeline.
  */
+// Problem answers are declared per method: tsoa drops the media type of class-level @Response.
 @Route('v1/tickets')
 @Tags('Tickets')
 export class TicketsController extends Controller {
@@ -87,6 +88,10 @@ export class TicketsController extends Controller {
    * @maxLength assignee 36
    */
   @Get()
+  @Response<ProblemDocument>(401, 'Missing or invalid credentials', undefined, PROBLEM)
+  @Response<ProblemDocument>(403, 'Role or API-key scope too low', undefined, PROBLEM)
+  @Response<ProblemDocument>(429, 'Too many requests; see Retry-After', undefined, PROBLEM)
+  @Response<ProblemDocument>(500, 'Unexpected error', undefined, PROBLEM)
   @Security('bearer', ['agent', 'tickets:read'])
   @Response<ProblemDocument>(401, 'Missing or invalid credentials', undefined, PROBLEM)
   @Response<ProblemDocument>(403, 'Role or API-key scope too low', undefined, PROBLEM)
@@ -124,6 +129,10 @@ export class TicketsController extends Controller {
 
   /** One ticket with its timeline and the conversation (internal notes only in the timeline). */
   @Get('{id}')
+  @Response<ProblemDocument>(401, 'Missing or invalid credentials', undefined, PROBLEM)
+  @Response<ProblemDocument>(403, 'Role or API-key scope too low', undefined, PROBLEM)
+  @Response<ProblemDocument>(429, 'Too many requests; see Retry-After', undefined, PROBLEM)
+  @Response<ProblemDocument>(500, 'Unexpected error', undefined, PROBLEM)
   @Security('bearer', ['agent', 'tickets:read'])
   @Response<ProblemDocument>(401, 'Missing or invalid credentials', undefined, PROBLEM)
   @Response<ProblemDocument>(403, 'Role or API-key scope too low', undefined, PROBLEM)
@@ -137,6 +146,10 @@ export class TicketsController extends Controller {
 
   /** Assigns the ticket to a member, or round-robin to the available member who waited longest. */
   @Post('{id}/assign')
+  @Response<ProblemDocument>(401, 'Missing or invalid credentials', undefined, PROBLEM)
+  @Response<ProblemDocument>(403, 'Role or API-key scope too low', undefined, PROBLEM)
+  @Response<ProblemDocument>(429, 'Too many requests; see Retry-After', undefined, PROBLEM)
+  @Response<ProblemDocument>(500, 'Unexpected error', undefined, PROBLEM)
   @Security('bearer', ['agent', 'tickets:write'])
   @Response<ProblemDocument>(401, 'Missing or invalid credentials', undefined, PROBLEM)
   @Response<ProblemDocument>(403, 'Role or API-key scope too low', undefined, PROBLEM)
@@ -162,6 +175,10 @@ export class TicketsController extends Controller {
 
   /** Changes the ticket's status (the change appears on its timeline). */
   @Post('{id}/status')
+  @Response<ProblemDocument>(401, 'Missing or invalid credentials', undefined, PROBLEM)
+  @Response<ProblemDocument>(403, 'Role or API-key scope too low', undefined, PROBLEM)
+  @Response<ProblemDocument>(429, 'Too many requests; see Retry-After', undefined, PROBLEM)
+  @Response<ProblemDocument>(500, 'Unexpected error', undefined, PROBLEM)
   @Security('bearer', ['agent', 'tickets:write'])
   @Response<ProblemDocument>(401, 'Missing or invalid credentials', undefined, PROBLEM)
   @Response<ProblemDocument>(403, 'Role or API-key scope too low', undefined, PROBLEM)
@@ -190,6 +207,10 @@ export class TicketsController extends Controller {
    * target. A reply on a resolved or closed ticket reopens it.
    */
   @Post('{id}/replies')
+  @Response<ProblemDocument>(401, 'Missing or invalid credentials', undefined, PROBLEM)
+  @Response<ProblemDocument>(403, 'Role or API-key scope too low', undefined, PROBLEM)
+  @Response<ProblemDocument>(429, 'Too many requests; see Retry-After', undefined, PROBLEM)
+  @Response<ProblemDocument>(500, 'Unexpected error', undefined, PROBLEM)
   @Security('bearer', ['agent', 'tickets:write'])
   @Response<ProblemDocument>(401, 'Missing or invalid credentials', undefined, PROBLEM)
   @Response<ProblemDocument>(403, 'Role or API-key scope too low', undefined, PROBLEM)
@@ -213,6 +234,10 @@ export class TicketsController extends Controller {
 
   /** Adds an internal note: on the timeline for colleagues, never shown or sent to the visitor. */
   @Post('{id}/notes')
+  @Response<ProblemDocument>(401, 'Missing or invalid credentials', undefined, PROBLEM)
+  @Response<ProblemDocument>(403, 'Role or API-key scope too low', undefined, PROBLEM)
+  @Response<ProblemDocument>(429, 'Too many requests; see Retry-After', undefined, PROBLEM)
+  @Response<ProblemDocument>(500, 'Unexpected error', undefined, PROBLEM)
   @Security('bearer', ['agent', 'tickets:write'])
   @Response<ProblemDocument>(401, 'Missing or invalid credentials', undefined, PROBLEM)
   @Response<ProblemDocument>(403, 'Role or API-key scope too low', undefined, PROBLEM)
@@ -235,6 +260,10 @@ export class TicketsController extends Controller {
 
   /** Hands the conversation back to the assistant; the ticket is resolved and closes after the quiet period. */
   @Post('{id}/hand-back')
+  @Response<ProblemDocument>(401, 'Missing or invalid credentials', undefined, PROBLEM)
+  @Response<ProblemDocument>(403, 'Role or API-key scope too low', undefined, PROBLEM)
+  @Response<ProblemDocument>(429, 'Too many requests; see Retry-After', undefined, PROBLEM)
+  @Response<ProblemDocument>(500, 'Unexpected error', undefined, PROBLEM)
   @Security('bearer', ['agent', 'tickets:write'])
   @Response<ProblemDocument>(401, 'Missing or invalid credentials', undefined, PROBLEM)
   @Response<ProblemDocument>(403, 'Role or API-key scope too low', undefined, PROBLEM)
