@@ -48,6 +48,7 @@ export class BillingController extends Controller {
    * organization's Stripe customer (created on first use). Redirect the customer to `url`.
    */
   @Post('checkout')
+  @Response<ProblemDocument>(400, 'Malformed request', undefined, PROBLEM)
   @Security('bearer', ['admin'])
   @SuccessResponse(201, 'Created')
   @Response<ProblemDocument>(401, 'Missing or invalid credentials', undefined, PROBLEM)

@@ -84,6 +84,7 @@ export class ConversationsController extends Controller {
 
   /** Starts a conversation for a visitor (integrations; the widget starts its own). */
   @Post()
+  @Response<ProblemDocument>(400, 'Malformed request', undefined, PROBLEM)
   @Security('bearer', ['agent', 'conversations:write'])
   @SuccessResponse(201, 'Created')
   @Response<ProblemDocument>(401, 'Missing or invalid credentials', undefined, PROBLEM)

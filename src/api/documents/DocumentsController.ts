@@ -85,6 +85,7 @@ export class DocumentsController extends Controller {
 
   /** Adds a web page or a sitemap and starts its ingestion. */
   @Post()
+  @Response<ProblemDocument>(400, 'Malformed request', undefined, PROBLEM)
   @Security('bearer', ['admin', 'documents:write'])
   @SuccessResponse(201, 'Created; ingestion started')
   @Response<ProblemDocument>(401, 'Missing or invalid credentials', undefined, PROBLEM)

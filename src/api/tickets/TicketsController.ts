@@ -146,6 +146,7 @@ export class TicketsController extends Controller {
 
   /** Assigns the ticket to a member, or round-robin to the available member who waited longest. */
   @Post('{id}/assign')
+  @Response<ProblemDocument>(400, 'Malformed request', undefined, PROBLEM)
   @Response<ProblemDocument>(401, 'Missing or invalid credentials', undefined, PROBLEM)
   @Response<ProblemDocument>(403, 'Role or API-key scope too low', undefined, PROBLEM)
   @Response<ProblemDocument>(429, 'Too many requests; see Retry-After', undefined, PROBLEM)
@@ -175,6 +176,7 @@ export class TicketsController extends Controller {
 
   /** Changes the ticket's status (the change appears on its timeline). */
   @Post('{id}/status')
+  @Response<ProblemDocument>(400, 'Malformed request', undefined, PROBLEM)
   @Response<ProblemDocument>(401, 'Missing or invalid credentials', undefined, PROBLEM)
   @Response<ProblemDocument>(403, 'Role or API-key scope too low', undefined, PROBLEM)
   @Response<ProblemDocument>(429, 'Too many requests; see Retry-After', undefined, PROBLEM)
@@ -207,6 +209,7 @@ export class TicketsController extends Controller {
    * target. A reply on a resolved or closed ticket reopens it.
    */
   @Post('{id}/replies')
+  @Response<ProblemDocument>(400, 'Malformed request', undefined, PROBLEM)
   @Response<ProblemDocument>(401, 'Missing or invalid credentials', undefined, PROBLEM)
   @Response<ProblemDocument>(403, 'Role or API-key scope too low', undefined, PROBLEM)
   @Response<ProblemDocument>(429, 'Too many requests; see Retry-After', undefined, PROBLEM)
@@ -234,6 +237,7 @@ export class TicketsController extends Controller {
 
   /** Adds an internal note: on the timeline for colleagues, never shown or sent to the visitor. */
   @Post('{id}/notes')
+  @Response<ProblemDocument>(400, 'Malformed request', undefined, PROBLEM)
   @Response<ProblemDocument>(401, 'Missing or invalid credentials', undefined, PROBLEM)
   @Response<ProblemDocument>(403, 'Role or API-key scope too low', undefined, PROBLEM)
   @Response<ProblemDocument>(429, 'Too many requests; see Retry-After', undefined, PROBLEM)
