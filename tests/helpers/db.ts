@@ -3,6 +3,16 @@ import { loadConfig } from '../../src/config';
 import { bindModels } from '../../src/db/bind';
 import { createKnex } from '../../src/db/knex';
 
+const beforeClose = new Set<() => Promise<void>>();
+
+/**
+ * Runs `stop` before the file's database connections close (jest runs afterAll hooks in the order
+ * they were declared, and a worker still finishing turns needs its database until it has stopped).
+ */
+export function beforeDatabaseCloses(stop: () => Promise<void>): void {
+  beforeClose.add(stop);
+}
+
 /** A Knex bound to the migrated test database for one test file; destroyed after the file. */
 export function useTestDatabase(): () => Knex {
   let knex: Knex | undefined;
@@ -11,8 +21,10 @@ export function useTestDatabase(): () => Knex {
     bindModels(knex);
   });
   afterAll(async () => {
+    for (const stop of beforeClose) await stop();
+    beforeClose.clear();
     await knex?.destroy();
-  });
+  }, 180_000);
   return () => {
     if (!knex) throw new Error('useTestDatabase: the database is available inside tests only');
     return knex;

@@ -5,6 +5,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, DefaultLogger, type Worker } from '@temporalio/worker';
 import type { Knex } from 'knex';
 import { loadConfig, type Config } from '../../src/config';
+import { beforeDatabaseCloses } from './db';
 import { createLogger } from '../../src/lib/logger';
 import { projectRoot } from '../../src/lib/paths';
 import { createWorker } from '../../src/worker/create-worker';
@@ -60,16 +61,20 @@ export function useTestWorker(
     const clientConnection = await Connection.connect({ address: config.temporal.address });
     const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
     state = { client, taskQueue, worker, dependencies, run, connection, clientConnection };
+    beforeDatabaseCloses(stop);
   });
 
-  afterAll(async () => {
+  const stop = async () => {
     if (!state) return;
-    state.worker.shutdown();
-    await state.run;
-    state.dependencies.mailer.close();
-    await state.clientConnection.close();
-    await state.connection.close();
-  });
+    const stopping = state;
+    state = undefined;
+    stopping.worker.shutdown();
+    await stopping.run;
+    stopping.dependencies.mailer.close();
+    await stopping.clientConnection.close();
+    await stopping.connection.close();
+  };
+  afterAll(stop, 180_000);
 
   return () => {
     if (!state) throw new Error('useTestWorker: available inside tests only');
