@@ -217,6 +217,10 @@ ${options.value ?? ''}</textarea>
   </div>`;
 }
 
+/** One `<option>` of a select, selected when it is the current value. */
+export const option = (value: string, label: string, current: string | null | undefined): SafeHtml =>
+  html`<option value="${value}" ${value === current ? html`selected` : ''}>${label}</option>`;
+
 export function select(options: FieldOptions & { choices: { value: string; label: string }[] }): SafeHtml {
   const id = options.id ?? idFor(options.name);
   const error = fieldError(options);
@@ -228,12 +232,7 @@ export function select(options: FieldOptions & { choices: { value: string; label
       ${error ? html`aria-invalid="true" aria-describedby="${id}-error"` : ''}
       ${options.attributes ?? ''}
     >
-      ${options.choices.map(
-        (c) =>
-          html`<option value="${c.value}" ${c.value === options.value ? html`selected` : ''}>
-            ${c.label}
-          </option>`,
-      )}
+      ${options.choices.map((c) => option(c.value, c.label, options.value))}
     </select>
     ${error ? html`<p class="error" id="${id}-error">${options.label} ${error}.</p>` : ''}
   </div>`;

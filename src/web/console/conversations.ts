@@ -11,6 +11,7 @@ import {
 import type { ConversationFilters } from '../../services/conversations';
 import { turnWorkflowId } from '../../workflows/contracts';
 import { classes, html, safeUrl, type SafeHtml } from '../html';
+import { option } from '../forms';
 import { contextOf, csrfField, sendPage, timeTag } from '../layout';
 import { consoleUser, idParam } from './index';
 import { temporalRunLink } from './temporal-link';
@@ -127,8 +128,6 @@ function listRegion(conversations: Conversation[], next: string | null, query: L
 }
 
 function filterForm(query: ListQuery): SafeHtml {
-  const option = (value: string, label: string, current: string): SafeHtml =>
-    html`<option value="${value}" ${value === current ? html`selected` : ''}>${label}</option>`;
   return html`<form
     class="filters"
     role="search"

@@ -4,7 +4,15 @@ import { HttpProblem } from '../../api/problem';
 import { servicesOf } from '../../api/services';
 import { DOCUMENT_STATUSES, DocumentChunk, type Document, type DocumentStatus } from '../../db/models';
 import { ingestWorkflowId } from '../../workflows/contracts';
-import { errorSummary, input, problemFieldErrors, text, validateAgainst, type FieldErrors } from '../forms';
+import {
+  option,
+  errorSummary,
+  input,
+  problemFieldErrors,
+  text,
+  validateAgainst,
+  type FieldErrors,
+} from '../forms';
 import { classes, html, safeUrl, type SafeHtml } from '../html';
 import { contextOf, csrfField, sendPage, timeTag, wantsFragment, type PageContext } from '../layout';
 import { consoleActor, consoleUser, idParam, requireRole } from './index';
@@ -282,7 +290,7 @@ async function listPage(
           <label for="f-status">Status</label>
           <select id="f-status" name="status">
             <option value="">Any</option>
-            ${DOCUMENT_STATUSES.map((s) => html`<option value="${s}" ${s === query.status ? html`selected` : ''}>${s}</option>`)}
+            ${DOCUMENT_STATUSES.map((s) => option(s, s, query.status))}
           </select>
         </div>
         <button type="submit" class="button secondary">Filter</button>

@@ -3,7 +3,7 @@ import { hasRole } from '../../api/auth/principal';
 import { servicesOf } from '../../api/services';
 import { listKnowledgeGaps, type KnowledgeGap } from '../../services/knowledge-gaps';
 import { slugify } from '../../services/organizations';
-import { errorSummary, input, text, textarea, type FieldErrors } from '../forms';
+import { option, errorSummary, input, text, textarea, type FieldErrors } from '../forms';
 import { html, type SafeHtml } from '../html';
 import { contextOf, csrfField, sendPage, timeTag, type PageContext } from '../layout';
 import { consoleUser, requireRole } from './index';
@@ -92,7 +92,7 @@ async function gapsPage(req: Request, res: Response, draft?: ArticleDraft): Prom
           <div class="field narrow">
             <label for="f-days">Period</label>
             <select id="f-days" name="days">
-              ${PERIODS.map((d) => html`<option value="${d}" ${d === days ? html`selected` : ''}>Last ${d} days</option>`)}
+              ${PERIODS.map((d) => option(String(d), `Last ${d} days`, String(days)))}
             </select>
           </div>
           <button type="submit" class="button secondary">Show</button>

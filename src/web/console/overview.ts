@@ -5,6 +5,7 @@ import { PLAN_CATALOG } from '../../domain/plans';
 import { computeAnalytics, type AnalyticsReport } from '../../services/analytics';
 import { usageSummary, type MetricUsage } from '../../services/usage';
 import { html, jsonForScript, type SafeHtml } from '../html';
+import { option } from '../forms';
 import { sendPage, when } from '../layout';
 import { consoleUser } from './index';
 
@@ -148,7 +149,7 @@ export function overviewRouter(): Router {
             <div class="field narrow">
               <label for="f-days">Period</label>
               <select id="f-days" name="days">
-                ${PERIODS.map((d) => html`<option value="${d}" ${d === days ? html`selected` : ''}>Last ${d} days</option>`)}
+                ${PERIODS.map((d) => option(String(d), `Last ${d} days`, String(days)))}
               </select>
             </div>
             <button type="submit" class="button secondary">Show</button>

@@ -6,6 +6,7 @@ import { PLAN_CATALOG } from '../../domain/plans';
 import { createInvitation, listInvitations, revokeInvitation } from '../../services/invitations';
 import { listMembers, removeMember, updateMember } from '../../services/members';
 import {
+  option,
   errorSummary,
   input,
   problemFieldErrors,
@@ -90,7 +91,7 @@ async function teamPage(
                               ${csrfField(ctx)}
                               <label class="visually-hidden" for="role-${m.id}">Role of ${m.name}</label>
                               <select id="role-${m.id}" name="role">
-                                ${ROLE_CHOICES(isOwner).map((c) => html`<option value="${c.value}" ${c.value === m.role ? html`selected` : ''}>${c.value}</option>`)}
+                                ${ROLE_CHOICES(isOwner).map((c) => option(c.value, c.value, m.role))}
                               </select>
                               <button type="submit" class="button small secondary">Change</button>
                             </form>`

@@ -6,6 +6,7 @@ import { SETTABLE_STATUSES, type SettableStatus } from '../../domain/tickets';
 import { listMembers, type MemberView } from '../../services/members';
 import type { TicketFilters } from '../../services/tickets';
 import {
+  option,
   errorSummary,
   problemFieldErrors,
   text,
@@ -118,8 +119,6 @@ function listRegion(
 }
 
 function filterForm(query: ListQuery, members: MemberView[], me: string): SafeHtml {
-  const option = (value: string, label: string, current: string): SafeHtml =>
-    html`<option value="${value}" ${value === current ? html`selected` : ''}>${label}</option>`;
   return html`<form
     class="filters"
     role="search"
@@ -200,7 +199,7 @@ function actionForms(ctx: PageContext, ticket: Ticket, members: MemberView[], dr
           <label for="f-assign">Assignee</label>
           <select id="f-assign" name="userId">
             <option value="">Next available agent (round-robin)</option>
-            ${members.map((m) => html`<option value="${m.userId}" ${m.userId === ticket.assigneeUserId ? html`selected` : ''}>${m.name}</option>`)}
+            ${members.map((m) => option(m.userId, m.name, ticket.assigneeUserId))}
           </select>
         </div>
         <button type="submit" class="button secondary">Assign</button>
@@ -210,7 +209,7 @@ function actionForms(ctx: PageContext, ticket: Ticket, members: MemberView[], dr
         <div class="field">
           <label for="f-ticket-status">Status</label>
           <select id="f-ticket-status" name="status">
-            ${SETTABLE_STATUSES.map((s) => html`<option value="${s}" ${s === ticket.status ? html`selected` : ''}>${s}</option>`)}
+            ${SETTABLE_STATUSES.map((s) => option(s, s, ticket.status))}
           </select>
         </div>
         <button type="submit" class="button secondary">Set status</button>
