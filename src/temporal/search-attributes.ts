@@ -3,9 +3,9 @@ import { temporal } from '@temporalio/proto';
 import type { Logger } from '../lib/logger';
 
 /**
- * The custom search attributes Parley's workflows carry (see src/workflows/contracts.ts). The dev
- * server gets them from scripts/temporal.sh; other servers (docker-compose, a cluster) get them from
- * the worker at start-up, so a ticket workflow never fails to start for want of them.
+ * The custom search attributes Parley's workflows carry (see src/workflows/contracts.ts), registered
+ * when missing by the worker at start-up (and by the test setup, whose workers start in-process), so
+ * a ticket workflow never fails to start for want of them.
  */
 export const SEARCH_ATTRIBUTES = ['OrganizationId', 'TicketId'] as const;
 

@@ -3,6 +3,8 @@ import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { loadConfig } from '../../src/config';
 import { createKnex } from '../../src/db/knex';
+import { createLogger } from '../../src/lib/logger';
+import { ensureSearchAttributes } from '../../src/temporal/search-attributes';
 import { bundleWorkflows } from '../../src/worker/bundle';
 import './env';
 import { buildWidget } from '../../scripts/build-widget';
@@ -31,6 +33,7 @@ export default async function globalSetup(): Promise<void> {
   try {
     const connection = await Connection.connect({ address: config.temporal.address, connectTimeout: '3s' });
     await connection.close();
+    await ensureSearchAttributes(config.temporal, createLogger({ level: 'silent', name: 'test-setup' }));
   } catch (error) {
     throw new Error(
       `Temporal is not answering at ${config.temporal.address}: run scripts/temporal.sh start`,
