@@ -141,21 +141,57 @@ export async function replyCounts(
   return messageIds.map((id) => counts.get(id)!);
 }
 
-/** Polls until every message has a reply; returns when that happened (ms since epoch). */
+/**
+ * Polls until every message has a reply; returns when that happened (ms since epoch). On a timeout
+ * the error carries `explain()`, so a failure in CI says where the turns stand.
+ */
 export async function waitAnswered(
   knex: Knex,
   organizationId: string,
   messageIds: string[],
   timeoutMs = 180_000,
   until: (answered: number) => boolean = (answered) => answered === messageIds.length,
+  explain: () => Promise<string> = () => Promise.resolve(''),
 ): Promise<number> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const answered = (await replyCounts(knex, organizationId, messageIds)).filter((n) => n > 0).length;
     if (until(answered)) return Date.now();
-    if (Date.now() > deadline) throw new Error(`${answered} of ${messageIds.length} turns answered in time`);
+    if (Date.now() > deadline) {
+      const details = await explain().catch((error: unknown) => `(no details: ${String(error)})`);
+      throw new Error(`${answered} of ${messageIds.length} turns answered in time\n${details}`);
+    }
     await sleep(100);
   }
+}
+
+/** Where each unanswered turn stands (workflow status, pending activities), and the workers' last complaints. */
+export async function explainTurns(
+  knex: Knex,
+  client: Client,
+  organizationId: string,
+  messageIds: string[],
+  workers: Workers,
+): Promise<string> {
+  const counts = await replyCounts(knex, organizationId, messageIds);
+  const lines: string[] = [];
+  for (const [i, id] of messageIds.entries()) {
+    if (counts[i]! > 0) continue;
+    const { raw, status } = await client.workflow.getHandle(turnWorkflowId(id)).describe();
+    const pending = (raw.pendingActivities ?? []).map(
+      (a) => `${a.activityType?.name} attempt ${a.attempt}: ${a.lastFailure?.message ?? 'no failure'}`,
+    );
+    lines.push(`${turnWorkflowId(id)} ${status.name} ${pending.join('; ') || 'no pending activity'}`);
+  }
+  const complaints = fs.existsSync(workers.logFile)
+    ? fs
+        .readFileSync(workers.logFile, 'utf8')
+        .split('\n')
+        .filter((line) => line && !line.includes('"level":30'))
+        .slice(-30)
+        .map((line) => line.slice(0, 400))
+    : [];
+  return [...lines, `worker processes alive: ${workers.alive.length}`, ...complaints].join('\n');
 }
 
 /**

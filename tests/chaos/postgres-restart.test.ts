@@ -13,6 +13,7 @@ import {
   ask,
   expectExactlyOnce,
   prepareTenant,
+  explainTurns,
   report,
   sleep,
   waitAnswered,
@@ -92,7 +93,9 @@ describe('chaos: PostgreSQL restarted in the middle of chat turns', () => {
     await sleep(3_000);
     start();
     const restartedAt = Date.now();
-    const allDone = await waitAnswered(knex, tenant.organizationId, messageIds, 240_000);
+    const allDone = await waitAnswered(knex, tenant.organizationId, messageIds, 240_000, undefined, () =>
+      explainTurns(knex, new Client({ connection }), tenant.organizationId, messageIds, workers),
+    );
     report('PostgreSQL restart mid-turn', {
       databaseDown: restartedAt - stoppedAt,
       allAnsweredAfterRestart: allDone - restartedAt,

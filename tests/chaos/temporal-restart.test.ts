@@ -10,6 +10,7 @@ import {
   ask,
   DATA,
   expectExactlyOnce,
+  explainTurns,
   prepareTenant,
   report,
   root,
@@ -109,7 +110,9 @@ describe('chaos: the Temporal server restarted in the middle of chat turns', () 
     await connection.close();
     connection = await waitForServer();
     const messageIds = [...before, ...(await during)];
-    const allDone = await waitAnswered(db(), tenant.organizationId, messageIds, 240_000);
+    const allDone = await waitAnswered(db(), tenant.organizationId, messageIds, 240_000, undefined, () =>
+      explainTurns(db(), new Client({ connection }), tenant.organizationId, messageIds, workers),
+    );
     report('Temporal server restart mid-turn', {
       serverDown: restartedAt - stoppedAt,
       allAnsweredAfterRestart: allDone - restartedAt,

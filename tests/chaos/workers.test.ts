@@ -6,6 +6,7 @@ import {
   apiServices,
   ask,
   expectExactlyOnce,
+  explainTurns,
   prepareTenant,
   replyCounts,
   report,
@@ -48,6 +49,7 @@ describe('chaos: worker processes killed while chat turns run', () => {
     ).length;
 
     workers.start();
+    const explain = () => explainTurns(db(), client, tenant.organizationId, messageIds, workers);
     const firstAfter = await waitAnswered(
       db(),
       tenant.organizationId,
@@ -55,7 +57,7 @@ describe('chaos: worker processes killed while chat turns run', () => {
       180_000,
       (n) => n > answeredAtKill || n === messageIds.length,
     );
-    const allDone = await waitAnswered(db(), tenant.organizationId, messageIds, 180_000);
+    const allDone = await waitAnswered(db(), tenant.organizationId, messageIds, 180_000, undefined, explain);
     report('worker SIGKILL mid-turn', {
       firstReplyAfterKill: firstAfter - killedAt,
       allAnsweredAfterKill: allDone - killedAt,
@@ -82,7 +84,9 @@ describe('chaos: worker processes killed while chat turns run', () => {
       workers.start();
     }
     await posting;
-    const allDone = await waitAnswered(db(), tenant.organizationId, messageIds, 240_000);
+    const allDone = await waitAnswered(db(), tenant.organizationId, messageIds, 240_000, undefined, () =>
+      explainTurns(db(), client, tenant.organizationId, messageIds, workers),
+    );
     report('3 worker restarts during 24 turns', { allAnsweredAfterStart: allDone - started });
     await expectExactlyOnce(db(), client, tenant.organizationId, messageIds);
   }, 500_000);
