@@ -336,6 +336,72 @@ export function createTicketActivities(deps: TicketDependencies) {
     },
 
     /**
+     * A member takes the conversation from the assistant: the ticket becomes theirs and active again,
+     * the assistant stops answering, and the visitor is told that a person joined.
+     */
+    async takeOverConversation(input: TicketRef & { userId: string }) {
+      const { snapshot } = await change(input, async (trx, ticket, record) => {
+        const scope = input.organizationId;
+        if (ticket.status === 'closed') throw refuse(TICKET_FAILURES.conflict, 'The ticket is closed.');
+        const membership = await memberOrRefuse(trx, scope, input.userId);
+        const conversation = await Conversation.query(trx)
+          .forOrganization(scope)
+          .findById(ticket.conversationId);
+        const alreadyTheirs =
+          ticket.assigneeUserId === input.userId &&
+          ticket.status === 'assigned' &&
+          conversation!.handledBy === 'agent';
+        const announced = await Message.query(trx)
+          .forOrganization(scope)
+          .where({ conversationId: ticket.conversationId, role: 'system' })
+          .where('clientMessageId', 'like', 'take-over-%')
+          .where('createdAt', '>=', ticket.createdAt)
+          .first();
+        // A new ticket opened for the take-over is already theirs, but the visitor has not been told yet.
+        if (alreadyTheirs && announced) return;
+        const now = new Date(input.at);
+        if (ticket.assigneeUserId !== input.userId) {
+          await Ticket.query(trx)
+            .forOrganization(scope)
+            .findById(ticket.id)
+            .patch({ assigneeUserId: input.userId });
+          await Membership.query(trx)
+            .forOrganization(scope)
+            .findById(membership.id)
+            .patch({ lastAssignedAt: now });
+        }
+        if (ticket.status !== 'assigned') await moveTo(trx, ticket, 'assigned', now);
+        await handTo(trx, ticket, 'agent');
+        const user = await User.query(trx).findById(input.userId);
+        const message = await Message.query(trx)
+          .forOrganization(scope)
+          .insert({
+            conversationId: ticket.conversationId,
+            role: 'system',
+            content: `${user!.name} from the support team joined the conversation.`,
+            clientMessageId: `take-over-${input.requestId}`,
+          })
+          .returning('*');
+        await Conversation.query(trx)
+          .forOrganization(scope)
+          .patch({ lastMessageAt: message.createdAt })
+          .where('id', ticket.conversationId);
+        await record(
+          'taken_over',
+          { from: ticket.assigneeUserId, to: input.userId, previousStatus: ticket.status },
+          input.userId,
+        );
+        await publish(trx, {
+          type: 'message',
+          organizationId: scope,
+          conversationId: ticket.conversationId,
+          messageId: message.id,
+        });
+      });
+      return snapshot;
+    },
+
+    /**
      * A missed service-level target: recorded once (the breach time is kept on the ticket), the priority
      * goes up a step. Returns whom to tell: the assignee, or the owners and admins when nobody has it.
      * Nothing happens when the target was met meanwhile.

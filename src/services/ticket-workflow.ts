@@ -1,7 +1,16 @@
 import { TypedSearchAttributes } from '@temporalio/common';
 import type { Knex } from 'knex';
-import { OrganizationSettings, Ticket } from '../db/models';
-import { DEFAULT_TICKET_RULES } from '../domain/tickets';
+import {
+  Conversation,
+  Message,
+  Organization,
+  OrganizationSettings,
+  Ticket,
+  TicketEvent,
+  type TicketPriority,
+} from '../db/models';
+import type { Plan } from '../domain/plans';
+import { DEFAULT_TICKET_RULES, PRIORITY_LADDER, slaDueDates } from '../domain/tickets';
 import {
   organizationIdAttribute,
   ticketIdAttribute,
@@ -9,7 +18,7 @@ import {
   type TicketSnapshot,
 } from '../workflows/contracts';
 
-/** How the API and the escalation activity find or start a ticket's lifecycle workflow. */
+/** How the escalation activity and the API open a conversation's ticket and find or start its workflow. */
 
 const iso = (date: Date | null): string | null => (date ? new Date(date).toISOString() : null);
 
@@ -60,4 +69,118 @@ export function ticketStartOptions(snapshot: TicketSnapshot, taskQueue: string) 
       { key: ticketIdAttribute, value: snapshot.ticketId },
     ]),
   };
+}
+
+/** Upset visitors and paying plans get seen first. */
+export function priorityFor(sentiment: number, plan: Plan): TicketPriority {
+  let rank = 1;
+  if (sentiment <= -0.6) rank++;
+  if (plan !== 'free') rank++;
+  return PRIORITY_LADDER[Math.min(rank, PRIORITY_LADDER.length - 1)]!;
+}
+
+/** A few lines for the agent: what the visitor asked, newest last. */
+function summarize(messages: Message[]): string {
+  return messages
+    .filter((m) => m.role === 'visitor')
+    .slice(-5)
+    .map((m) => `• ${m.content.replace(/\s+/g, ' ').slice(0, 200)}`)
+    .join('\n');
+}
+
+export interface TicketOpening {
+  organizationId: string;
+  conversationId: string;
+  reasons: string[];
+  sentiment: number;
+  /** The visitor message that escalated (the idempotency key of a repeated escalation); null when a member took over. */
+  messageId: string | null;
+  turnWorkflowId: string | null;
+  /** Who gets a new ticket; null leaves it to round-robin. */
+  assigneeUserId: string | null;
+  actorUserId: string | null;
+}
+
+/**
+ * Hands the conversation to people and opens its ticket. Exactly one active ticket per conversation:
+ * when one exists it is returned, and a repeated escalation adds its reasons to the timeline (once
+ * per visitor message, so a retried call records nothing twice).
+ */
+export async function openTicket(
+  knex: Knex,
+  request: TicketOpening,
+): Promise<{ ticketId: string; created: boolean }> {
+  const scope = request.organizationId;
+  return knex.transaction(async (trx) => {
+    // Serialises escalations of one conversation (the partial unique index is the last line of defence).
+    const conversation = await Conversation.query(trx)
+      .forOrganization(scope)
+      .findById(request.conversationId)
+      .forUpdate();
+    if (!conversation) throw new Error('Conversation not found');
+    await Conversation.query(trx)
+      .forOrganization(scope)
+      .patch({ status: 'escalated', handledBy: 'agent' })
+      .where('id', conversation.id);
+
+    const open = await Ticket.query(trx)
+      .forOrganization(scope)
+      .where('conversationId', conversation.id)
+      .whereNot('status', 'closed')
+      .first();
+    if (open) {
+      const recorded =
+        request.messageId === null ||
+        (await TicketEvent.query(trx)
+          .forOrganization(scope)
+          .where('ticketId', open.id)
+          .whereRaw("data->>'messageId' = ?", [request.messageId])
+          .first());
+      if (!recorded) {
+        await TicketEvent.query(trx)
+          .forOrganization(scope)
+          .insert({
+            ticketId: open.id,
+            type: 'escalated_again',
+            data: { reasons: request.reasons, messageId: request.messageId },
+          });
+      }
+      return { ticketId: open.id, created: false };
+    }
+
+    const organization = await Organization.query(trx).findById(scope).forUpdate();
+    const last = await Ticket.query(trx).forOrganization(scope).max('number as max').first();
+    const messages = await Message.query(trx)
+      .forOrganization(scope)
+      .where({ conversationId: conversation.id, internal: false })
+      .orderBy('createdAt');
+    const priority = priorityFor(request.sentiment, organization!.plan);
+    const due = slaDueDates(new Date(), priority);
+    const ticket = await Ticket.query(trx)
+      .forOrganization(scope)
+      .insert({
+        conversationId: conversation.id,
+        number: Number((last as unknown as { max: number | null } | undefined)?.max ?? 0) + 1,
+        priority,
+        reason: request.reasons.join('; '),
+        summary: summarize(messages),
+        firstResponseDueAt: due.firstResponse,
+        resolutionDueAt: due.resolution,
+        ...(request.assigneeUserId ? { assigneeUserId: request.assigneeUserId, status: 'assigned' } : {}),
+      });
+    await TicketEvent.query(trx)
+      .forOrganization(scope)
+      .insert({
+        ticketId: ticket.id,
+        type: 'created',
+        actorUserId: request.actorUserId,
+        data: {
+          reasons: request.reasons,
+          priority,
+          messageId: request.messageId,
+          turnWorkflowId: request.turnWorkflowId,
+        },
+      });
+    return { ticketId: ticket.id, created: true };
+  });
 }

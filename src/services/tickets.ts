@@ -27,6 +27,7 @@ import {
   handBackUpdate,
   replyToVisitorUpdate,
   setTicketStatusUpdate,
+  takeOverUpdate,
   TICKET_FAILURES,
   ticketWorkflowId,
   type MessageOutcome,
@@ -38,7 +39,7 @@ import {
   type ConversationDetail,
   type MessageView,
 } from './conversations';
-import { loadTicketSnapshot, ticketStartOptions } from './ticket-workflow';
+import { loadTicketSnapshot, openTicket, ticketStartOptions } from './ticket-workflow';
 
 /**
  * Tickets for agents and integrators. Reads come from the database; every change goes to the ticket's
@@ -77,7 +78,7 @@ export interface TicketEventView {
   id: string;
   /**
    * created, escalated_again, assigned, assignment_skipped, status_changed, reopened, replied, note,
-   * handed_back or sla_breached.
+   * handed_back, taken_over or sla_breached.
    */
   type: string;
   actorUserId: string | null;
@@ -251,6 +252,32 @@ export class TicketService {
     refuseClosed(await this.find(principal.organizationId, ticketId));
     await this.update(principal.organizationId, ticketId, handBackUpdate, { actorUserId: principal.userId });
     return this.find(principal.organizationId, ticketId);
+  }
+
+  /**
+   * The caller takes the conversation from the assistant, which stops answering: its active ticket
+   * (opened now when there is none) is assigned to the caller and becomes active again, and the
+   * visitor is told that a person joined. Taking over a conversation one already has changes nothing.
+   */
+  async takeOver(principal: Principal, conversationId: string): Promise<Ticket> {
+    const { organizationId, userId } = principal;
+    const conversation = await Conversation.query(this.deps.knex)
+      .forOrganization(organizationId)
+      .findById(conversationId);
+    if (!conversation) throw problems.notFound('The conversation');
+    if (!userId) throw problems.forbidden('Only a signed-in member can take over a conversation.');
+    const { ticketId } = await openTicket(this.deps.knex, {
+      organizationId,
+      conversationId,
+      reasons: ['taken over by an agent'],
+      sentiment: conversation.sentiment ?? 0,
+      messageId: null,
+      turnWorkflowId: null,
+      assigneeUserId: userId,
+      actorUserId: userId,
+    });
+    await this.update(organizationId, ticketId, takeOverUpdate, { userId });
+    return this.find(organizationId, ticketId);
   }
 
   private async messageAndTicket(

@@ -100,6 +100,10 @@ export interface NoteInput {
 export interface HandBackInput {
   actorUserId: string | null;
 }
+export interface TakeOverInput {
+  /** The member who takes the conversation from the assistant (and the ticket). */
+  userId: string;
+}
 /** What a reply or a note produced: the message and the ticket after it. */
 export interface MessageOutcome {
   messageId: string;
@@ -113,6 +117,7 @@ export const setTicketStatusUpdate = defineUpdate<TicketSnapshot, [StatusInput]>
 export const replyToVisitorUpdate = defineUpdate<MessageOutcome, [ReplyInput]>('replyToVisitor');
 export const addInternalNoteUpdate = defineUpdate<MessageOutcome, [NoteInput]>('addInternalNote');
 export const handBackUpdate = defineUpdate<TicketSnapshot, [HandBackInput]>('handBackToAssistant');
+export const takeOverUpdate = defineUpdate<TicketSnapshot, [TakeOverInput]>('takeOver');
 
 /** Failure types the ticket workflow raises for requests it refuses; the API maps them to statuses. */
 export const TICKET_FAILURES = {

@@ -17,6 +17,7 @@ import {
   handBackUpdate,
   replyToVisitorUpdate,
   setTicketStatusUpdate,
+  takeOverUpdate,
   TICKET_FAILURES,
   ticketStateQuery,
   visitorActivitySignal,
@@ -25,6 +26,7 @@ import {
   type NoteInput,
   type ReplyInput,
   type StatusInput,
+  type TakeOverInput,
   type TicketSnapshot,
   type VisitorActivity,
 } from './contracts';
@@ -181,6 +183,15 @@ export async function ticketLifecycle(start: TicketSnapshot): Promise<TicketSnap
       ),
     {
       validator: (_input: HandBackInput) => refuseWhenClosed(),
+    },
+  );
+
+  setHandler(
+    takeOverUpdate,
+    (input) =>
+      exclusive(async () => keep(await work.takeOverConversation({ ...ref(), userId: input.userId }))),
+    {
+      validator: (_input: TakeOverInput) => refuseWhenClosed(),
     },
   );
 

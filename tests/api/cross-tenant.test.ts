@@ -118,6 +118,10 @@ const ID_ROWS: [string, Call][] = [
       }),
   ],
   [
+    'POST /v1/conversations/{id}/take-over',
+    (c, a) => c.POST('/v1/conversations/{id}/take-over', { params: { path: { id: a.conversationId } } }),
+  ],
+  [
     'POST /v1/tickets/{id}/hand-back',
     (c, a) => c.POST('/v1/tickets/{id}/hand-back', { params: { path: { id: a.ticketId } } }),
   ],

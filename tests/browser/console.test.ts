@@ -160,6 +160,16 @@ describe('the console in Chromium', () => {
 
     await page.getByRole('button', { name: 'Hand back to the assistant' }).click();
     await page.locator('.page-header .badge', { hasText: 'resolved' }).waitFor({ timeout: 30_000 });
+
+    // Taken over again from the conversation's page: the ticket is the agent's, the visitor is told.
+    await page.goto(`${api().baseUrl}/console/conversations`);
+    await page.locator('#conversations tbody tr').first().locator('a').click();
+    await page.getByRole('button', { name: 'Take over' }).click();
+    await page.locator('.page-header .badge', { hasText: 'assigned' }).waitFor({ timeout: 30_000 });
+    await widget
+      .locator('.msg.system')
+      .filter({ hasText: 'joined the conversation' })
+      .waitFor({ timeout: 30_000 });
     await widget.close();
   });
 

@@ -253,6 +253,81 @@ describe('ticket lifecycle', () => {
     expect((await eventsOf(org, ticket.id)).map((e) => e.type)).toContain('handed_back');
   });
 
+  describe('take over', () => {
+    const takeOver = (conversationId: string, account = owner) =>
+      account.client.POST('/v1/conversations/{id}/take-over', { params: { path: { id: conversationId } } });
+    const announcements = async (conversationId: string) =>
+      Message.query().forOrganization(org).where({ conversationId, role: 'system' });
+
+    it('opens a ticket assigned to the member, pauses the assistant and tells the visitor', async () => {
+      const conversation = await newConversation();
+      const first = await visitorSays(owner.client, conversation.id, 'What are your opening hours?');
+      expect(first.turn.outcome).not.toBe('handed_off');
+
+      const res = await takeOver(conversation.id);
+      expect(res.response.status).toBe(200);
+      expect(res.data).toMatchObject({
+        conversationId: conversation.id,
+        status: 'assigned',
+        assigneeUserId: owner.session.user.id,
+        reason: 'taken over by an agent',
+      });
+      const ticketId = res.data!.id;
+      expect(await Conversation.query().forOrganization(org).findById(conversation.id)).toMatchObject({
+        handledBy: 'agent',
+        status: 'escalated',
+      });
+      const [joined] = await announcements(conversation.id);
+      expect(joined!.content).toContain('joined the conversation');
+      const types = (await eventsOf(org, ticketId)).map((e) => e.type);
+      expect(types).toEqual(['created', 'taken_over']);
+      expect((await describeWorkflow(ticketId)).status.name).toBe('RUNNING');
+
+      // The assistant stays quiet; the ticket hears that the visitor wrote.
+      const next = await visitorSays(owner.client, conversation.id, 'Hello? Anyone there?');
+      expect(next.turn.outcome).toBe('handed_off');
+
+      // Taking over again changes nothing.
+      const again = await takeOver(conversation.id);
+      expect(again.data).toMatchObject({ id: ticketId, status: 'assigned' });
+      expect(await announcements(conversation.id)).toHaveLength(1);
+      expect((await eventsOf(org, ticketId)).filter((e) => e.type === 'taken_over')).toHaveLength(1);
+    });
+
+    it("takes a colleague's ticket, and takes back a conversation handed to the assistant", async () => {
+      const agent = await addMember(api(), owner, 'agent');
+      const { conversation, ticket } = await escalated();
+      const mine = await takeOver(conversation.id, agent);
+      expect(mine.data).toMatchObject({ id: ticket.id, assigneeUserId: agent.session.user.id });
+      expect(await eventOf(org, ticket.id, 'taken_over')).toMatchObject({
+        actorUserId: agent.session.user.id,
+      });
+
+      await owner.client.POST('/v1/tickets/{id}/hand-back', { params: { path: { id: ticket.id } } });
+      const back = await takeOver(conversation.id);
+      expect(back.data).toMatchObject({
+        id: ticket.id,
+        status: 'assigned',
+        assigneeUserId: owner.session.user.id,
+        resolvedAt: null,
+      });
+      expect(await Conversation.query().forOrganization(org).findById(conversation.id)).toMatchObject({
+        handledBy: 'agent',
+      });
+      expect(await announcements(conversation.id)).toHaveLength(2);
+    });
+
+    it('is for members only: an API key is refused, an unknown conversation is not found', async () => {
+      const conversation = await newConversation();
+      const { data: key } = await owner.client.POST('/v1/api-keys', { body: { name: 'integration' } });
+      const byKey = await takeOver(conversation.id, { ...owner, client: api().client(key!.key) });
+      expect(byKey.response.status).toBe(403);
+      expect(await ticketsOf(org, conversation.id)).toHaveLength(0);
+      const missing = await takeOver('00000000-0000-4000-8000-000000000000');
+      expect(missing.response.status).toBe(404);
+    });
+  });
+
   describe('assignment', () => {
     let team: Account;
     let agents: Account[];

@@ -26,6 +26,7 @@ import type { Page } from '../pagination';
 import { PROBLEM_JSON as PROBLEM, type ProblemDocument } from '../problem';
 import type { Uuid } from '../schemas';
 import type { ApiServices } from '../services';
+import { toTicketView, type TicketView } from '../../services/tickets';
 
 export interface ConversationCreation {
   /**
@@ -236,5 +237,29 @@ export class ConversationsController extends Controller {
         reply: reply ? toMessageView(reply) : undefined,
       },
     };
+  }
+
+  /**
+   * Takes the conversation from the assistant, which stops answering: the conversation's active
+   * ticket (opened now when there is none) is assigned to the caller, and the visitor is told that a
+   * person joined. Hand it back with `POST /v1/tickets/{id}/hand-back`. Members only (API keys act for
+   * nobody); taking over a conversation one already has changes nothing.
+   */
+  @Post('{id}/take-over')
+  @Security('bearer', ['agent', 'tickets:write'])
+  @Response<ProblemDocument>(401, 'Missing or invalid credentials', undefined, PROBLEM)
+  @Response<ProblemDocument>(
+    403,
+    'Role or API-key scope too low, or called with an API key',
+    undefined,
+    PROBLEM,
+  )
+  @Response<ProblemDocument>(404, 'No such conversation in this organization', undefined, PROBLEM)
+  @Response<ProblemDocument>(422, 'Invalid id', undefined, PROBLEM)
+  @Response<ProblemDocument>(429, 'Too many requests; see Retry-After', undefined, PROBLEM)
+  @Response<ProblemDocument>(500, 'Unexpected error', undefined, PROBLEM)
+  @Response<ProblemDocument>(503, 'The workflow engine is unreachable', undefined, PROBLEM)
+  public async takeOverConversation(@Request() req: ExRequest, @Path() id: Uuid): Promise<TicketView> {
+    return toTicketView(await this.services.tickets.takeOver(principalOf(req), id));
   }
 }

@@ -320,7 +320,8 @@ export function conversationsRouter(): Router {
   });
 
   router.get('/conversations/:id', async (req: Request, res: Response) => {
-    const { organizationId } = consoleUser(res).principal;
+    const user = consoleUser(res);
+    const { organizationId } = user.principal;
     const services = servicesOf(req);
     const conversation = await services.conversations.get(organizationId, idParam(req));
     const messages = conversation.messages ?? [];
@@ -384,7 +385,22 @@ export function conversationsRouter(): Router {
               <dd>${conversation.summary || '—'}</dd>
             </dl>
             ${
-              ticket && conversation.handledBy === 'agent'
+              !ticket ||
+              ticket.status === 'closed' ||
+              ticket.assigneeUserId !== user.principal.userId ||
+              conversation.handledBy === 'assistant'
+                ? html`<form
+                    method="post"
+                    action="/console/conversations/${conversation.id}/take-over"
+                    data-confirm="Take over this conversation? The assistant stops answering and the visitor is told that you joined."
+                  >
+                    ${csrfField(ctx)}
+                    <button type="submit" class="button">Take over</button>
+                  </form>`
+                : ''
+            }
+            ${
+              ticket && ticket.status !== 'closed' && conversation.handledBy === 'agent'
                 ? html`<form
                     method="post"
                     action="/console/tickets/${ticket.id}/hand-back"
@@ -402,6 +418,11 @@ export function conversationsRouter(): Router {
           ${transcript}
         </section>`,
     });
+  });
+
+  router.post('/conversations/:id/take-over', async (req: Request, res: Response) => {
+    const ticket = await servicesOf(req).tickets.takeOver(consoleUser(res).principal, idParam(req));
+    res.redirect(303, `/console/tickets/${ticket.id}`);
   });
 
   return router;
