@@ -1,6 +1,10 @@
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: '<rootDir>/tests/setup/environment.js',
+  // Jest 30 "soft-deletes" a finished file's globals by wrapping them in accessors whose setter calls
+  // itself (jest-util deleteProperty): a later write, e.g. Sentry's carrier keyed by its version on
+  // objects our environment shares across files, overflowed the stack and hung the next file's hooks.
+  testEnvironmentOptions: { globalsCleanup: 'off' },
   roots: ['<rootDir>/tests'],
   testMatch: ['**/*.test.ts'],
   transform: {
