@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  HNSW_CANDIDATES,
+  HNSW_EF_CONSTRUCTION,
+  HNSW_EF_SEARCH,
   HNSW_MIN_VECTORS,
   indexKindFor,
   VectorIndex,
@@ -22,17 +23,16 @@ import { machine, ms, summarize, table, verdict } from './lib/stats';
  *
  * Building an HNSW index of 100k vectors takes minutes on a small machine, so the built indexes and the
  * exact neighbours are kept in .data/bench-cache/retrieval/ (the data is deterministic) and reused by
- * later runs; BENCH_REBUILD=1 builds afresh. A sweep shows recall and latency for other candidate
- * counts (FAISS's HNSW searches with ef = max(efSearch, k); see src/ai/vector-index.ts).
+ * later runs; BENCH_REBUILD=1 builds afresh.
  */
 
 const DIMENSION = 384;
 const K = 10;
 const sizes = (process.env.BENCH_SIZES ?? '10000,100000').split(',').map(Number);
 const queryCount = Number(process.env.BENCH_QUERIES ?? 500);
-const DATA_VERSION = 'v2'; // change with the generator below, so cached indexes are not reused
+// Change with the generator below or the HNSW parameters, so cached indexes are not reused.
+const DATA_VERSION = `v2-ef${HNSW_EF_CONSTRUCTION}-${HNSW_EF_SEARCH}`;
 const cacheDir = path.join(projectRoot, '.data', 'bench-cache', 'retrieval', DATA_VERSION);
-const SWEEP = [16, 32, 64, 128, 256];
 
 /** A deterministic generator (mulberry32), so every run indexes the same vectors. */
 function random(seed: number): () => number {
@@ -123,18 +123,14 @@ function exactNeighbours(size: number, flat: () => VectorIndex, queries: Float32
   return results;
 }
 
-/** Latency of each query asking for `asked` neighbours, and the top 10 of each answer. */
-function measure(
-  index: VectorIndex,
-  queries: Float32Array[],
-  asked = K,
-): { latencies: number[]; results: string[][] } {
-  for (const query of queries.slice(0, 50)) index.search(query, asked); // warm-up
+/** Latency of each query, and the top 10 of each answer. */
+function measure(index: VectorIndex, queries: Float32Array[]): { latencies: number[]; results: string[][] } {
+  for (const query of queries.slice(0, 50)) index.search(query, K); // warm-up
   const latencies: number[] = [];
   const results: string[][] = [];
   for (const query of queries) {
     const started = performance.now();
-    const hits = index.search(query, asked).slice(0, K);
+    const hits = index.search(query, K);
     latencies.push(performance.now() - started);
     results.push(hits.map((h) => h.id));
   }
@@ -156,10 +152,10 @@ function main(): void {
   const queries = embeddingLike(queryCount, 13, subtopics);
   console.log(
     `${DIMENSION}-dimensional unit vectors in 10 areas × 20 topics × 25 subtopics, ${queryCount} queries, k = ${K}; ` +
-      `the product uses flat below ${HNSW_MIN_VECTORS.toLocaleString('en')} vectors, HNSW32 from there on; ${machine()}\n`,
+      `the product uses flat below ${HNSW_MIN_VECTORS.toLocaleString('en')} vectors, HNSW32 from there on ` +
+      `(efConstruction ${HNSW_EF_CONSTRUCTION}, efSearch ${HNSW_EF_SEARCH}); ${machine()}\n`,
   );
   const rows: (string | number)[][] = [];
-  const sweep: (string | number)[][] = [];
   const goals: string[] = [];
   for (const size of sizes) {
     const vectors = all.slice(0, size);
@@ -189,19 +185,8 @@ function main(): void {
         );
       }
     }
-    for (const candidates of SWEEP) {
-      const run = measure(hnsw.index, queries, candidates);
-      const s = summarize(run.latencies);
-      sweep.push([
-        `${size.toLocaleString('en')} hnsw, ${candidates} candidates${candidates === HNSW_CANDIDATES ? ' (used)' : ''}`,
-        ms(s.p50, 3),
-        ms(s.p95, 3),
-        recallAt10(run.results, exact).toFixed(3),
-      ]);
-    }
   }
   console.log(table(['vectors index', 'build/load s', 'p50 ms', 'p95 ms', 'p99 ms', 'recall@10'], rows));
-  console.log(`\n${table(['HNSW search breadth', 'p50 ms', 'p95 ms', 'recall@10'], sweep)}`);
   if (goals.length) console.log(`\n${goals.join('\n')}`);
 }
 

@@ -1,4 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import './openmp'; // before faiss-node loads libgomp
 import { Index, IndexFlatIP, MetricType } from 'faiss-node';
@@ -8,15 +10,46 @@ import { Index, IndexFlatIP, MetricType } from 'faiss-node';
  *
  * Index type by size: below `HNSW_MIN_VECTORS` an exact flat index (a brute-force scan of a few
  * thousand vectors takes well under a millisecond and is exact); from there on HNSW32, whose search
- * cost grows with log(n). faiss-node cannot set HNSW's efSearch, but FAISS searches with
- * ef = max(efSearch, k), so HNSW queries ask for at least `HNSW_CANDIDATES` neighbours and keep the
- * best k. `npm run bench:retrieval` measures latency and recall@10 at 10k and 100k vectors.
+ * cost grows with log(n). faiss-node cannot set HNSW's build and search breadths (efConstruction,
+ * efSearch), whose defaults (40, 16) lose neighbours on clustered help-centre embeddings; FAISS keeps
+ * both in the index file, so a new HNSW index is written empty, given ours, and read back (see
+ * `hnswIndex`). `npm run bench:retrieval` measures latency and recall@10 at 10k and 100k vectors.
  *
  * faiss-node assigns labels 0..n-1 in insertion order, so the index keeps the chunk id of each label.
  */
 
 export const HNSW_MIN_VECTORS = 20_000;
-export const HNSW_CANDIDATES = 96;
+export const HNSW_EF_CONSTRUCTION = 80;
+export const HNSW_EF_SEARCH = 128;
+
+/**
+ * An empty HNSW32 index with our efConstruction and efSearch. The file layout is FAISS 1.7's
+ * (faiss/impl/index_write.cpp): fourcc, the index header, then the HNSW graph — five vectors (a 64-bit
+ * length, then the items) and five int32s: entry point, max level, efConstruction, efSearch, upper beam.
+ * The defaults are checked where they should be, so another layout fails loudly instead of corrupting.
+ */
+function hnswIndex(dimension: number, efConstruction: number, efSearch: number): Index {
+  const empty = Index.fromFactory(dimension, 'HNSW32,Flat', MetricType.METRIC_INNER_PRODUCT);
+  const file = path.join(os.tmpdir(), `parley-hnsw-${randomBytes(6).toString('hex')}.faiss`);
+  try {
+    empty.write(file);
+    const bytes = fs.readFileSync(file);
+    if (bytes.toString('latin1', 0, 4) !== 'IHNf') throw new Error('not an IndexHNSWFlat file');
+    let offset = 4 + 4 + 8 + 8 + 8 + 1 + 4; // fourcc; d, ntotal, two reserved, is_trained, metric
+    // assign_probas (double), cum_nneighbor_per_level (int), levels (int), offsets (size_t), neighbors (int)
+    for (const itemSize of [8, 4, 4, 8, 4]) offset += 8 + Number(bytes.readBigUInt64LE(offset)) * itemSize;
+    const efAt = offset + 8; // after entry point and max level
+    if (bytes.readInt32LE(efAt) !== 40 || bytes.readInt32LE(efAt + 4) !== 16) {
+      throw new Error('unexpected HNSW layout (efConstruction and efSearch not where FAISS 1.7 writes them)');
+    }
+    bytes.writeInt32LE(efConstruction, efAt);
+    bytes.writeInt32LE(efSearch, efAt + 4);
+    fs.writeFileSync(file, bytes);
+    return Index.read(file);
+  } finally {
+    fs.rmSync(file, { force: true });
+  }
+}
 
 export type IndexKind = 'flat' | 'hnsw';
 
@@ -58,7 +91,7 @@ export class VectorIndex {
     const index =
       kind === 'flat'
         ? new IndexFlatIP(dimension)
-        : Index.fromFactory(dimension, 'HNSW32,Flat', MetricType.METRIC_INNER_PRODUCT);
+        : hnswIndex(dimension, HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH);
     return new VectorIndex(index, [], kind, dimension, revision);
   }
 
@@ -92,10 +125,9 @@ export class VectorIndex {
       throw new Error(`search: query of dimension ${query.length}, index has ${this.dimension}`);
     }
     if (this.size === 0 || k <= 0) return [];
-    const asked = Math.min(this.size, this.kind === 'hnsw' ? Math.max(k, HNSW_CANDIDATES) : k);
-    const { labels, distances } = this.index.search(Array.from(query), asked);
+    const { labels, distances } = this.index.search(Array.from(query), Math.min(this.size, k));
     const hits: VectorHit[] = [];
-    for (let i = 0; i < labels.length && hits.length < k; i++) {
+    for (let i = 0; i < labels.length; i++) {
       const label = labels[i]!;
       if (label >= 0) hits.push({ id: this.labels[label]!, score: distances[i]! });
     }
