@@ -40,6 +40,7 @@ case "${1:-start}" in
     # setsid: the server outlives this script and ignores the terminal's Ctrl-C.
     setsid "$TEMPORAL" server start-dev --ip 127.0.0.1 --port "$TEMPORAL_PORT" --ui-port "$TEMPORAL_UI_PORT" \
       --db-filename "$DATA/temporal.db" --namespace "$NAMESPACE" --ui-disable-news-fetch \
+      --dynamic-config-value system.enableActivityEagerExecution=true \
       --log-level warn >>"$DATA/temporal.log" 2>&1 </dev/null &
     echo $! >"$PIDFILE"
     wait_for "Temporal to answer" 60 answering || { tail -20 "$DATA/temporal.log" >&2; exit 1; }
