@@ -64,7 +64,11 @@ interface IndexMeta {
   count: number;
   /** Opaque marker of the data the index was built from (see the retrieval activities). */
   revision: string;
+  /** How an HNSW index was built and searches; one built otherwise is rebuilt. */
+  hnsw?: string;
 }
+
+const HNSW_PARAMETERS = `HNSW32,efConstruction=${HNSW_EF_CONSTRUCTION},efSearch=${HNSW_EF_SEARCH}`;
 
 export class CorruptIndexError extends Error {
   constructor(dir: string, reason: string) {
@@ -142,6 +146,7 @@ export class VectorIndex {
       dimension: this.dimension,
       count: this.size,
       revision: this.revision,
+      ...(this.kind === 'hnsw' ? { hnsw: HNSW_PARAMETERS } : {}),
     };
     const tmp = `.tmp-${process.pid}-${Date.now()}`;
     this.index.write(path.join(dir, `index.faiss${tmp}`));
@@ -170,6 +175,9 @@ export class VectorIndex {
       index.getDimension() !== meta.dimension
     ) {
       throw new CorruptIndexError(dir, 'index, ids and metadata disagree');
+    }
+    if (meta.kind === 'hnsw' && meta.hnsw !== HNSW_PARAMETERS) {
+      throw new CorruptIndexError(dir, 'built with other HNSW parameters');
     }
     return new VectorIndex(index, ids, meta.kind, meta.dimension, meta.revision);
   }

@@ -63,6 +63,29 @@ describe('VectorIndex (faiss-node)', () => {
     expect(() => index.search(new Float32Array(3), 1)).toThrow(/dimension/);
   });
 
+  it('finds what exact search finds with HNSW, and refuses an index built with other parameters', () => {
+    const vectors = unitVectors(2_000, 3);
+    const ids = vectors.map((_, i) => String(i));
+    const exact = VectorIndex.create(DIM, 0);
+    const hnsw = VectorIndex.create(DIM, HNSW_MIN_VECTORS);
+    exact.add(ids, vectors);
+    hnsw.add(ids, vectors);
+    let found = 0;
+    const queries = unitVectors(50, 11);
+    for (const query of queries) {
+      const truth = new Set(exact.search(query, 10).map((h) => h.id));
+      found += hnsw.search(query, 10).filter((h) => truth.has(h.id)).length;
+    }
+    expect(found / (queries.length * 10)).toBeGreaterThanOrEqual(0.98); // recall@10
+
+    hnsw.save(dir);
+    const meta = path.join(dir, 'meta.json');
+    const saved = JSON.parse(fs.readFileSync(meta, 'utf8')) as Record<string, unknown>;
+    // An index from before the build and search breadths were set (FAISS's defaults) is rebuilt.
+    fs.writeFileSync(meta, JSON.stringify({ ...saved, hnsw: undefined }));
+    expect(() => VectorIndex.load(dir)).toThrow(/other HNSW parameters/);
+  });
+
   it('reports a missing or corrupt index as CorruptIndexError', () => {
     expect(() => VectorIndex.load(dir)).toThrow(CorruptIndexError);
     const index = VectorIndex.create(DIM, 0);
