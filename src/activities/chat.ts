@@ -14,7 +14,13 @@ import {
 import { PLAN_CATALOG } from '../domain/plans';
 import { DEFAULT_ESCALATION, type EscalationSettings, type TurnAction } from '../domain/turn-decision';
 import { extendSummary, selectMemory, standaloneQuestion } from '../ai/memory';
-import type { AnswerGenerator, GenerationResult, HistoryTurn, Passage } from '../ai/generation/types';
+import {
+  PROMPT_VERSION,
+  type AnswerGenerator,
+  type GenerationResult,
+  type HistoryTurn,
+  type Passage,
+} from '../ai/generation/types';
 import type { SentimentScorer } from '../ai/sentiment';
 import type { TenantIndexStore } from '../ai/tenant-index';
 import { publish } from '../lib/events';
@@ -71,6 +77,16 @@ export interface Retrieval {
   searchMs: number;
 }
 
+export interface AnswerRequest {
+  ref: TurnRef;
+  question: string;
+  passages: Passage[];
+  persona: string;
+  instructions: string;
+  history: HistoryTurn[];
+  summary: string;
+}
+
 export interface TurnRecord extends TurnRef {
   outcome: TurnAction | 'quota_exceeded' | 'handed_off';
   text: string;
@@ -88,7 +104,7 @@ export interface TurnRecord extends TurnRef {
 export function createChatActivities(deps: ChatDependencies) {
   const { knex } = deps;
 
-  return {
+  const activities = {
     async loadTurnContext(ref: TurnRef): Promise<TurnContext> {
       const scope = ref.organizationId;
       const [message, conversation, settings, organization] = await Promise.all([
@@ -217,15 +233,7 @@ export function createChatActivities(deps: ChatDependencies) {
      * Generates the grounded answer, publishing tokens as they arrive so the chat channel can stream
      * them. Heartbeats carry the progress; a cancelled turn stops generating.
      */
-    async generateAnswer(input: {
-      ref: TurnRef;
-      question: string;
-      passages: Passage[];
-      persona: string;
-      instructions: string;
-      history: HistoryTurn[];
-      summary: string;
-    }): Promise<GenerationResult> {
+    async generateAnswer(input: AnswerRequest): Promise<GenerationResult> {
       const context = Context.current();
       let seq = 0;
       let pending: string[] = [];
@@ -310,6 +318,42 @@ export function createChatActivities(deps: ChatDependencies) {
         if (record.outcome === 'abstain') deps.metrics.abstentions.inc();
       }
       return { replyId: recorded.replyId };
+    },
+  };
+
+  return {
+    ...activities,
+
+    /**
+     * Generates the answer and records the turn in one activity, so the turn's workflow ends in the
+     * task that receives it (one workflow task fewer than generating, then recording). A retry after
+     * the reply was stored returns it without generating again.
+     */
+    async answerTurn(input: {
+      request: AnswerRequest;
+      turn: Pick<TurnRecord, 'trace' | 'sentiment'> & { summary: string; startedAt: number };
+    }): Promise<{ replyId: string }> {
+      const { ref } = input.request;
+      const stored = await Message.query(knex)
+        .forOrganization(ref.organizationId)
+        .findOne({ replyToMessageId: ref.messageId, role: 'assistant' });
+      if (stored) return { replyId: stored.id };
+      const answer = await activities.generateAnswer(input.request);
+      return activities.recordTurn({
+        ...ref,
+        outcome: 'answer',
+        text: answer.text,
+        citations: answer.citations,
+        trace: input.turn.trace,
+        sentiment: input.turn.sentiment,
+        model: answer.model,
+        promptVersion: PROMPT_VERSION,
+        promptTokens: answer.promptTokens,
+        completionTokens: answer.completionTokens,
+        latencyMs: Date.now() - input.turn.startedAt,
+        reasons: [],
+        summary: input.turn.summary,
+      });
     },
   };
 }

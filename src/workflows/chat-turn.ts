@@ -31,6 +31,8 @@ const generation = proxyActivities<Activities>({
 
 /** Turns recorded before ticket workflows existed replay without their signal. */
 const TICKET_WORKFLOWS_PATCH = 'ticket-lifecycle-workflows';
+/** Turns recorded before generation and recording became one activity replay the two steps. */
+const ANSWER_TURN_PATCH = 'answer-turn-activity';
 
 const escalation = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
@@ -89,7 +91,7 @@ export async function chatTurn(ref: TurnRef): Promise<TurnResult> {
   });
 
   if (decision.action === 'answer') {
-    const answer = await generation.generateAnswer({
+    const request = {
       ref,
       question: retrieval.standaloneQuestion,
       passages: retrieval.passages,
@@ -97,7 +99,15 @@ export async function chatTurn(ref: TurnRef): Promise<TurnResult> {
       instructions: context.instructions,
       history: context.history,
       summary: context.summary,
-    });
+    };
+    if (patched(ANSWER_TURN_PATCH)) {
+      const { replyId } = await generation.answerTurn({
+        request,
+        turn: { trace: retrieval.trace, sentiment, summary: context.summary, startedAt },
+      });
+      return { outcome: 'answer', replyId, reasons: [] };
+    }
+    const answer = await generation.generateAnswer(request);
     const { replyId } = await record({
       outcome: 'answer',
       text: answer.text,
