@@ -10,8 +10,8 @@ import type { TurnResult } from './contracts';
  * One workflow per visitor message (id `turn-<messageId>`): load memory → retrieve (with the
  * follow-up rewritten as a standalone question) and score sentiment → decide → generate or explain →
  * record the reply, its trace and usage → hand to escalation when needed (the ticket then runs as its
- * own workflow, `ticket-<ticketId>`). Cheap steps are local
- * activities (no round trip through the server); generation is a regular activity that heartbeats.
+ * own workflow, `ticket-<ticketId>`). Cheap steps are local activities (no round trip through the
+ * server); an answer is generated and recorded by one regular activity that heartbeats (`answerTurn`).
  */
 
 // Retries are bounded by time, not by count: every step is idempotent, and a database or network
