@@ -272,6 +272,8 @@ export function createChatActivities(deps: ChatDependencies) {
     async recordTurn(record: TurnRecord & { summary: string }): Promise<{ replyId: string }> {
       const recorded = await knex.transaction(async (trx) => {
         const scope = record.organizationId;
+        // The conversation is locked first, as a visitor's new message does (see postVisitorMessage).
+        await Conversation.query(trx).forOrganization(scope).findById(record.conversationId).forUpdate();
         const existing = await Message.query(trx)
           .forOrganization(scope)
           .findOne({ replyToMessageId: record.messageId, role: 'assistant' });

@@ -216,9 +216,12 @@ export class ConversationService {
     if (errors.length) throw problems.validation(errors);
 
     const message = await this.deps.knex.transaction(async (trx) => {
+      // Locked first, as the turn's recordTurn does: both insert a message (a key-share lock on the
+      // conversation) and then update the conversation, which deadlocked when they met.
       const conversation = await Conversation.query(trx)
         .forOrganization(organizationId)
-        .findById(conversationId);
+        .findById(conversationId)
+        .forUpdate();
       if (!conversation) throw problems.notFound('The conversation');
       if (input.clientMessageId) {
         const existing = await Message.query(trx)
