@@ -154,6 +154,45 @@ export function createTicketActivities(deps: TicketDependencies) {
     return membership;
   }
 
+  /** Gives the ticket to the member, who goes to the back of the round-robin queue. */
+  async function assignTo(trx: Knex.Transaction, ticket: Ticket, membership: Membership, now: Date) {
+    await Membership.query(trx)
+      .forOrganization(ticket.organizationId)
+      .findById(membership.id)
+      .patch({ lastAssignedAt: now });
+    await Ticket.query(trx)
+      .forOrganization(ticket.organizationId)
+      .findById(ticket.id)
+      .patch({
+        assigneeUserId: membership.userId,
+        ...(ticket.status === 'open' ? { status: 'assigned' } : {}),
+      });
+  }
+
+  /** Adds a message the visitor sees to the ticket's conversation, and announces it on the live channel. */
+  async function postToVisitor(
+    trx: Knex.Transaction,
+    ticket: Ticket,
+    fields: Pick<Message, 'role' | 'content' | 'clientMessageId'> & { authorUserId?: string | null },
+  ): Promise<Message> {
+    const scope = ticket.organizationId;
+    const message = await Message.query(trx)
+      .forOrganization(scope)
+      .insert({ conversationId: ticket.conversationId, ...fields })
+      .returning('*');
+    await Conversation.query(trx)
+      .forOrganization(scope)
+      .patch({ lastMessageAt: message.createdAt })
+      .where('id', ticket.conversationId);
+    await publish(trx, {
+      type: 'message',
+      organizationId: scope,
+      conversationId: ticket.conversationId,
+      messageId: message.id,
+    });
+    return message;
+  }
+
   return {
     /**
      * Assigns the ticket to `userId`, or round-robin to the available member who has waited longest
@@ -176,17 +215,7 @@ export function createTicketActivities(deps: TicketDependencies) {
           return;
         }
         if (membership.userId === ticket.assigneeUserId) return;
-        await Membership.query(trx)
-          .forOrganization(input.organizationId)
-          .findById(membership.id)
-          .patch({ lastAssignedAt: new Date(input.at) });
-        await Ticket.query(trx)
-          .forOrganization(input.organizationId)
-          .findById(ticket.id)
-          .patch({
-            assigneeUserId: membership.userId,
-            ...(ticket.status === 'open' ? { status: 'assigned' } : {}),
-          });
+        await assignTo(trx, ticket, membership, new Date(input.at));
         await record(
           'assigned',
           { from: ticket.assigneeUserId, to: membership.userId, roundRobin: !input.userId },
@@ -246,20 +275,12 @@ export function createTicketActivities(deps: TicketDependencies) {
         const scope = input.organizationId;
         const sent = await storedMessage(trx, scope, ticket.conversationId, input.clientMessageId);
         if (sent) return sent.id;
-        const message = await Message.query(trx)
-          .forOrganization(scope)
-          .insert({
-            conversationId: ticket.conversationId,
-            role: 'agent',
-            content: input.content,
-            clientMessageId: input.clientMessageId,
-            authorUserId: input.authorUserId,
-          })
-          .returning('*');
-        await Conversation.query(trx)
-          .forOrganization(scope)
-          .patch({ lastMessageAt: message.createdAt })
-          .where('id', ticket.conversationId);
+        const message = await postToVisitor(trx, ticket, {
+          role: 'agent',
+          content: input.content,
+          clientMessageId: input.clientMessageId,
+          authorUserId: input.authorUserId,
+        });
         if (ticket.status === 'resolved' || ticket.status === 'closed') {
           const to = activeStatus(ticket.assigneeUserId);
           await moveTo(trx, ticket, to, new Date(input.at));
@@ -280,12 +301,6 @@ export function createTicketActivities(deps: TicketDependencies) {
           { messageId: message.id, firstResponse: !ticket.firstResponseAt },
           input.authorUserId,
         );
-        await publish(trx, {
-          type: 'message',
-          organizationId: scope,
-          conversationId: ticket.conversationId,
-          messageId: message.id,
-        });
         return message.id;
       });
       return { messageId: result ?? (await messageOf(input)), ticket: snapshot };
@@ -360,43 +375,20 @@ export function createTicketActivities(deps: TicketDependencies) {
         // A new ticket opened for the take-over is already theirs, but the visitor has not been told yet.
         if (alreadyTheirs && announced) return;
         const now = new Date(input.at);
-        if (ticket.assigneeUserId !== input.userId) {
-          await Ticket.query(trx)
-            .forOrganization(scope)
-            .findById(ticket.id)
-            .patch({ assigneeUserId: input.userId });
-          await Membership.query(trx)
-            .forOrganization(scope)
-            .findById(membership.id)
-            .patch({ lastAssignedAt: now });
-        }
+        if (ticket.assigneeUserId !== input.userId) await assignTo(trx, ticket, membership, now);
         if (ticket.status !== 'assigned') await moveTo(trx, ticket, 'assigned', now);
         await handTo(trx, ticket, 'agent');
         const user = await User.query(trx).findById(input.userId);
-        const message = await Message.query(trx)
-          .forOrganization(scope)
-          .insert({
-            conversationId: ticket.conversationId,
-            role: 'system',
-            content: `${user!.name} from the support team joined the conversation.`,
-            clientMessageId: `take-over-${input.requestId}`,
-          })
-          .returning('*');
-        await Conversation.query(trx)
-          .forOrganization(scope)
-          .patch({ lastMessageAt: message.createdAt })
-          .where('id', ticket.conversationId);
+        await postToVisitor(trx, ticket, {
+          role: 'system',
+          content: `${user!.name} from the support team joined the conversation.`,
+          clientMessageId: `take-over-${input.requestId}`,
+        });
         await record(
           'taken_over',
           { from: ticket.assigneeUserId, to: input.userId, previousStatus: ticket.status },
           input.userId,
         );
-        await publish(trx, {
-          type: 'message',
-          organizationId: scope,
-          conversationId: ticket.conversationId,
-          messageId: message.id,
-        });
       });
       return snapshot;
     },
