@@ -1,9 +1,30 @@
 import path from 'node:path';
-// Registers pdf.js's worker code on this thread (globalThis.pdfjsWorker), so documents are parsed
-// in-process rather than through a worker file pdf.js would otherwise import() at run time.
-import 'pdfjs-dist/legacy/build/pdf.worker.mjs';
-import { getDocument, VerbosityLevel } from 'pdfjs-dist/legacy/build/pdf.mjs';
+import type * as PdfJsModule from 'pdfjs-dist/legacy/build/pdf.mjs';
 import { DocumentError } from './errors';
+
+type PdfJs = typeof PdfJsModule;
+let pdfjs: Promise<PdfJs> | undefined;
+
+/**
+ * pdf.js, loaded on first use. Its legacy build (the one that runs on Node 20) carries core-js
+ * polyfills that also replace JSON.parse, JSON.stringify and Array.prototype.push for the whole
+ * process with slower copies, although Node's own are correct: loaded eagerly, they cost the API
+ * and the worker a fifth of their CPU (`npm run load:api`). Node's are put back.
+ */
+function loadPdfJs(): Promise<PdfJs> {
+  pdfjs ??= (async () => {
+    const { parse, stringify } = JSON;
+    const { push } = Array.prototype;
+    // Registers pdf.js's worker code on this thread (globalThis.pdfjsWorker), so documents are parsed
+    // in-process rather than through a worker file pdf.js would otherwise import() at run time.
+    await import('pdfjs-dist/legacy/build/pdf.worker.mjs');
+    const loaded = await import('pdfjs-dist/legacy/build/pdf.mjs');
+    Object.assign(JSON, { parse, stringify });
+    Object.defineProperty(Array.prototype, 'push', { value: push });
+    return loaded;
+  })();
+  return pdfjs;
+}
 
 /** Character maps let pdf.js decode text in CJK fonts that are not embedded. */
 const CMAP_URL = path.join(path.dirname(require.resolve('pdfjs-dist/package.json')), 'cmaps') + path.sep;
@@ -12,6 +33,7 @@ export async function pdfToText(
   bytes: Uint8Array,
   maxPages: number,
 ): Promise<{ title?: string; text: string }> {
+  const { getDocument, VerbosityLevel } = await loadPdfJs();
   const task = getDocument({
     data: new Uint8Array(bytes), // a copy: pdf.js may take ownership of the buffer it is given
     cMapUrl: CMAP_URL,
