@@ -127,7 +127,7 @@ export function createChatActivities(deps: ChatDependencies) {
           .limit(50),
         usageThisPeriod(knex, scope, 'messages'),
       ]);
-      const chronological = earlier.reverse();
+      const chronological = [...earlier].reverse(); // `earlier` stays newest first for the count below
       const memory = selectMemory(
         chronological.map((m) => ({ role: m.role as HistoryTurn['role'], content: m.content })),
         deps.chat.memoryTokenBudget,

@@ -2,6 +2,7 @@ import { useTestApi } from '../helpers/api';
 import { signUp, upgrade, type Account } from '../helpers/accounts';
 import { useTestDatabase } from '../helpers/db';
 import { useTestWorker } from '../helpers/temporal';
+import { waitForDocument } from '../helpers/knowledge';
 import { eventOf, eventually, HUMAN_PLEASE, ticketsOf, visitorSays } from '../helpers/tickets';
 
 const db = useTestDatabase();
@@ -31,6 +32,14 @@ describe('escalation signals', () => {
     });
     expect(settings.data!.escalationRules).toMatchObject({ sentimentDrop: 0.5 });
     free = await signUp(api());
+    // One article, so the free organization's assistant can answer something between abstentions.
+    const form = new FormData();
+    form.append('file', new Blob(['# Shipping\n\nOrders ship within two working days.\n']), 'shipping.md');
+    const { data: document } = await free.client.POST('/v1/documents/upload', {
+      body: { file: '' },
+      bodySerializer: () => form,
+    });
+    await waitForDocument(free.session.organization.id, document!.id, ['ready']);
   });
 
   async function converse(account: Account, ...messages: string[]) {
@@ -101,6 +110,18 @@ describe('escalation signals', () => {
       priority: 'normal',
       reason: 'knowledge base could not answer 2 times in a row',
     });
+  });
+
+  it('counts only the abstentions since the last answer', async () => {
+    const { turns, last } = await converse(
+      free,
+      'What is the airspeed of an unladen swallow?',
+      'How quickly do orders ship?',
+      'Which wine goes best with grilled octopus?',
+      'Who won the 1954 football world cup?',
+    );
+    expect(turns.map((turn) => turn.outcome)).toEqual(['abstain', 'answer', 'abstain', 'escalate']);
+    expect(last.reasons).toEqual(['knowledge base could not answer 2 times in a row']);
   });
 
   it('gives a free plan normal priority and a paid plan high priority for the same request', async () => {
