@@ -83,7 +83,11 @@ async function chat(
 ): Promise<{ p95: number; lines: string[] }> {
   const reply: number[] = [];
   const firstToken: number[] = [];
-  let failed = 0;
+  const failures = new Map<string, number>();
+  const fail = (error: unknown) => {
+    const reason = error instanceof Error ? error.message : String(error);
+    failures.set(reason, (failures.get(reason) ?? 0) + 1);
+  };
   const deadline = performance.now() + seconds * 1000;
   const { thinkMinSeconds, thinkMaxSeconds } = settings.chat;
   await Promise.all(
@@ -93,8 +97,8 @@ async function chat(
       let visitor: BenchVisitor;
       try {
         visitor = await BenchVisitor.open(target.baseUrl, target.widgetKey, ORIGIN, `u${u}`);
-      } catch {
-        failed++;
+      } catch (error) {
+        fail(error);
         return;
       }
       for (let i = 0; performance.now() < deadline; i++) {
@@ -102,8 +106,8 @@ async function chat(
           const timing = await visitor.ask(settings.questions[(u + i) % settings.questions.length]!);
           reply.push(timing.replyMs);
           if (timing.firstTokenMs !== null) firstToken.push(timing.firstTokenMs);
-        } catch {
-          failed++;
+        } catch (error) {
+          fail(error);
         }
         await sleep(1000 * (thinkMinSeconds + Math.random() * (thinkMaxSeconds - thinkMinSeconds)));
       }
@@ -111,6 +115,7 @@ async function chat(
     }),
   );
   const p95 = summarize(reply).p95;
+  const failed = [...failures.values()].reduce((sum, n) => sum + n, 0);
   return {
     p95,
     lines: [
@@ -121,6 +126,7 @@ async function chat(
       `reply p95 ${ms(p95)} ms: threshold < ${settings.thresholds.chatReplyP95Ms} ms ${verdict(p95 < settings.thresholds.chatReplyP95Ms)}, ` +
         `goal ≤ ${settings.goals.chatReplyP95Ms} ms ${verdict(p95 <= settings.goals.chatReplyP95Ms)}`,
       errorLine(failed, reply.length + failed),
+      ...[...failures].map(([reason, n]) => `  ${n} × ${reason}`),
     ],
   };
 }

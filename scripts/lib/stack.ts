@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import { createServer } from 'node:net';
@@ -218,6 +218,8 @@ async function spawnProcess(
 
 /** The API as a child process on a free port; returns its base URL. */
 export async function spawnApi(stack: BenchStack, env: NodeJS.ProcessEnv = {}): Promise<string> {
+  // The routes are generated from the controllers (a fresh checkout has none yet, a changed one stale).
+  execFileSync(path.join(projectRoot, 'node_modules', '.bin', 'tsoa'), ['routes'], { cwd: projectRoot });
   const port = await freePort();
   const url = (p: number) => `http://127.0.0.1:${p}`;
   await spawnProcess(
