@@ -20,10 +20,26 @@ export const apiThresholds = {
   checks: [`rate>${1 - settings.thresholds.errorRate}`],
 };
 
+/** Judged once every visitor has arrived: replies are tagged `phase: arriving` or `phase: steady`. */
 export const chatThresholds = {
-  chat_reply_ms: [`p(95)<${settings.thresholds.chatReplyP95Ms}`],
+  'chat_reply_ms{phase:steady}': [`p(95)<${settings.thresholds.chatReplyP95Ms}`],
   chat_errors: [`rate<${settings.thresholds.errorRate}`],
 };
+
+/** Visitors arrive one by one over `rampSeconds`, then all of them stay for `duration`. */
+export function chatRamp(users, duration) {
+  return {
+    executor: 'ramping-vus',
+    startVUs: 0,
+    stages: [
+      { duration: `${settings.chat.rampSeconds}s`, target: users },
+      { duration, target: users },
+    ],
+  };
+}
+
+/** When every visitor has arrived (call from setup(), which runs just before the scenarios start). */
+export const steadyPhase = () => Date.now() + settings.chat.rampSeconds * 1000;
 
 export function pick(list) {
   return list[Math.floor(Math.random() * list.length)];

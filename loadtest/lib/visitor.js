@@ -9,7 +9,7 @@ export const chatReply = new Trend('chat_reply_ms', true);
 export const chatFirstToken = new Trend('chat_first_token_ms', true);
 export const chatErrors = new Rate('chat_errors');
 
-export function visitorSession(durationSeconds) {
+export function visitorSession(durationSeconds, steadyFrom) {
   const session = http.post(`${BASE_URL}/widget/v1/session`, JSON.stringify({ key: WIDGET_KEY }), {
     headers: { 'Content-Type': 'application/json', Origin: ORIGIN },
   });
@@ -49,13 +49,13 @@ export function visitorSession(durationSeconds) {
       else if (frame.type === 'ack') messageId = frame.messageId;
       else if (frame.type === 'token' && frame.replyTo === messageId && !firstToken) {
         firstToken = Date.now();
-        chatFirstToken.add(firstToken - sentAt);
+        chatFirstToken.add(firstToken - sentAt, { phase: sentAt >= steadyFrom ? 'steady' : 'arriving' });
       } else if (
         frame.type === 'message' &&
         frame.message.role === 'assistant' &&
         frame.message.replyToMessageId === messageId
       ) {
-        chatReply.add(Date.now() - sentAt);
+        chatReply.add(Date.now() - sentAt, { phase: sentAt >= steadyFrom ? 'steady' : 'arriving' });
         chatErrors.add(0);
         messageId = 'answered';
         socket.setTimeout(ask, thinkSeconds() * 1000);
