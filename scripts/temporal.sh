@@ -40,10 +40,14 @@ case "${1:-start}" in
     # setsid: the server outlives this script and ignores the terminal's Ctrl-C. SQLite in WAL mode
     # with synchronous=normal survives a killed server (only an OS crash can lose the last commits) and
     # spares an fsync per history write; eager dispatch hands a workflow task's activity straight back.
+    # The queue read rates are those of scripts/docker/temporal-dynamic-config.yaml (why: see there).
     setsid "$TEMPORAL" server start-dev --ip 127.0.0.1 --port "$TEMPORAL_PORT" --ui-port "$TEMPORAL_UI_PORT" \
       --db-filename "$DATA/temporal.db" --namespace "$NAMESPACE" --ui-disable-news-fetch \
       --sqlite-pragma journal_mode=wal --sqlite-pragma synchronous=normal \
       --dynamic-config-value system.enableActivityEagerExecution=true \
+      --dynamic-config-value history.transferProcessorMaxPollRPS=1000 \
+      --dynamic-config-value history.timerProcessorMaxPollRPS=1000 \
+      --dynamic-config-value history.visibilityProcessorMaxPollRPS=1000 \
       --log-level warn >>"$DATA/temporal.log" 2>&1 </dev/null &
     echo $! >"$PIDFILE"
     wait_for "Temporal to answer" 60 answering || { tail -20 "$DATA/temporal.log" >&2; exit 1; }
