@@ -4,6 +4,7 @@ import type { Config } from '../config';
 import type { Logger } from '../lib/logger';
 import { createMailer, type Mailer } from '../lib/mailer';
 import { AccessTokens } from '../services/access-tokens';
+import { ApiKeyAuthenticator } from '../services/api-keys';
 import { BillingService } from '../services/billing';
 import { ConversationService } from '../services/conversations';
 import { DocumentService } from '../services/documents';
@@ -25,6 +26,7 @@ export interface ApiServices {
   readiness: Readiness;
   mailer: Mailer;
   accessTokens: AccessTokens;
+  apiKeys: ApiKeyAuthenticator;
   rateLimits: RateLimits;
   documents: DocumentService;
   conversations: ConversationService;
@@ -52,6 +54,7 @@ export function createApiServices(base: {
     readiness: new Readiness(base.knex, base.temporal),
     mailer: createMailer(base.config.smtp, base.logger),
     accessTokens: new AccessTokens(base.config.auth),
+    apiKeys: new ApiKeyAuthenticator(base.knex, bus),
     rateLimits: new RateLimits(base.config.rateLimits),
     documents: new DocumentService(base),
     conversations,

@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 
 /**
  * Live events from workers to API processes, over PostgreSQL LISTEN/NOTIFY: generated tokens as they
- * stream, new messages, document progress. NOTIFY inside a transaction is delivered on commit, so a
+ * stream, new messages, document progress, and revoked API keys (which API processes cache). NOTIFY inside a transaction is delivered on commit, so a
  * "message" event never announces a row that is not there. Payloads stay well under NOTIFY's 8 kB.
  */
 export const EVENTS_CHANNEL = 'parley_events';
@@ -25,7 +25,8 @@ export type ParleyEvent =
       who: 'assistant' | 'agent' | 'visitor';
       active: boolean;
     }
-  | { type: 'read'; organizationId: string; conversationId: string; by: 'agent' | 'visitor'; at: string };
+  | { type: 'read'; organizationId: string; conversationId: string; by: 'agent' | 'visitor'; at: string }
+  | { type: 'api_key_revoked'; organizationId: string; apiKeyId: string };
 
 export async function publish(db: Knex | Knex.Transaction, event: ParleyEvent): Promise<void> {
   await db.raw('select pg_notify(?, ?)', [EVENTS_CHANNEL, JSON.stringify(event)]);

@@ -4,6 +4,7 @@ import type { Logger } from '../lib/logger';
 import { backoffDelay, sleep } from '../lib/retry';
 
 type Listener = (event: ParleyEvent) => void;
+type EventOf<T extends ParleyEvent['type']> = Extract<ParleyEvent, { type: T }>;
 
 /**
  * The API process's end of the live events: one PostgreSQL connection LISTENing on the events
@@ -14,7 +15,9 @@ type Listener = (event: ParleyEvent) => void;
 export class EventBus {
   private readonly byConversation = new Map<string, Set<Listener>>();
   private readonly byOrganization = new Map<string, Set<Listener>>();
+  private readonly byType = new Map<string, Set<Listener>>();
   private client: Client | undefined;
+  private connections = 0;
   private readonly stopping = new AbortController();
 
   constructor(
@@ -41,6 +44,7 @@ export class EventBus {
         client.on('notification', (n) => this.dispatch(n.payload));
         await client.query(`LISTEN ${EVENTS_CHANNEL}`);
         this.client = client;
+        this.connections++;
         attempt = 0;
         onListening();
         await Promise.race([
@@ -68,6 +72,7 @@ export class EventBus {
     const targets = [
       ...('conversationId' in event ? (this.byConversation.get(event.conversationId) ?? []) : []),
       ...(this.byOrganization.get(event.organizationId) ?? []),
+      ...(this.byType.get(event.type) ?? []),
     ];
     for (const listener of targets) {
       try {
@@ -88,8 +93,21 @@ export class EventBus {
     return add(this.byOrganization, organizationId, listener);
   }
 
+  /** Every event of one type, whatever its organization or conversation. */
+  onType<T extends ParleyEvent['type']>(type: T, listener: (event: EventOf<T>) => void): () => void {
+    return add(this.byType, type, listener as Listener);
+  }
+
   get listening(): boolean {
     return this.client !== undefined;
+  }
+
+  /**
+   * Which connection is listening: 0 while none is, then a new number for each (re)connection. What
+   * was learnt under one number may have missed events sent before the next.
+   */
+  get generation(): number {
+    return this.client ? this.connections : 0;
   }
 
   async stop(): Promise<void> {

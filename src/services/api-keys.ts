@@ -5,6 +5,8 @@ import { paginate, type Page, type PageParams } from '../api/pagination';
 import { problems } from '../api/problem';
 import type { Principal } from '../api/auth/principal';
 import { ALL_SCOPES, hasScope, type ApiKeyScope } from '../api/auth/scopes';
+import { publish } from '../lib/events';
+import type { EventBus } from '../live/event-bus';
 import { recordAudit, type Actor } from './audit';
 
 /** Integrators' keys: `prly_` and 43 random characters. Only the hash is kept, with a visible prefix. */
@@ -116,8 +118,8 @@ export async function getApiKey(organizationId: string, id: string): Promise<Api
   return toView(key);
 }
 
-/** Revoking is final and idempotent; the key stops working at once. */
-export async function revokeApiKey(knex: Knex, actor: Actor, id: string): Promise<void> {
+/** Revoking is final and idempotent; the key stops working at once (see ApiKeyAuthenticator). */
+async function revokeApiKey(knex: Knex, actor: Actor, id: string): Promise<void> {
   await knex.transaction(async (trx) => {
     const key = await ApiKey.query(trx).forOrganization(actor.organizationId).findById(id).forUpdate();
     if (!key) throw problems.notFound('The API key');
@@ -127,16 +129,19 @@ export async function revokeApiKey(knex: Knex, actor: Actor, id: string): Promis
       .findById(id)
       .patch({ revokedAt: new Date() });
     await recordAudit(actor, 'api_key.revoked', { type: 'api_key', id }, { name: key.name }, trx);
+    await publish(trx, { type: 'api_key_revoked', organizationId: actor.organizationId, apiKeyId: id });
   });
 }
 
 export const looksLikeApiKey = (token: string): boolean => token.startsWith(API_KEY_PREFIX);
 
 /** The principal of a live key, or undefined for an unknown or revoked one. */
-export async function authenticateApiKey(token: string): Promise<Principal | undefined> {
+async function lookUpApiKey(
+  keyHash: string,
+): Promise<{ principal: Principal; apiKeyId: string } | undefined> {
   const key = await ApiKey.query()
     .unscoped('an API key is looked up by its hash; the row names its organization')
-    .findOne({ keyHash: sha256(token) })
+    .findOne({ keyHash })
     .whereNull('revokedAt');
   if (!key) return undefined;
   const now = new Date();
@@ -144,10 +149,79 @@ export async function authenticateApiKey(token: string): Promise<Principal | und
     await ApiKey.query().forOrganization(key.organizationId).findById(key.id).patch({ lastUsedAt: now });
   }
   return {
-    organizationId: key.organizationId,
-    userId: null,
     apiKeyId: key.id,
-    role: 'admin',
-    scopes: key.scopes.length > 0 ? key.scopes : [ALL_SCOPES],
+    principal: {
+      organizationId: key.organizationId,
+      userId: null,
+      apiKeyId: key.id,
+      role: 'admin',
+      scopes: key.scopes.length > 0 ? key.scopes : [ALL_SCOPES],
+    },
   };
+}
+
+interface CachedKey {
+  principal: Principal;
+  apiKeyId: string;
+  expiresAt: number;
+  busGeneration: number;
+}
+
+/**
+ * Authenticates API keys without a query on every request: an API process keeps the principal of a
+ * key in use for LAST_USED_RESOLUTION_MS (its last_used_at is refreshed as often). A revocation is
+ * announced on the events channel and evicts the key from every API process at once; what was cached
+ * is trusted only while that channel listens on the connection it was cached under, since an
+ * announcement may be missed while it reconnects. Unknown keys are never cached.
+ */
+export class ApiKeyAuthenticator {
+  private readonly cache = new Map<string, CachedKey>();
+  /** Bumped by each eviction, so a lookup that raced a revocation is not cached. */
+  private evictions = 0;
+
+  constructor(
+    private readonly knex: Knex,
+    private readonly bus: Pick<EventBus, 'generation' | 'onType'>,
+    private readonly maxKeys = 10_000,
+  ) {
+    bus.onType('api_key_revoked', (event) => this.forget(event.apiKeyId));
+  }
+
+  async authenticate(token: string): Promise<Principal | undefined> {
+    const keyHash = sha256(token);
+    const busGeneration = this.bus.generation;
+    const cached = this.cache.get(keyHash);
+    if (
+      cached &&
+      cached.expiresAt > Date.now() &&
+      busGeneration > 0 &&
+      cached.busGeneration === busGeneration
+    ) {
+      return cached.principal;
+    }
+    this.cache.delete(keyHash);
+    const evictions = this.evictions;
+    const found = await lookUpApiKey(keyHash);
+    if (found && busGeneration > 0 && evictions === this.evictions && busGeneration === this.bus.generation) {
+      // Maps keep insertion order: the first entry is the least recently looked up.
+      if (this.cache.size >= this.maxKeys) this.cache.delete(this.cache.keys().next().value!);
+      this.cache.set(keyHash, {
+        ...found,
+        expiresAt: Date.now() + LAST_USED_RESOLUTION_MS,
+        busGeneration,
+      });
+    }
+    return found?.principal;
+  }
+
+  /** Revokes a key and forgets it here at once (other processes hear of it on the events channel). */
+  async revoke(actor: Actor, id: string): Promise<void> {
+    await revokeApiKey(this.knex, actor, id);
+    this.forget(id);
+  }
+
+  private forget(apiKeyId: string): void {
+    this.evictions++;
+    for (const [keyHash, entry] of this.cache) if (entry.apiKeyId === apiKeyId) this.cache.delete(keyHash);
+  }
 }

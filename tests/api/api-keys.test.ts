@@ -1,11 +1,14 @@
 import { ApiKey } from '../../src/db/models';
 import { sha256 } from '../../src/lib/secrets';
+import { ApiKeyAuthenticator } from '../../src/services/api-keys';
 import { useTestApi } from '../helpers/api';
 import { addMember, anyString, matching, signUp, upgrade } from '../helpers/accounts';
 import { useTestDatabase } from '../helpers/db';
 
 const db = useTestDatabase();
 const api = useTestApi(db);
+/** A second API process: its own event bus and key cache. */
+const otherApi = useTestApi(db);
 const strictApi = useTestApi(db, {
   configure: (c) => ({ ...c, rateLimits: { ...c.rateLimits, apiKeyPerMinute: 2, organizationPerMinute: 5 } }),
 });
@@ -70,18 +73,56 @@ describe('API keys', () => {
     });
   });
 
-  it('revokes a key: it answers 401 at once, and revoking again changes nothing', async () => {
+  it('revokes a key: it answers 401 at once on every API process, and revoking again changes nothing', async () => {
     const owner = await signUp(api());
     const { data: created } = await owner.client.POST('/v1/api-keys', { body: { name: 'temporary' } });
     const path = { params: { path: { id: created!.id } } };
-    expect((await owner.client.DELETE('/v1/api-keys/{id}', path)).response.status).toBe(204);
+    // Both processes have just authenticated the key, so both hold it in their cache.
+    expect((await api().client(created!.key).GET('/v1/auth/me')).response.status).toBe(200);
+    expect((await otherApi().client(created!.key).GET('/v1/auth/me')).response.status).toBe(200);
     expect((await owner.client.DELETE('/v1/api-keys/{id}', path)).response.status).toBe(204);
     expect((await api().client(created!.key).GET('/v1/auth/me')).response.status).toBe(401);
+    // The other process hears of it on the events channel (NOTIFY is delivered on commit).
+    const deadline = Date.now() + 2000;
+    let status = 200;
+    while (status !== 401 && Date.now() < deadline) {
+      status = (await otherApi().client(created!.key).GET('/v1/auth/me')).response.status;
+      if (status !== 401) await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(status).toBe(401);
+    expect((await owner.client.DELETE('/v1/api-keys/{id}', path)).response.status).toBe(204);
     const { data } = await owner.client.GET('/v1/api-keys/{id}', path);
     expect(data!.revokedAt).toEqual(anyString());
 
     const audit = await owner.client.GET('/v1/audit-log', { params: { query: { targetType: 'api_key' } } });
     expect(audit.data!.items.map((e) => e.action)).toEqual(['api_key.revoked', 'api_key.created']);
+  });
+
+  it('trusts a cached key only while the events channel has listened since it was cached', async () => {
+    const owner = await signUp(api());
+    const { data: created } = await owner.client.POST('/v1/api-keys', { body: { name: 'cached' } });
+    const bus = { generation: 1, onType: () => () => undefined };
+    const keys = new ApiKeyAuthenticator(db(), bus);
+    expect(await keys.authenticate(created!.key)).toMatchObject({ apiKeyId: created!.id });
+    // A revocation whose announcement this process missed (written here without one)…
+    await ApiKey.query()
+      .forOrganization(owner.session.organization.id)
+      .findById(created!.id)
+      .patch({ revokedAt: new Date() });
+    expect(await keys.authenticate(created!.key)).toBeDefined();
+    // …can only have been missed across a reconnection, which drops what was cached before it.
+    bus.generation = 2;
+    expect(await keys.authenticate(created!.key)).toBeUndefined();
+
+    // While the channel is down nothing is cached at all.
+    const { data: second } = await owner.client.POST('/v1/api-keys', { body: { name: 'uncached' } });
+    bus.generation = 0;
+    expect(await keys.authenticate(second!.key)).toBeDefined();
+    await ApiKey.query()
+      .forOrganization(owner.session.organization.id)
+      .findById(second!.id)
+      .patch({ revokedAt: new Date() });
+    expect(await keys.authenticate(second!.key)).toBeUndefined();
   });
 
   it('lists keys page by page with a cursor, sorted and filtered', async () => {

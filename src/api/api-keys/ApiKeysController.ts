@@ -18,7 +18,6 @@ import {
   createApiKey,
   getApiKey,
   listApiKeys,
-  revokeApiKey,
   type ApiKeyCreation,
   type ApiKeyView,
   type CreatedApiKey,
@@ -109,7 +108,7 @@ export class ApiKeysController extends Controller {
   @Response<ProblemDocument>(429, 'Too many requests; see Retry-After', undefined, PROBLEM)
   @Response<ProblemDocument>(500, 'Unexpected error', undefined, PROBLEM)
   public async revokeApiKey(@Request() req: ExRequest, @Path() id: Uuid): Promise<void> {
-    await revokeApiKey(this.services.knex, actorOf(req), id);
+    await this.services.apiKeys.revoke(actorOf(req), id);
     this.setStatus(204);
   }
 }

@@ -1,6 +1,6 @@
 import type { Request } from 'express';
 import { ROLES, type Role } from '../../db/models';
-import { authenticateApiKey, looksLikeApiKey } from '../../services/api-keys';
+import { looksLikeApiKey } from '../../services/api-keys';
 import { authenticateAccessToken } from '../../services/auth';
 import { HttpProblem, problems } from '../problem';
 import { servicesOf } from '../services';
@@ -24,7 +24,7 @@ export async function expressAuthentication(
   const principal = !token
     ? undefined
     : looksLikeApiKey(token)
-      ? await authenticateApiKey(token)
+      ? await services.apiKeys.authenticate(token)
       : await authenticateAccessToken(services, token);
   if (!principal) {
     throw new HttpProblem(

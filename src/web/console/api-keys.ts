@@ -1,7 +1,7 @@
 import { Router, type Request, type Response } from 'express';
 import { servicesOf } from '../../api/services';
 import type { ApiKeyScope } from '../../api/auth/scopes';
-import { createApiKey, listApiKeys, revokeApiKey, type CreatedApiKey } from '../../services/api-keys';
+import { createApiKey, listApiKeys, type CreatedApiKey } from '../../services/api-keys';
 import {
   errorSummary,
   input,
@@ -184,7 +184,7 @@ export function apiKeysRouter(): Router {
 
   router.post('/api-keys/:id/revoke', async (req: Request, res: Response) => {
     requireRole(res, 'admin');
-    await revokeApiKey(servicesOf(req).knex, consoleActor(req, res), idParam(req));
+    await servicesOf(req).apiKeys.revoke(consoleActor(req, res), idParam(req));
     res.redirect(303, '/console/api-keys');
   });
 
