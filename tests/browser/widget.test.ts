@@ -1,5 +1,7 @@
 import type { Page } from 'playwright-core';
-import { Ticket, type Organization } from '../../src/db/models';
+import { randomUUID } from 'node:crypto';
+import { Conversation, Ticket, type Organization } from '../../src/db/models';
+import { publish } from '../../src/lib/events';
 import { replies } from '../../src/domain/replies';
 import { useTestApi } from '../helpers/api';
 import { screenshotPath, useBrowser } from '../helpers/browser';
@@ -116,6 +118,41 @@ describe('the widget on the demo page (Chromium)', () => {
     expect(await page.evaluate('window.__xss')).toBeUndefined();
     expect(await page.locator('.log img').count()).toBe(0);
     expect(await page.locator('.log b').count()).toBe(0);
+    await context.close();
+  });
+
+  it('starts a streamed reply over when its generation is retried from the first token', async () => {
+    const context = await browser().newContext({ viewport: { width: 1280, height: 800 } });
+    const page = await context.newPage();
+    await openWidget(page);
+    await ask(page, 'Hello there');
+    // Stored once the server acknowledges it: the conversation exists.
+    await page.locator('.msg.visitor:not(.pending)').waitFor();
+    const conversation = await Conversation.query()
+      .forOrganization(organization.id)
+      .orderBy('createdAt', 'desc')
+      .first();
+    const replyTo = randomUUID();
+    // The first attempt streams two pieces and dies; the retry streams from seq 0 again.
+    const pieces: [number, string][] = [
+      [0, 'Your order '],
+      [1, 'is lost'],
+      [0, 'Orders ship '],
+      [1, 'within two days'],
+    ];
+    for (const [seq, delta] of pieces) {
+      await publish(db(), {
+        type: 'token',
+        organizationId: organization.id,
+        conversationId: conversation!.id,
+        replyTo,
+        seq,
+        delta,
+      });
+    }
+    const streamed = page.locator('.msg.assistant .text').filter({ hasText: 'within two days' });
+    await streamed.waitFor();
+    expect(await streamed.textContent()).toBe('Orders ship within two days');
     await context.close();
   });
 

@@ -347,7 +347,11 @@ class ParleyWidget {
           this.streaming.set(frame.replyTo, bubble);
           this.ui.log.append(bubble);
         }
-        bubble.querySelector('.text')!.textContent += frame.delta;
+        const text = bubble.querySelector('.text')!;
+        // A retried generation (its worker died, say) streams again from seq 0: start the text over.
+        const restarted = frame.seq <= Number(bubble.dataset.seq ?? -1);
+        text.textContent = (restarted ? '' : text.textContent) + frame.delta;
+        bubble.dataset.seq = String(frame.seq);
         this.setTyping(undefined);
         this.scroll();
         break;
