@@ -8,7 +8,7 @@ import { loadConfigOrExit } from '../src/config';
 import { bindModels } from '../src/db/bind';
 import { createKnex } from '../src/db/knex';
 import { createStripe, priceForPlan, syncCatalog } from '../src/billing/stripe';
-import { Document, Organization, Subscription } from '../src/db/models';
+import { Document, Message, Organization, Subscription } from '../src/db/models';
 import { createLogger } from '../src/lib/logger';
 import { projectRoot } from '../src/lib/paths';
 import { BillingService } from '../src/services/billing';
@@ -19,7 +19,7 @@ import { TemporalGateway } from '../src/temporal/client';
 import { bundleWorkflows } from '../src/worker/bundle';
 import { createWorker } from '../src/worker/create-worker';
 import { createActivityDependencies } from '../src/worker/dependencies';
-import type { healthCheck } from '../src/workflows';
+import type { healthCheck, sweepOrphanedTurns } from '../src/workflows';
 import {
   billingStateQuery,
   ingestWorkflowId,
@@ -135,6 +135,38 @@ async function main(): Promise<void> {
         console.log(`${name}: ${result.outcome}`);
         recorded[name] = workflowId;
       }
+    }
+
+    if (wanted('sweep-orphaned-turns')) recorded['sweep-orphaned-turns'] = await recordSweep();
+
+    /** One sweep that finds a visitor message left without a turn, then the sweeper's timer. */
+    async function recordSweep(): Promise<string> {
+      const conversation = await new ConversationService(deps).create(organization.id, {
+        visitorId: `orphan-${suffix}`,
+      });
+      await Message.query(knex)
+        .forOrganization(organization.id)
+        .insert({
+          conversationId: conversation.id,
+          role: 'visitor',
+          content: 'Is anyone there?',
+          createdAt: new Date(Date.now() - 60_000),
+        });
+      const workflowId = `sweep-${suffix}`;
+      const handle = await client.workflow.start<typeof sweepOrphanedTurns>('sweepOrphanedTurns', {
+        taskQueue,
+        workflowId,
+        args: [{ organizationId: organization.id }],
+      });
+      for (let i = 0; ; i++) {
+        const { events } = await handle.fetchHistory();
+        if (events?.some((e) => e.timerStartedEventAttributes)) break;
+        if (i > 100) throw new Error('the sweeper did not finish its first sweep');
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      await handle.terminate('recorded');
+      console.log('sweep-orphaned-turns: one sweep');
+      return workflowId;
     }
 
     /** Checkout (an update that creates the customer), a paid subscription, its event: active. */

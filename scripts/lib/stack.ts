@@ -57,6 +57,8 @@ export async function openBenchStack(): Promise<BenchStack> {
     `bench-workflow-bundle-${process.pid}.js`,
   );
   process.env.LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'error';
+  // A bench's task queue dies with it; a sweeper started there would run on with no worker.
+  process.env.ORPHANED_TURN_SWEEPER = 'off';
   // Benches measure throughput, not abuse protection.
   process.env.RATE_LIMIT_AUTH_PER_MINUTE = '1000000';
   process.env.RATE_LIMIT_API_KEY_PER_MINUTE = '1000000';

@@ -25,6 +25,8 @@ import type { SentimentScorer } from '../ai/sentiment';
 import type { TenantIndexStore } from '../ai/tenant-index';
 import { publish } from '../lib/events';
 import { recordUsage, usageThisPeriod } from '../services/usage';
+import { startChatTurn } from '../services/conversations';
+import type { SweepScope } from '../workflows/contracts';
 
 /** Streamed pieces (words or model tokens) per live token event after the first. */
 const TOKENS_PER_EVENT = 4;
@@ -357,5 +359,66 @@ export function createChatActivities(deps: ChatDependencies) {
         summary: input.turn.summary,
       });
     },
+
+    /**
+     * Starts the turn of each visitor message left without one: the latest message of a conversation
+     * the assistant handles, unanswered, posted between ORPHAN_AFTER and ORPHAN_WINDOW ago (its client
+     * has stopped retrying; an older question is no longer worth answering). A turn that already ran
+     * is not started again, whatever it decided. Returns how many turns it started.
+     */
+    async startOrphanedTurns(scope: SweepScope): Promise<{ started: number }> {
+      const candidates = await Message.query(knex)
+        .unscoped('the sweeper looks at every organization, or the one it is given')
+        .alias('m')
+        .join('conversations as c', 'c.id', 'm.conversationId')
+        .where('m.role', 'visitor')
+        .where('c.handledBy', 'assistant')
+        .whereBetween('m.createdAt', [
+          new Date(Date.now() - ORPHAN_WINDOW_MS),
+          new Date(Date.now() - ORPHAN_AFTER_MS),
+        ])
+        .modify((query) => {
+          if (scope.organizationId) query.where('m.organizationId', scope.organizationId);
+        })
+        .whereNotExists(
+          Message.query(knex)
+            .unscoped('correlated with the outer row')
+            .alias('reply')
+            .whereColumn('reply.replyToMessageId', 'm.id')
+            .where('reply.role', 'assistant'),
+        )
+        .whereNotExists(
+          Message.query(knex)
+            .unscoped('correlated with the outer row')
+            .alias('later')
+            .whereColumn('later.conversationId', 'm.conversationId')
+            .where('later.role', 'visitor')
+            .whereColumn('later.createdAt', '>', 'm.createdAt'),
+        )
+        .select('m.id', 'm.organizationId', 'm.conversationId')
+        .limit(ORPHAN_BATCH);
+      const { client, info } = Context.current();
+      let started = 0;
+      for (const message of candidates) {
+        const ref = {
+          organizationId: message.organizationId,
+          conversationId: message.conversationId,
+          messageId: message.id,
+        };
+        if (await startChatTurn(client, info.taskQueue, ref)) started++;
+      }
+      if (started > 0) {
+        deps.metrics.orphanedTurns.inc(started);
+        Context.current().log.warn('started the turns of visitor messages left without one', { started });
+      }
+      return { started };
+    },
   };
 }
+
+/** A message this old without a turn has been given up on by its client… */
+const ORPHAN_AFTER_MS = 30_000;
+/** …and one older than this is no longer worth answering. */
+const ORPHAN_WINDOW_MS = 15 * 60_000;
+/** Messages started per sweep; the next sweep takes the rest. */
+const ORPHAN_BATCH = 100;

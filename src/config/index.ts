@@ -32,6 +32,8 @@ const schema = z.object({
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('parley'),
   TEMPORAL_UI_URL: url.default('http://127.0.0.1:8233'),
   WORKER_HEALTH_PORT: port.default(3001),
+  // Tests and benchmarks turn it off: each runs workers on task queues of its own, for a while.
+  ORPHANED_TURN_SWEEPER: z.enum(['on', 'off']).default('on'),
   WORKFLOW_BUNDLE_PATH: z
     .string()
     .min(1)
@@ -133,6 +135,8 @@ export interface Config {
     healthPort: number;
     /** Where the Temporal Core SDK serves its own Prometheus metrics; off when unset. */
     temporalMetricsPort?: number;
+    /** Whether the worker keeps the task queue's orphaned-turn sweeper running (workflows/sweeper.ts). */
+    orphanedTurnSweeper: boolean;
   };
   observability: {
     /** Bearer token `/metrics` requires; open when unset (keep it on a private network then). */
@@ -245,7 +249,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       uiUrl: env.TEMPORAL_UI_URL.replace(/\/$/, ''),
       workflowBundlePath: env.WORKFLOW_BUNDLE_PATH,
     },
-    worker: { healthPort: env.WORKER_HEALTH_PORT, temporalMetricsPort: env.TEMPORAL_METRICS_PORT },
+    worker: {
+      healthPort: env.WORKER_HEALTH_PORT,
+      temporalMetricsPort: env.TEMPORAL_METRICS_PORT,
+      orphanedTurnSweeper: env.ORPHANED_TURN_SWEEPER === 'on',
+    },
     observability: {
       metricsToken: env.METRICS_TOKEN,
       otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,

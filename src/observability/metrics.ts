@@ -17,6 +17,8 @@ export interface DomainMetrics {
   escalations: Counter<'ticket'>;
   /** Document ingestions finished, by result (ready, unchanged, failed). */
   ingestions: Counter<'result'>;
+  /** Chat turns the sweeper started for visitor messages whose own start never happened. */
+  orphanedTurns: Counter;
 }
 
 export interface HttpMetrics {
@@ -56,6 +58,11 @@ export function createDomainMetrics(registry: Registry = processRegistry('worker
       name: 'parley_ingestions_total',
       help: 'Document ingestions finished, by result',
       labelNames: ['result'],
+      registers: [registry],
+    }),
+    orphanedTurns: new Counter({
+      name: 'parley_orphaned_turns_started_total',
+      help: 'Chat turns started by the sweeper for visitor messages left without one',
       registers: [registry],
     }),
   };

@@ -1,4 +1,4 @@
-import { WorkflowIdReusePolicy } from '@temporalio/client';
+import { WorkflowIdReusePolicy, type Client } from '@temporalio/client';
 import type { Knex } from 'knex';
 import type { Config } from '../config';
 import {
@@ -18,6 +18,7 @@ import { paginate, type Page, type PageParams } from '../api/pagination';
 import type { TemporalGateway } from '../temporal/client';
 import { turnWorkflowId, type TurnResult } from '../workflows/contracts';
 import type { chatTurn } from '../workflows/chat-turn';
+import type { TurnRef } from '../activities/chat';
 
 /** Conversations and visitor messages; each visitor message is answered by a chat-turn workflow. */
 
@@ -262,20 +263,10 @@ export class ConversationService {
       return created;
     });
 
-    const workflowId = turnWorkflowId(message.id);
     const client = await this.deps.temporal.getClient();
-    await client.workflow
-      .start<typeof chatTurn>('chatTurn', {
-        workflowId,
-        taskQueue: this.deps.temporal.taskQueue,
-        args: [{ organizationId, conversationId, messageId: message.id }],
-        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-      })
-      .catch((error: unknown) => {
-        // Already started for this message (a retried request): nothing to do.
-        if ((error as { name?: string }).name !== 'WorkflowExecutionAlreadyStartedError') throw error;
-      });
-    return { message, workflowId };
+    const ref = { organizationId, conversationId, messageId: message.id };
+    await startChatTurn(client, this.deps.temporal.taskQueue, ref);
+    return { message, workflowId: turnWorkflowId(message.id) };
   }
 
   /** Waits for a turn to finish (up to `timeoutMs`) and returns the reply it recorded, if any. */
@@ -304,5 +295,24 @@ export class ConversationService {
         null)
       : null;
     return { result, reply };
+  }
+}
+
+/**
+ * Starts the chat turn of a visitor message, once: false when it was started before (a retried
+ * request, or the orphaned-turn sweeper finding a turn that already ran).
+ */
+export async function startChatTurn(client: Client, taskQueue: string, ref: TurnRef): Promise<boolean> {
+  try {
+    await client.workflow.start<typeof chatTurn>('chatTurn', {
+      workflowId: turnWorkflowId(ref.messageId),
+      taskQueue,
+      args: [ref],
+      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+    });
+    return true;
+  } catch (error) {
+    if ((error as { name?: string }).name === 'WorkflowExecutionAlreadyStartedError') return false;
+    throw error;
   }
 }

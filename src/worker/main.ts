@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import { createServer } from 'node:http';
+import { Client } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { loadConfigOrExit } from '../config';
 import { bindModels } from '../db/bind';
@@ -13,6 +14,8 @@ import { ensureSearchAttributes } from '../temporal/search-attributes';
 import { createWorker } from './create-worker';
 import { createActivityDependencies } from './dependencies';
 import { installRuntime } from './observability';
+import { turnSweeperWorkflowId } from '../workflows/contracts';
+import type { sweepOrphanedTurns } from '../workflows/sweeper';
 
 /** The worker process: connects to Temporal (retrying while it is down) and runs until SIGTERM. */
 async function main(): Promise<void> {
@@ -61,6 +64,18 @@ async function main(): Promise<void> {
     workflowBundlePath: config.temporal.workflowBundlePath,
     tracing,
   });
+
+  if (config.worker.orphanedTurnSweeper) {
+    // Durable: started once per task queue, it outlives worker restarts; later starts find it running.
+    await new Client({ connection, namespace: config.temporal.namespace }).workflow.start<
+      typeof sweepOrphanedTurns
+    >('sweepOrphanedTurns', {
+      workflowId: turnSweeperWorkflowId(config.temporal.taskQueue),
+      taskQueue: config.temporal.taskQueue,
+      args: [{}],
+      workflowIdConflictPolicy: 'USE_EXISTING',
+    });
+  }
 
   // Liveness for orchestrators: 200 while the worker polls, 503 otherwise; /metrics for Prometheus.
   const health = createServer((req, res) => {

@@ -14,6 +14,13 @@ import type { PaidPlan } from '../domain/plans';
 
 export const ingestWorkflowId = (documentId: string): string => `ingest-${documentId}`;
 export const turnWorkflowId = (messageId: string): string => `turn-${messageId}`;
+/** The one sweeper of a task queue (see workflows/sweeper.ts). */
+export const turnSweeperWorkflowId = (taskQueue: string): string => `sweep-orphaned-turns-${taskQueue}`;
+
+/** Which unanswered visitor messages the sweeper looks at; tests narrow it to one organization. */
+export interface SweepScope {
+  organizationId?: string;
+}
 
 export interface IngestInput {
   organizationId: string;

@@ -2,5 +2,6 @@
 export { healthCheck } from './health';
 export { ingestDocument } from './ingestion';
 export { chatTurn } from './chat-turn';
+export { sweepOrphanedTurns } from './sweeper';
 export { ticketLifecycle } from './tickets';
 export { subscriptionLifecycle } from './subscription';

@@ -6,6 +6,8 @@ const base = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/par
 process.env.NODE_ENV = 'test';
 process.env.DATABASE_URL = process.env.TEST_DATABASE_URL ?? `${base.replace(/\/[^/]*$/, '')}/parley_test`;
 process.env.LOG_LEVEL = process.env.TEST_LOG_LEVEL ?? 'silent';
+// Test workers run on task queues of their own; the sweeper test starts its own, for one organization.
+process.env.ORPHANED_TURN_SWEEPER = 'off';
 // Models come from the real cache; vector indexes and other state go to a test-only folder.
 const cache =
   process.env.PARLEY_CACHE ??

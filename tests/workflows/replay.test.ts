@@ -44,13 +44,19 @@ describe('workflow history replay', () => {
     });
   });
 
-  it('has recorded histories of the chat-turn, ingestion and health workflows', () => {
+  it('has recorded histories of every workflow but the ticket lifecycle', () => {
     const kinds = new Set(
       histories.map(
         ({ history }) => history.events![0]!.workflowExecutionStartedEventAttributes!.workflowType!.name,
       ),
     );
-    expect([...kinds].sort()).toEqual(['chatTurn', 'healthCheck', 'ingestDocument', 'subscriptionLifecycle']);
+    expect([...kinds].sort()).toEqual([
+      'chatTurn',
+      'healthCheck',
+      'ingestDocument',
+      'subscriptionLifecycle',
+      'sweepOrphanedTurns',
+    ]);
   });
 
   it('replays every recorded history against the current workflow bundle', async () => {
