@@ -396,8 +396,9 @@ export function createChatActivities(deps: ChatDependencies) {
             .whereColumn('later.createdAt', '>', 'm.createdAt'),
         )
         .select('m.id', 'm.organizationId', 'm.conversationId')
+        .orderBy('m.createdAt', 'desc')
         .limit(ORPHAN_BATCH);
-      const { client, info } = Context.current();
+      const { client, info, log } = Context.current();
       let started = 0;
       for (const message of candidates) {
         const ref = {
@@ -409,7 +410,7 @@ export function createChatActivities(deps: ChatDependencies) {
       }
       if (started > 0) {
         deps.metrics.orphanedTurns.inc(started);
-        Context.current().log.warn('started the turns of visitor messages left without one', { started });
+        log.warn('started the turns of visitor messages left without one', { started });
       }
       return { started };
     },
@@ -420,5 +421,5 @@ export function createChatActivities(deps: ChatDependencies) {
 const ORPHAN_AFTER_MS = 30_000;
 /** …and one older than this is no longer worth answering. */
 const ORPHAN_WINDOW_MS = 15 * 60_000;
-/** Messages started per sweep; the next sweep takes the rest. */
+/** Messages looked at per sweep, the newest first; the next sweep takes the rest. */
 const ORPHAN_BATCH = 100;
