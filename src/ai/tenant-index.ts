@@ -50,9 +50,12 @@ export class TenantIndexStore {
     const previous = this.locks.get(organizationId) ?? Promise.resolve();
     const next = previous.catch(() => undefined).then(() => this.syncNow(organizationId));
     this.locks.set(organizationId, next);
-    void next.finally(() => {
+    // Not `next.finally(…)`: the promise it returns rejects with `next`, unhandled, and Node ends the
+    // process on an unhandled rejection, so a database outage during a sync killed the worker.
+    const release = () => {
       if (this.locks.get(organizationId) === next) this.locks.delete(organizationId);
-    });
+    };
+    next.then(release, release);
     return next;
   }
 
