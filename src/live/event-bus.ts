@@ -9,13 +9,14 @@ type EventOf<T extends ParleyEvent['type']> = Extract<ParleyEvent, { type: T }>;
 /**
  * The API process's end of the live events: one PostgreSQL connection LISTENing on the events
  * channel, fanning events out to the sockets and streams of the conversation they concern. It
- * reconnects with backoff; events missed meanwhile are recovered by clients resuming from their
- * last message id.
+ * reconnects with backoff, then tells `onReconnect` listeners, which catch up on what they missed
+ * (a client that reconnects resumes from its last message id).
  */
 export class EventBus {
   private readonly byConversation = new Map<string, Set<Listener>>();
   private readonly byOrganization = new Map<string, Set<Listener>>();
   private readonly byType = new Map<string, Set<Listener>>();
+  private readonly reconnected = new Set<() => void>();
   private client: Client | undefined;
   private connections = 0;
   private readonly stopping = new AbortController();
@@ -47,6 +48,7 @@ export class EventBus {
         this.connections++;
         attempt = 0;
         onListening();
+        if (this.connections > 1) this.announceReconnection();
         await Promise.race([
           lost,
           new Promise((resolve) => this.stopping.signal.addEventListener('abort', resolve)),
@@ -91,6 +93,25 @@ export class EventBus {
   /** Every event of one organization (the console's live views). */
   onOrganization(organizationId: string, listener: Listener): () => void {
     return add(this.byOrganization, organizationId, listener);
+  }
+
+  /**
+   * Called after the LISTEN connection was lost and is back: events sent meanwhile were missed, so
+   * what relays them must catch up from the database. Returns the unsubscribe function.
+   */
+  onReconnect(listener: () => void): () => void {
+    this.reconnected.add(listener);
+    return () => this.reconnected.delete(listener);
+  }
+
+  private announceReconnection(): void {
+    for (const listener of this.reconnected) {
+      try {
+        listener();
+      } catch (error) {
+        this.logger.error({ err: error }, 'reconnection listener failed');
+      }
+    }
   }
 
   /** Every event of one type, whatever its organization or conversation. */

@@ -30,7 +30,7 @@ export class VisitorLimits {
 }
 
 export class VisitorConnection {
-  private unsubscribe: (() => void) | undefined;
+  private unsubscribe: (() => void)[] = [];
   private pending: ParleyEvent[] | undefined = [];
   private readonly sent = new Set<string>();
   private queue: Promise<void> = Promise.resolve();
@@ -43,10 +43,14 @@ export class VisitorConnection {
 
   /** Subscribes first, then sends the welcome with the history, so no event falls in between. */
   async open(lastMessageId?: string): Promise<void> {
-    this.unsubscribe = this.deps.bus.onConversation(this.identity.conversationId, (event) => {
-      if (this.pending) this.pending.push(event);
-      else this.enqueue(event);
-    });
+    this.unsubscribe = [
+      this.deps.bus.onConversation(this.identity.conversationId, (event) => {
+        if (this.pending) this.pending.push(event);
+        else this.enqueue(() => this.relay(event));
+      }),
+      // Messages stored while the bus was reconnecting announced themselves to nobody.
+      this.deps.bus.onReconnect(() => this.enqueue(() => this.catchUp())),
+    ];
     const [messages, unread, conversation] = await Promise.all([
       this.deps.visitors.history(this.identity, lastMessageId),
       this.deps.visitors.unreadCount(this.identity),
@@ -64,12 +68,12 @@ export class VisitorConnection {
     });
     const buffered = this.pending ?? [];
     this.pending = undefined;
-    for (const event of buffered) this.enqueue(event);
+    for (const event of buffered) this.enqueue(() => this.relay(event));
   }
 
   close(): void {
-    this.unsubscribe?.();
-    this.unsubscribe = undefined;
+    for (const unsubscribe of this.unsubscribe) unsubscribe();
+    this.unsubscribe = [];
   }
 
   /** Carries out one client frame; problems come back as error frames, never as exceptions. */
@@ -132,10 +136,22 @@ export class VisitorConnection {
   }
 
   /** Events are relayed one at a time, so a message is never overtaken by a later one. */
-  private enqueue(event: ParleyEvent): void {
+  private enqueue(work: () => Promise<void>): void {
     this.queue = this.queue
-      .then(() => this.relay(event))
+      .then(work)
       .catch((error: unknown) => this.deps.logger.error({ err: error }, 'relaying an event failed'));
+  }
+
+  /** Sends, in order, the conversation's messages this connection has not sent yet. */
+  private async catchUp(): Promise<void> {
+    const missed = (await this.deps.visitors.history(this.identity)).filter((m) => !this.sent.has(m.id));
+    for (const message of missed) {
+      this.sent.add(message.id);
+      this.send({ type: 'message', message });
+    }
+    if (missed.some((message) => message.role === 'assistant' || message.role === 'agent')) {
+      this.send({ type: 'unread', count: await this.deps.visitors.unreadCount(this.identity) });
+    }
   }
 
   private async relay(event: ParleyEvent): Promise<void> {
