@@ -1,9 +1,11 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { ValidateError } from '@tsoa/runtime';
 import { MulterError } from 'multer';
+import { KnexTimeoutError } from 'knex';
 import {
   CheckViolationError,
   DataError,
+  DBError,
   ForeignKeyViolationError,
   NotFoundError,
   NotNullViolationError,
@@ -30,6 +32,19 @@ function objectionFieldErrors(error: ValidationError): FieldError[] {
   );
 }
 
+/**
+ * PostgreSQL down, restarting or out of connections (SQLSTATE classes 08 and 57P, a refused or cut
+ * socket, the pool's acquire timeout): the same request may well succeed in a moment.
+ */
+function databaseUnavailable(error: unknown): boolean {
+  const cause = error instanceof DBError ? error.nativeError : error;
+  if (cause instanceof KnexTimeoutError) return true;
+  const { code, message } = (cause ?? {}) as { code?: unknown; message?: unknown };
+  if (typeof code === 'string' && (/^(08|57P)/.test(code) || SOCKET_FAILURES.has(code))) return true;
+  return typeof message === 'string' && /^Connection terminated/.test(message);
+}
+const SOCKET_FAILURES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH']);
+
 /** Turns anything thrown into a known problem, or undefined for a bug (reported as a 500). */
 export function toProblem(error: unknown): HttpProblem | undefined {
   if (error instanceof HttpProblem) return error;
@@ -49,6 +64,9 @@ export function toProblem(error: unknown): HttpProblem | undefined {
   }
   if (error instanceof TemporalUnavailableError) {
     return problems.unavailable('The workflow engine is unreachable; try again shortly.');
+  }
+  if (databaseUnavailable(error)) {
+    return problems.unavailable('The database is unreachable; try again shortly.');
   }
   if (error instanceof MulterError) {
     return error.code === 'LIMIT_FILE_SIZE'

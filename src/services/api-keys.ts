@@ -137,16 +137,17 @@ export const looksLikeApiKey = (token: string): boolean => token.startsWith(API_
 
 /** The principal of a live key, or undefined for an unknown or revoked one. */
 async function lookUpApiKey(
+  knex: Knex,
   keyHash: string,
 ): Promise<{ principal: Principal; apiKeyId: string } | undefined> {
-  const key = await ApiKey.query()
+  const key = await ApiKey.query(knex)
     .unscoped('an API key is looked up by its hash; the row names its organization')
     .findOne({ keyHash })
     .whereNull('revokedAt');
   if (!key) return undefined;
   const now = new Date();
   if (!key.lastUsedAt || now.getTime() - key.lastUsedAt.getTime() >= LAST_USED_RESOLUTION_MS) {
-    await ApiKey.query().forOrganization(key.organizationId).findById(key.id).patch({ lastUsedAt: now });
+    await ApiKey.query(knex).forOrganization(key.organizationId).findById(key.id).patch({ lastUsedAt: now });
   }
   return {
     apiKeyId: key.id,
@@ -201,7 +202,7 @@ export class ApiKeyAuthenticator {
     }
     this.cache.delete(keyHash);
     const evictions = this.evictions;
-    const found = await lookUpApiKey(keyHash);
+    const found = await lookUpApiKey(this.knex, keyHash);
     if (found && busGeneration > 0 && evictions === this.evictions && busGeneration === this.bus.generation) {
       // Maps keep insertion order: the first entry is the least recently looked up.
       if (this.cache.size >= this.maxKeys) this.cache.delete(this.cache.keys().next().value!);

@@ -3,6 +3,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pinoHttp } from 'pino-http';
 import { errorHandler } from '../../src/api/error-handler';
+import { createKnex } from '../../src/db/knex';
 import { createLogger } from '../../src/lib/logger';
 import { useTestApi } from '../helpers/api';
 import { useTestDatabase } from '../helpers/db';
@@ -10,6 +11,9 @@ import { useTestDatabase } from '../helpers/db';
 const db = useTestDatabase();
 const api = useTestApi(db);
 const apiWithoutTemporal = useTestApi(db, { temporalAddress: '127.0.0.1:1' });
+const unreachableDatabase = createKnex({ url: 'postgres://postgres@127.0.0.1:1/parley', poolMax: 1 });
+const apiWithoutDatabase = useTestApi(() => unreachableDatabase);
+afterAll(() => unreachableDatabase.destroy());
 
 describe('HTTP foundation', () => {
   it('answers /healthz while the process is up', async () => {
@@ -32,6 +36,20 @@ describe('HTTP foundation', () => {
       status: 'unavailable',
       checks: { database: 'ok', temporal: 'unavailable' },
     });
+  });
+
+  it('answers 503, without internals, when PostgreSQL is unreachable', async () => {
+    const res = await fetch(`${apiWithoutDatabase().baseUrl}/v1/organization`, {
+      headers: { authorization: `Bearer prly_${'x'.repeat(43)}` },
+    });
+    const text = await res.text();
+    expect(res.status).toBe(503);
+    expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(JSON.parse(text)).toMatchObject({
+      type: '/problems/service-unavailable',
+      detail: 'The database is unreachable; try again shortly.',
+    });
+    expect(text).not.toMatch(/ECONNREFUSED|127\.0\.0\.1|api_keys/);
   });
 
   it('answers an unknown route with a problem+json 404 carrying the request id', async () => {
