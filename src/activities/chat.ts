@@ -233,7 +233,8 @@ export function createChatActivities(deps: ChatDependencies) {
 
     /**
      * Generates the grounded answer, publishing tokens as they arrive so the chat channel can stream
-     * them. Heartbeats carry the progress; a cancelled turn stops generating.
+     * them. Heartbeats carry the progress (every second, and with each published piece); a cancelled
+     * turn stops generating.
      */
     async generateAnswer(input: AnswerRequest): Promise<GenerationResult> {
       const context = Context.current();
@@ -253,18 +254,24 @@ export function createChatActivities(deps: ChatDependencies) {
           delta,
         });
       };
-      // The first piece goes out at once (time to first token); later ones in groups, so a fast
-      // generator costs a few NOTIFY round trips rather than one per word.
-      const result = await deps.generator.generate(
-        input,
-        async (delta) => {
-          pending.push(delta);
-          if (seq === 0 || pending.length >= TOKENS_PER_EVENT) await flush();
-        },
-        context.cancellationSignal,
-      );
-      await flush();
-      return result;
+      // Alive while a model loads or thinks before its first token (see the turn's heartbeatTimeout).
+      const alive = setInterval(() => context.heartbeat(seq), 1000);
+      try {
+        // The first piece goes out at once (time to first token); later ones in groups, so a fast
+        // generator costs a few NOTIFY round trips rather than one per word.
+        const result = await deps.generator.generate(
+          input,
+          async (delta) => {
+            pending.push(delta);
+            if (seq === 0 || pending.length >= TOKENS_PER_EVENT) await flush();
+          },
+          context.cancellationSignal,
+        );
+        await flush();
+        return result;
+      } finally {
+        clearInterval(alive);
+      }
     },
 
     /**

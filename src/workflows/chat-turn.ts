@@ -22,10 +22,12 @@ const local = proxyLocalActivities<Activities>({
   retry: { initialInterval: '200ms', maximumInterval: '5 seconds' },
 });
 
+// The generating worker heartbeats every second whatever the model does, so an attempt on a worker
+// that died is retried after the heartbeat timeout; a stuck model runs into startToClose.
 const generation = proxyActivities<Activities>({
   startToCloseTimeout: '2 minutes',
   scheduleToCloseTimeout: '5 minutes',
-  heartbeatTimeout: '20 seconds',
+  heartbeatTimeout: '5 seconds',
   retry: { initialInterval: '1s', maximumInterval: '10 seconds' },
 });
 
