@@ -125,7 +125,7 @@ export function createIngestionActivities(deps: IngestionDependencies) {
         if (error instanceof DocumentError && error.permanent) throw permanent(error);
         throw error;
       }
-      const hash = contentHash(parsed.text);
+      const hash = contentHash(parsed.text, ingestion);
       if (hash === document.contentHash && document.version > 0) return { unchanged: true };
 
       const chunks = await chunkText(parsed.text, {

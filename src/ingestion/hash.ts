@@ -1,10 +1,21 @@
 import { createHash } from 'node:crypto';
 import { normalizeText } from './normalize';
 
+/** How a document's text is cut into passages (CHUNK_SIZE, CHUNK_OVERLAP). */
+export interface Chunking {
+  chunkSize: number;
+  chunkOverlap: number;
+}
+
 /**
- * sha256 (hex) of the normalised text: the same content uploaded again with other bytes, metadata or
- * whitespace hashes the same, so ingestion can skip re-embedding it.
+ * sha256 (hex) of what a document's passages are made from: the normalised text (the same content
+ * uploaded again with other bytes, metadata or whitespace hashes the same) and the chunking that cuts
+ * it. A re-sync skips re-embedding when it is unchanged, and re-chunks content indexed under other
+ * chunking settings.
  */
-export function contentHash(text: string): string {
-  return createHash('sha256').update(normalizeText(text), 'utf8').digest('hex');
+export function contentHash(text: string, chunking: Chunking): string {
+  return createHash('sha256')
+    .update(`chunks ${chunking.chunkSize}/${chunking.chunkOverlap}\n`, 'utf8')
+    .update(normalizeText(text), 'utf8')
+    .digest('hex');
 }

@@ -5,7 +5,7 @@
 export { chunkText, type Chunk, type ChunkOptions } from './chunk';
 export { DocumentError, type DocumentErrorCode } from './errors';
 export { fetchUrl, parseFetched, type FetchedResource, type FetchOptions } from './fetch';
-export { contentHash } from './hash';
+export { contentHash, type Chunking } from './hash';
 export { normalizeText } from './normalize';
 export {
   DEFAULT_MAX_BYTES,

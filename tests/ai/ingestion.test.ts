@@ -95,6 +95,31 @@ describe('document ingestion workflow', () => {
     expect((await waitForDocument(organization.id, created.id)).version).toBe(1);
   });
 
+  it('cuts unchanged content again on re-sync once the chunking settings changed', async () => {
+    const { documents } = services();
+    const created = await documents.upload(
+      organization.id,
+      uploaded('hours.txt', documentFixture('opening-hours.txt')),
+    );
+    const handle = worker().client.workflow.getHandle(ingestWorkflowId(created.id));
+    expect(await handle.result()).toMatchObject({ stage: 'ready' });
+    const before = await chunksOf(organization, created.id);
+
+    const { ingestion } = worker().dependencies;
+    const { chunkSize, chunkOverlap } = ingestion;
+    Object.assign(ingestion, { chunkSize: 120, chunkOverlap: 20 });
+    try {
+      await documents.resync(organization.id, created.id);
+      expect(await handle.result()).toMatchObject({ stage: 'ready' });
+    } finally {
+      Object.assign(ingestion, { chunkSize, chunkOverlap });
+    }
+    const after = await chunksOf(organization, created.id);
+    expect((await waitForDocument(organization.id, created.id)).version).toBe(2);
+    expect(after.length).toBeGreaterThan(before.length);
+    expect(after.every((chunk) => chunk.text.length <= 120)).toBe(true);
+  });
+
   it('ingests a URL, picks up a changed page as a new version, and reports a page that is gone', async () => {
     const { documents } = services();
     pages.set('/returns', page('Returns', 'Returns are accepted within 14 days of delivery.'));

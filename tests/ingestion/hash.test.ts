@@ -1,8 +1,10 @@
-import { contentHash, normalizeText, parseDocument } from '../../src/ingestion';
+import { contentHash as hashWith, normalizeText, parseDocument } from '../../src/ingestion';
 import { documentFixture } from '../helpers/documents';
 
 describe('contentHash', () => {
   const text = 'Opening hours\n\nWe answer chats from 9:00 to 18:00.\n- Monday to Friday';
+  const chunking = { chunkSize: 500, chunkOverlap: 100 };
+  const contentHash = (content: string) => hashWith(content, chunking);
 
   it('is stable across line endings, trailing spaces, blank-line runs and Unicode composition', () => {
     const reformatted =
@@ -14,6 +16,11 @@ describe('contentHash', () => {
 
   it('changes when the words change', () => {
     expect(contentHash(text.replace('18:00', '19:00'))).not.toBe(contentHash(text));
+  });
+
+  it('changes when the chunking changes, so the content is cut again', () => {
+    expect(hashWith(text, { chunkSize: 1000, chunkOverlap: 150 })).not.toBe(contentHash(text));
+    expect(hashWith(text, { chunkSize: 500, chunkOverlap: 50 })).not.toBe(contentHash(text));
   });
 
   it('recognises a re-upload with other bytes but the same content as unchanged', async () => {
