@@ -175,6 +175,23 @@ export class DocumentService {
   }
 
   /**
+   * Re-syncs every document of the given organizations (all of them when none is given): after a
+   * change of the chunking settings each is cut and embedded again; unchanged ones are skipped.
+   * Sitemap pages go with their sitemap. Returns how many re-syncs it started.
+   */
+  async resyncAll(organizationIds: string[] = []): Promise<number> {
+    const documents = await Document.query(this.deps.knex)
+      .unscoped('an operator re-indexes every organization, or the ones named')
+      .whereNull('parentDocumentId')
+      .modify((query) => {
+        if (organizationIds.length > 0) query.whereIn('organizationId', organizationIds);
+      })
+      .orderBy('createdAt');
+    for (const document of documents) await this.startIngestion(document);
+    return documents.length;
+  }
+
+  /**
    * Deletes the document, its pages and its chunks; its passages leave answers at once (retrieval
    * only returns chunks of documents that still exist) and every vector index resyncs.
    */
