@@ -78,15 +78,20 @@ describe('document ingestion workflow', () => {
     ).rejects.toMatchObject({ status: 415, slug: 'unsupported-media-type' });
   });
 
-  it('does not re-embed unchanged content on re-sync', async () => {
-    const { documents } = services();
-    const created = await documents.upload(
+  /** A small upload, ingested: the document, its workflow and its chunks. */
+  async function ingestedHours() {
+    const created = await services().documents.upload(
       organization.id,
       uploaded('hours.txt', documentFixture('opening-hours.txt')),
     );
     const handle = worker().client.workflow.getHandle(ingestWorkflowId(created.id));
     expect(await handle.result()).toMatchObject({ stage: 'ready' });
-    const before = await chunksOf(organization, created.id);
+    return { created, handle, before: await chunksOf(organization, created.id) };
+  }
+
+  it('does not re-embed unchanged content on re-sync', async () => {
+    const { documents } = services();
+    const { created, handle, before } = await ingestedHours();
 
     await documents.resync(organization.id, created.id);
     expect(await handle.result()).toMatchObject({ stage: 'unchanged' });
@@ -97,13 +102,7 @@ describe('document ingestion workflow', () => {
 
   it('cuts unchanged content again on re-sync once the chunking settings changed', async () => {
     const { documents } = services();
-    const created = await documents.upload(
-      organization.id,
-      uploaded('hours.txt', documentFixture('opening-hours.txt')),
-    );
-    const handle = worker().client.workflow.getHandle(ingestWorkflowId(created.id));
-    expect(await handle.result()).toMatchObject({ stage: 'ready' });
-    const before = await chunksOf(organization, created.id);
+    const { created, handle, before } = await ingestedHours();
 
     const { ingestion } = worker().dependencies;
     const { chunkSize, chunkOverlap } = ingestion;
