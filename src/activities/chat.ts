@@ -17,6 +17,7 @@ import { extendSummary, selectMemory, standaloneQuestion } from '../ai/memory';
 import {
   PROMPT_VERSION,
   type AnswerGenerator,
+  type GenerationRequest,
   type GenerationResult,
   type HistoryTurn,
   type Passage,
@@ -79,14 +80,9 @@ export interface Retrieval {
   searchMs: number;
 }
 
-export interface AnswerRequest {
+/** What the generator needs, and the turn it answers (for the streamed tokens' address). */
+export interface AnswerRequest extends GenerationRequest {
   ref: TurnRef;
-  question: string;
-  passages: Passage[];
-  persona: string;
-  instructions: string;
-  history: HistoryTurn[];
-  summary: string;
 }
 
 export interface TurnRecord extends TurnRef {
