@@ -1,12 +1,8 @@
-import { loadConfigOrExit } from '../src/config';
-import { bindModels } from '../src/db/bind';
-import { createKnex } from '../src/db/knex';
 import { Document, Organization, OrganizationSettings } from '../src/db/models';
-import { createLogger } from '../src/lib/logger';
 import { DocumentService } from '../src/services/documents';
 import { createOrganizationWithOwner } from '../src/services/organizations';
-import { TemporalGateway } from '../src/temporal/client';
 import { DEMO_WIDGET_KEY } from '../src/web/router';
+import { runCommand } from './lib/command';
 
 /**
  * The demo tenant of the quick start: an owner who can sign in, widget settings, and the demo
@@ -22,50 +18,36 @@ export const DEMO = {
   widgetKey: DEMO_WIDGET_KEY,
 };
 
-async function main(): Promise<void> {
-  const config = loadConfigOrExit();
-  const knex = createKnex({ url: config.database.url, poolMax: 2 });
-  bindModels(knex);
-  const temporal = new TemporalGateway(config.temporal, createLogger({ level: 'warn', name: 'seed' }));
-  try {
-    let organization = await Organization.query().findOne({ slug: DEMO.slug });
-    if (!organization) {
-      ({ organization } = await createOrganizationWithOwner(knex, { ...DEMO, emailVerified: true }));
-      await Organization.query().patchAndFetchById(organization.id, {
-        widgetKey: DEMO.widgetKey,
-        plan: 'pro',
+runCommand('seed', async ({ config, knex, temporal }) => {
+  let organization = await Organization.query().findOne({ slug: DEMO.slug });
+  if (!organization) {
+    ({ organization } = await createOrganizationWithOwner(knex, { ...DEMO, emailVerified: true }));
+    await Organization.query().patchAndFetchById(organization.id, {
+      widgetKey: DEMO.widgetKey,
+      plan: 'pro',
+    });
+    await OrganizationSettings.query()
+      .forOrganization(organization.id)
+      .patch({
+        widget: {
+          color: '#4f46e5',
+          position: 'right',
+          greeting: 'Hi! I answer from the Lumen Notes help centre. What can I help with?',
+          launcherText: 'Ask Lumi',
+        },
+        aiPersona: 'You are Lumi, the friendly support assistant of Lumen Notes.',
       });
-      await OrganizationSettings.query()
-        .forOrganization(organization.id)
-        .patch({
-          widget: {
-            color: '#4f46e5',
-            position: 'right',
-            greeting: 'Hi! I answer from the Lumen Notes help centre. What can I help with?',
-            launcherText: 'Ask Lumi',
-          },
-          aiPersona: 'You are Lumi, the friendly support assistant of Lumen Notes.',
-        });
-    }
-
-    const sitemap = `${config.http.publicUrl}/demo/sitemap.xml`;
-    const known = await Document.query().forOrganization(organization.id).findOne({ sourceUrl: sitemap });
-    if (!known) {
-      const documents = new DocumentService({ knex, temporal, config });
-      await documents.addUrl(organization.id, {
-        url: sitemap,
-        type: 'sitemap',
-        title: 'Lumen Notes help centre',
-      });
-    }
-    console.log(`demo tenant ready: ${DEMO.ownerEmail} / ${DEMO.password} (widget key ${DEMO.widgetKey})`);
-  } finally {
-    await temporal.close();
-    await knex.destroy();
   }
-}
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exit(1);
+  const sitemap = `${config.http.publicUrl}/demo/sitemap.xml`;
+  const known = await Document.query().forOrganization(organization.id).findOne({ sourceUrl: sitemap });
+  if (!known) {
+    const documents = new DocumentService({ knex, temporal, config });
+    await documents.addUrl(organization.id, {
+      url: sitemap,
+      type: 'sitemap',
+      title: 'Lumen Notes help centre',
+    });
+  }
+  console.log(`demo tenant ready: ${DEMO.ownerEmail} / ${DEMO.password} (widget key ${DEMO.widgetKey})`);
 });
