@@ -18,7 +18,7 @@ export class EventBus {
   private readonly byType = new Map<string, Set<Listener>>();
   private readonly reconnected = new Set<() => void>();
   private client: Client | undefined;
-  private connections = 0;
+  private connectedBefore = false;
   private readonly stopping = new AbortController();
 
   constructor(
@@ -45,10 +45,10 @@ export class EventBus {
         client.on('notification', (n) => this.dispatch(n.payload));
         await client.query(`LISTEN ${EVENTS_CHANNEL}`);
         this.client = client;
-        this.connections++;
         attempt = 0;
         onListening();
-        if (this.connections > 1) this.announceReconnection();
+        if (this.connectedBefore) this.announceReconnection();
+        this.connectedBefore = true;
         await Promise.race([
           lost,
           new Promise((resolve) => this.stopping.signal.addEventListener('abort', resolve)),
@@ -121,14 +121,6 @@ export class EventBus {
 
   get listening(): boolean {
     return this.client !== undefined;
-  }
-
-  /**
-   * Which connection is listening: 0 while none is, then a new number for each (re)connection. What
-   * was learnt under one number may have missed events sent before the next.
-   */
-  get generation(): number {
-    return this.client ? this.connections : 0;
   }
 
   async stop(): Promise<void> {

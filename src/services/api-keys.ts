@@ -136,10 +136,7 @@ async function revokeApiKey(knex: Knex, actor: Actor, id: string): Promise<void>
 export const looksLikeApiKey = (token: string): boolean => token.startsWith(API_KEY_PREFIX);
 
 /** The principal of a live key, or undefined for an unknown or revoked one. */
-async function lookUpApiKey(
-  knex: Knex,
-  keyHash: string,
-): Promise<{ principal: Principal; apiKeyId: string } | undefined> {
+async function lookUpApiKey(knex: Knex, keyHash: string): Promise<Principal | undefined> {
   const key = await ApiKey.query(knex)
     .unscoped('an API key is looked up by its hash; the row names its organization')
     .findOne({ keyHash })
@@ -150,79 +147,63 @@ async function lookUpApiKey(
     await ApiKey.query(knex).forOrganization(key.organizationId).findById(key.id).patch({ lastUsedAt: now });
   }
   return {
+    organizationId: key.organizationId,
+    userId: null,
     apiKeyId: key.id,
-    principal: {
-      organizationId: key.organizationId,
-      userId: null,
-      apiKeyId: key.id,
-      role: 'admin',
-      scopes: key.scopes.length > 0 ? key.scopes : [ALL_SCOPES],
-    },
+    role: 'admin',
+    scopes: key.scopes.length > 0 ? key.scopes : [ALL_SCOPES],
   };
 }
 
-interface CachedKey {
-  principal: Principal;
-  apiKeyId: string;
-  expiresAt: number;
-  busGeneration: number;
-}
+/** Keys an API process keeps at most; the least recently looked up goes first. */
+const MAX_CACHED_KEYS = 10_000;
 
 /**
  * Authenticates API keys without a query on every request: an API process keeps the principal of a
  * key in use for LAST_USED_RESOLUTION_MS (its last_used_at is refreshed as often). A revocation is
- * announced on the events channel and evicts the key from every API process at once; what was cached
- * is trusted only while that channel listens on the connection it was cached under, since an
- * announcement may be missed while it reconnects. Unknown keys are never cached.
+ * announced on the events channel and evicts the key from every API process at once. An announcement
+ * can be missed only while that channel is down, so nothing is cached or served from the cache then,
+ * and the cache empties when it is back. Unknown keys are never cached.
  */
 export class ApiKeyAuthenticator {
-  private readonly cache = new Map<string, CachedKey>();
-  /** Bumped by each eviction, so a lookup that raced a revocation is not cached. */
+  private readonly cache = new Map<string, { principal: Principal; expiresAt: number }>();
+  /** Bumped by each eviction, so a lookup that raced a revocation or a reconnection is not cached. */
   private evictions = 0;
 
   constructor(
     private readonly knex: Knex,
-    private readonly bus: Pick<EventBus, 'generation' | 'onType'>,
-    private readonly maxKeys = 10_000,
+    private readonly bus: Pick<EventBus, 'listening' | 'onType' | 'onReconnect'>,
   ) {
-    bus.onType('api_key_revoked', (event) => this.forget(event.apiKeyId));
+    bus.onType('api_key_revoked', (event) =>
+      this.forget((principal) => principal.apiKeyId === event.apiKeyId),
+    );
+    bus.onReconnect(() => this.forget(() => true));
   }
 
   async authenticate(token: string): Promise<Principal | undefined> {
     const keyHash = sha256(token);
-    const busGeneration = this.bus.generation;
     const cached = this.cache.get(keyHash);
-    if (
-      cached &&
-      cached.expiresAt > Date.now() &&
-      busGeneration > 0 &&
-      cached.busGeneration === busGeneration
-    ) {
-      return cached.principal;
-    }
+    if (cached && cached.expiresAt > Date.now() && this.bus.listening) return cached.principal;
     this.cache.delete(keyHash);
     const evictions = this.evictions;
-    const found = await lookUpApiKey(this.knex, keyHash);
-    if (found && busGeneration > 0 && evictions === this.evictions && busGeneration === this.bus.generation) {
+    const wasListening = this.bus.listening;
+    const principal = await lookUpApiKey(this.knex, keyHash);
+    if (principal && wasListening && this.bus.listening && evictions === this.evictions) {
       // Maps keep insertion order: the first entry is the least recently looked up.
-      if (this.cache.size >= this.maxKeys) this.cache.delete(this.cache.keys().next().value!);
-      this.cache.set(keyHash, {
-        ...found,
-        expiresAt: Date.now() + LAST_USED_RESOLUTION_MS,
-        busGeneration,
-      });
+      if (this.cache.size >= MAX_CACHED_KEYS) this.cache.delete(this.cache.keys().next().value!);
+      this.cache.set(keyHash, { principal, expiresAt: Date.now() + LAST_USED_RESOLUTION_MS });
     }
-    return found?.principal;
+    return principal;
   }
 
   /** Revokes a key and forgets it here at once (other processes hear of it on the events channel). */
   async revoke(actor: Actor, id: string): Promise<void> {
     await revokeApiKey(this.knex, actor, id);
-    this.forget(id);
+    this.forget((principal) => principal.apiKeyId === id);
   }
 
-  private forget(apiKeyId: string): void {
+  private forget(which: (principal: Principal) => boolean): void {
     this.evictions++;
-    for (const [keyHash, entry] of this.cache) if (entry.apiKeyId === apiKeyId) this.cache.delete(keyHash);
+    for (const [keyHash, entry] of this.cache) if (which(entry.principal)) this.cache.delete(keyHash);
   }
 }

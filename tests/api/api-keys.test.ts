@@ -101,7 +101,16 @@ describe('API keys', () => {
   it('trusts a cached key only while the events channel has listened since it was cached', async () => {
     const owner = await signUp(api());
     const { data: created } = await owner.client.POST('/v1/api-keys', { body: { name: 'cached' } });
-    const bus = { generation: 1, onType: () => () => undefined };
+    // The events channel, as far as the authenticator sees it: up or down, and reconnections.
+    const reconnected: (() => void)[] = [];
+    const bus = {
+      listening: true,
+      onType: () => () => undefined,
+      onReconnect: (listener: () => void) => {
+        reconnected.push(listener);
+        return () => undefined;
+      },
+    };
     const keys = new ApiKeyAuthenticator(db(), bus);
     expect(await keys.authenticate(created!.key)).toMatchObject({ apiKeyId: created!.id });
     // A revocation whose announcement this process missed (written here without one)…
@@ -111,12 +120,12 @@ describe('API keys', () => {
       .patch({ revokedAt: new Date() });
     expect(await keys.authenticate(created!.key)).toBeDefined();
     // …can only have been missed across a reconnection, which drops what was cached before it.
-    bus.generation = 2;
+    for (const listener of reconnected) listener();
     expect(await keys.authenticate(created!.key)).toBeUndefined();
 
     // While the channel is down nothing is cached at all.
     const { data: second } = await owner.client.POST('/v1/api-keys', { body: { name: 'uncached' } });
-    bus.generation = 0;
+    bus.listening = false;
     expect(await keys.authenticate(second!.key)).toBeDefined();
     await ApiKey.query()
       .forOrganization(owner.session.organization.id)
