@@ -76,14 +76,14 @@ const latencyRow = (name: string, samples: number[]) => {
 };
 
 /**
- * Chat users on the widget socket: they arrive one by one over `rampSeconds` (k6's ramping-vus), then
- * all `users` stay for `seconds`; each asks, waits for the reply, thinks, and asks again. The goal is
- * judged on the questions asked once every user is there; the arrival phase is reported beside it.
+ * Chat users on the widget socket: they arrive one by one over the settings' `rampSeconds` (k6's
+ * ramping-vus), then all `users` stay for `seconds`; each asks, waits for the reply, thinks, and asks
+ * again. The goal is judged on the questions asked once every user is there; the arrival phase is
+ * reported beside it.
  */
 async function chat(
   target: Target,
   users: number,
-  rampSeconds: number,
   seconds: number,
 ): Promise<{ p95: number; lines: string[] }> {
   const arriving = { reply: [] as number[], firstToken: [] as number[] };
@@ -93,10 +93,10 @@ async function chat(
     const reason = error instanceof Error ? error.message : String(error);
     failures.set(reason, (failures.get(reason) ?? 0) + 1);
   };
+  const { rampSeconds, thinkMinSeconds, thinkMaxSeconds } = settings.chat;
   const started = performance.now();
   const steadyFrom = started + rampSeconds * 1000;
   const deadline = steadyFrom + seconds * 1000;
-  const { thinkMinSeconds, thinkMaxSeconds } = settings.chat;
   await Promise.all(
     Array.from({ length: users }, async (_, u) => {
       await sleep((u / users) * rampSeconds * 1000);
@@ -284,7 +284,7 @@ runWithStack(async (stack) => {
     header(
       `${users} widget users arriving over ${settings.chat.rampSeconds} s, then ${seconds(60)} s; think time ${settings.chat.thinkMinSeconds}–${settings.chat.thinkMaxSeconds} s`,
     );
-    console.log((await chat(target, users, settings.chat.rampSeconds, seconds(60))).lines.join('\n'));
+    console.log((await chat(target, users, seconds(60))).lines.join('\n'));
   } else if (profile === 'api') {
     header(`${settings.api.users} users, ${seconds(20)} s`);
     await api(target, 10, 3); // warm-up
@@ -297,7 +297,7 @@ runWithStack(async (stack) => {
     const { chatUsers, apiUsers } = settings.soak;
     header(`${chatUsers} widget users and ${apiUsers} API users together, ${seconds(120)} s`);
     const [chatResult, apiResult] = await Promise.all([
-      chat(target, chatUsers, settings.chat.rampSeconds, seconds(120)),
+      chat(target, chatUsers, seconds(120)),
       api(target, apiUsers, seconds(120)),
     ]);
     console.log([...chatResult.lines, '', ...apiResult.lines].join('\n'));
