@@ -20,8 +20,11 @@ describe('TenantIndexStore', () => {
       const store = new TenantIndexStore({ knex, dir: require('node:os').tmpdir(), dimension: 384, logger });
       store
         .sync('00000000-0000-0000-0000-000000000000')
-        .catch((error) => console.log('sync failed:', error.code));
-      setTimeout(() => console.log('alive'), 300);
+        .catch((error) => {
+          console.log('sync failed:', error.code);
+          // An unhandled rejection left by the failure would end the process before this.
+          setTimeout(() => console.log('alive'), 300);
+        });
     `;
     const { stdout } = await promisify(execFile)(process.execPath, ['-r', 'tsx/cjs', '-e', script], {
       cwd: projectRoot,
