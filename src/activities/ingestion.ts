@@ -32,6 +32,8 @@ export interface IngestionDependencies {
   knex: Knex;
   embeddings: Embeddings;
   indexes: TenantIndexStore;
+  /** The configured model's id (config.embeddings.modelId), stored beside each vector it makes. */
+  embeddingModel: string;
   ingestion: Config['ingestion'];
   metrics: DomainMetrics;
 }
@@ -113,7 +115,7 @@ export function createIngestionActivities(deps: IngestionDependencies) {
     /**
      * Reads, parses and chunks the source. Unchanged content (same hash as the live version) stops
      * here; otherwise the chunks of the next version are stored without embeddings, reusing the
-     * embedding of any chunk whose text the live version already has.
+     * embedding of any chunk whose text the live version already has from the configured model.
      */
     async prepareDocument(ref: DocumentRef): Promise<PreparedDocument> {
       const document = await loadDocument(ref);
@@ -125,7 +127,7 @@ export function createIngestionActivities(deps: IngestionDependencies) {
         if (error instanceof DocumentError && error.permanent) throw permanent(error);
         throw error;
       }
-      const hash = contentHash(parsed.text, ingestion);
+      const hash = contentHash(parsed.text, ingestion, deps.embeddingModel);
       if (hash === document.contentHash && document.version > 0) return { unchanged: true };
 
       const chunks = await chunkText(parsed.text, {
@@ -150,12 +152,13 @@ export function createIngestionActivities(deps: IngestionDependencies) {
           );
         }
         await trx.raw(
-          `update document_chunks fresh set embedding = live.embedding
+          `update document_chunks fresh
+              set embedding = live.embedding, embedding_model = live.embedding_model
              from document_chunks live
             where fresh.document_id = :id and fresh.document_version = :version and fresh.embedding is null
               and live.document_id = :id and live.document_version = :live and live.text = fresh.text
-              and live.embedding is not null`,
-          { id: document.id, version, live: document.version },
+              and live.embedding_model = :model`,
+          { id: document.id, version, live: document.version, model: deps.embeddingModel },
         );
         const title =
           document.sourceType === 'upload' || document.title === document.sourceUrl
@@ -190,10 +193,15 @@ export function createIngestionActivities(deps: IngestionDependencies) {
         const slice = pending.slice(start, start + HEARTBEAT_SLICE);
         const vectors = await deps.embeddings.embedDocuments(slice.map((chunk) => chunk.text));
         await knex.raw(
-          `update document_chunks c set embedding = v.embedding
+          `update document_chunks c set embedding = v.embedding, embedding_model = ?
              from unnest(?::bigint[], ?::bytea[]) as v(id, embedding)
             where c.id = v.id and c.organization_id = ?`,
-          [slice.map((c) => c.id), vectors.map((v) => encodeVector(v)), batch.organizationId],
+          [
+            deps.embeddingModel,
+            slice.map((c) => c.id),
+            vectors.map((v) => encodeVector(v)),
+            batch.organizationId,
+          ],
         );
         Context.current().heartbeat(start + slice.length);
       }

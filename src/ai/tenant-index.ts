@@ -23,7 +23,8 @@ const MAX_CACHED_TENANTS = 64;
 export interface TenantIndexOptions {
   knex: Knex;
   dir: string;
-  dimension: number;
+  /** The configured embedding model: only its vectors are indexed, and the index is its size. */
+  embedder: { model: string; dimension: number };
   logger: Logger;
 }
 
@@ -94,12 +95,12 @@ export class TenantIndexStore {
     const stale = index ? index.size - (live.size - missing.length) : 0;
     const rebuild =
       !index ||
-      index.dimension !== this.options.dimension ||
+      index.dimension !== this.options.embedder.dimension ||
       stale > index.size * REBUILD_STALE_RATIO ||
       indexKindFor(live.size) !== index.kind;
 
     if (rebuild) {
-      index = VectorIndex.create(this.options.dimension, live.size, revision);
+      index = VectorIndex.create(this.options.embedder.dimension, live.size, revision);
       await this.addChunks(organizationId, index, liveIds);
     } else {
       await this.addChunks(organizationId, index!, missing);
@@ -127,20 +128,24 @@ export class TenantIndexStore {
     return { action, size: index.size, added };
   }
 
+  /** The knowledge revision, and the model: an index saved under another model is never reused. */
   private async revisionOf(organizationId: string): Promise<string> {
     const organization = await Organization.query(this.options.knex)
       .findById(organizationId)
       .select('knowledgeRevision');
-    return organization ? String(organization.knowledgeRevision) : '0';
+    return `${organization?.knowledgeRevision ?? 0} ${this.options.embedder.model}`;
   }
 
-  /** Chunks of the live version of each document that have an embedding. */
+  /**
+   * Chunks of the live version of each document that the configured model embedded. Documents
+   * embedded by another model drop out until a re-sync (`npm run reindex`) embeds them again.
+   */
   private liveChunks(organizationId: string) {
     return DocumentChunk.query(this.options.knex)
       .forOrganization(organizationId)
       .joinRelated('document')
       .whereColumn('document_chunks.documentVersion', 'document.version')
-      .whereNotNull('document_chunks.embedding');
+      .where('document_chunks.embeddingModel', this.options.embedder.model);
   }
 
   private async liveChunkIds(organizationId: string): Promise<string[]> {

@@ -171,6 +171,12 @@ export interface Config {
   cacheDir: string;
   embeddings: {
     provider: Env['EMBEDDINGS_PROVIDER'];
+    /**
+     * Which model makes the vectors, stored beside each one: vectors of two models never share an
+     * index, and a document embedded by another model is embedded again on re-sync. Not the
+     * quantisation: q8 and fp32 vectors of one model agree to a cosine of 0.996 or more.
+     */
+    modelId: string;
     model: string;
     dtype: Env['EMBEDDING_DTYPE'];
     modelsDir: string;
@@ -295,6 +301,10 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     cacheDir: env.PARLEY_CACHE,
     embeddings: {
       provider: env.EMBEDDINGS_PROVIDER,
+      modelId:
+        env.EMBEDDINGS_PROVIDER === 'openai'
+          ? `openai/${env.OPENAI_EMBEDDING_MODEL}`
+          : `local/${env.EMBEDDING_MODEL}`,
       model: env.EMBEDDING_MODEL,
       dtype: env.EMBEDDING_DTYPE,
       modelsDir,

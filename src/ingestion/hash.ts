@@ -9,13 +9,14 @@ export interface Chunking {
 
 /**
  * sha256 (hex) of what a document's passages are made from: the normalised text (the same content
- * uploaded again with other bytes, metadata or whitespace hashes the same) and the chunking that cuts
- * it. A re-sync skips re-embedding when it is unchanged, and re-chunks content indexed under other
- * chunking settings.
+ * uploaded again with other bytes, metadata or whitespace hashes the same), the chunking that cuts it
+ * and the model that embeds it. A re-sync skips re-embedding when it is unchanged, and cuts and embeds
+ * again content indexed under other chunking settings or by another model.
  */
-export function contentHash(text: string, chunking: Chunking): string {
+export function contentHash(text: string, chunking: Chunking, embeddingModel: string): string {
   return createHash('sha256')
     .update(`chunks ${chunking.chunkSize}/${chunking.chunkOverlap}\n`, 'utf8')
+    .update(`embedded by ${embeddingModel}\n`, 'utf8')
     .update(normalizeText(text), 'utf8')
     .digest('hex');
 }

@@ -20,10 +20,17 @@ export async function createActivityDependencies(
   const embeddings = createEmbeddings(config.embeddings);
   // The index dimension is the model's: ask it once (this also loads the model before the first task).
   const dimension = (await embeddings.embedQuery('dimension probe')).length;
+  const embeddingModel = config.embeddings.modelId;
   return {
     knex,
     embeddings,
-    indexes: new TenantIndexStore({ knex, dir: path.join(config.cacheDir, 'indexes'), dimension, logger }),
+    embeddingModel,
+    indexes: new TenantIndexStore({
+      knex,
+      dir: path.join(config.cacheDir, 'indexes'),
+      embedder: { model: embeddingModel, dimension },
+      logger,
+    }),
     generator: await createGenerator(config.generation),
     sentiment: createSentimentScorer(config.sentimentModel, config.embeddings.modelsDir),
     chat: config.chat,

@@ -1,4 +1,9 @@
 import fs from 'node:fs';
+import path from 'node:path';
+import { Embeddings } from '@langchain/core/embeddings';
+import { normalize } from '../../src/ai/embeddings';
+import { TenantIndexStore } from '../../src/ai/tenant-index';
+import { createLogger } from '../../src/lib/logger';
 import { Document, DocumentChunk, type Organization } from '../../src/db/models';
 import { ingestWorkflowId } from '../../src/workflows/contracts';
 import { useTestDatabase } from '../helpers/db';
@@ -129,6 +134,61 @@ describe('document ingestion workflow', () => {
     expect((await waitForDocument(organization.id, created.id)).version).toBe(2);
     expect(after.length).toBeGreaterThan(before.length);
     expect(after.every((chunk) => chunk.text.length <= 120)).toBe(true);
+  });
+
+  it('embeds every document again after a change of embedding model, and never mixes two models', async () => {
+    const { documents } = services();
+    // An organization of its own: its indexes hold this document only.
+    const organization = await buildOrganization();
+    const created = await documents.upload(
+      organization.id,
+      uploaded('hours.txt', documentFixture('opening-hours.txt')),
+    );
+    const handle = worker().client.workflow.getHandle(ingestWorkflowId(created.id));
+    await handle.result();
+    const dependencies = worker().dependencies;
+    const before = await chunksOf(organization, created.id);
+    expect(before.every((c) => c.embeddingModel === 'local/all-MiniLM-L6-v2')).toBe(true);
+
+    // Another model, of another size: the configured one's vectors cut to 16 components.
+    const { embeddings: configured, embeddingModel: configuredModel } = dependencies;
+    const other = new (class extends Embeddings {
+      async embedDocuments(texts: string[]) {
+        return (await configured.embedDocuments(texts)).map((v) => normalize(v.slice(0, 16)));
+      }
+      async embedQuery(text: string) {
+        return normalize((await configured.embedQuery(text)).slice(0, 16));
+      }
+    })({});
+    const otherStore = new TenantIndexStore({
+      knex: db(),
+      dir: path.dirname(dependencies.indexes.indexDir(organization.id)),
+      embedder: { model: 'test/first-16', dimension: 16 },
+      logger: createLogger({ level: 'silent', name: 'test' }),
+    });
+    // A worker started with the other model rebuilds the saved index without the first model's vectors.
+    expect(await otherStore.sync(organization.id)).toMatchObject({ action: 'rebuilt', size: 0 });
+
+    Object.assign(dependencies, { embeddings: other, embeddingModel: 'test/first-16' });
+    try {
+      // What `npm run reindex` does after the change: the unchanged text is cut and embedded again.
+      await documents.resyncAll([organization.id]);
+      expect(await handle.result()).toMatchObject({ stage: 'ready' });
+    } finally {
+      Object.assign(dependencies, { embeddings: configured, embeddingModel: configuredModel });
+    }
+    const after = await chunksOf(organization, created.id);
+    expect((await waitForDocument(organization.id, created.id)).version).toBe(2);
+    expect(after.map((c) => c.text)).toEqual(before.map((c) => c.text));
+    expect(after.every((c) => c.embeddingModel === 'test/first-16' && c.embedding?.length === 16 * 4)).toBe(
+      true,
+    );
+    expect(await otherStore.sync(organization.id)).toMatchObject({ size: after.length });
+    const hits = await otherStore.search(organization.id, await other.embedQuery('When are you open?'), 3);
+    expect(hits.length).toBeGreaterThan(0);
+    expect(hits.every((hit) => after.some((c) => c.id === hit.id))).toBe(true);
+    // The first model's index now holds nothing: its vectors are gone, none of the new ones are its.
+    expect(await dependencies.indexes.sync(organization.id)).toMatchObject({ size: 0 });
   });
 
   it('ingests a URL, picks up a changed page as a new version, and reports a page that is gone', async () => {

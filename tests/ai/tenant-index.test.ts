@@ -17,7 +17,9 @@ describe('TenantIndexStore', () => {
       const knex = createKnex({ url: 'postgres://postgres@127.0.0.1:1/unreachable', poolMax: 1 });
       bindModels(knex);
       const logger = createLogger({ level: 'silent', name: 'tenant-index-test' });
-      const store = new TenantIndexStore({ knex, dir: require('node:os').tmpdir(), dimension: 384, logger });
+      const store = new TenantIndexStore({
+        knex, dir: require('node:os').tmpdir(), embedder: { model: 'local/all-MiniLM-L6-v2', dimension: 384 }, logger,
+      });
       store
         .sync('00000000-0000-0000-0000-000000000000')
         .catch((error) => {

@@ -33,6 +33,40 @@ describe('migrations', () => {
     });
   });
 
+  it('record that the vectors stored before the embedding-model column came from the configured model', async () => {
+    await withScratchDatabase('parley_test_migrations_model', async (url) => {
+      const knex = createKnex({ url, poolMax: 1 });
+      try {
+        await knex.migrate.latest();
+        await knex.migrate.down({ name: '20261127000000_chunk_embedding_model' });
+        const inserted = (rows: { id: string }[]) => rows[0]!.id;
+        const organizationId = inserted(
+          await knex('organizations').insert({ name: 'Old', slug: 'old', widgetKey: 'wk_old' }, ['id']),
+        );
+        const documentId = inserted(
+          await knex('documents').insert(
+            { organizationId, title: 'Hours', sourceType: 'upload', version: 1 },
+            ['id'],
+          ),
+        );
+        const chunk = { organizationId, documentId, tokenCount: 2 };
+        await knex('document_chunks').insert([
+          { ...chunk, documentVersion: 1, position: 0, text: 'embedded', embedding: Buffer.alloc(16) },
+          { ...chunk, documentVersion: 2, position: 0, text: 'not yet' },
+        ]);
+
+        await knex.migrate.latest();
+        const rows = await knex('document_chunks').orderBy('documentVersion').select('embeddingModel');
+        expect(rows).toEqual([{ embeddingModel: 'local/all-MiniLM-L6-v2' }, { embeddingModel: null }]);
+        await expect(
+          knex('document_chunks').update({ embeddingModel: null }).whereNotNull('embedding'),
+        ).rejects.toThrow(/document_chunks_embedding_model_check/);
+      } finally {
+        await knex.destroy();
+      }
+    });
+  });
+
   it('give every tenant-owned table an indexed foreign key to organizations', async () => {
     await withScratchDatabase('parley_test_migrations_fk', async (url) => {
       const knex = createKnex({ url, poolMax: 1 });

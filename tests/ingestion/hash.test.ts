@@ -4,7 +4,8 @@ import { documentFixture } from '../helpers/documents';
 describe('contentHash', () => {
   const text = 'Opening hours\n\nWe answer chats from 9:00 to 18:00.\n- Monday to Friday';
   const chunking = { chunkSize: 500, chunkOverlap: 100 };
-  const contentHash = (content: string) => hashWith(content, chunking);
+  const model = 'local/all-MiniLM-L6-v2';
+  const contentHash = (content: string) => hashWith(content, chunking, model);
 
   it('is stable across line endings, trailing spaces, blank-line runs and Unicode composition', () => {
     const reformatted =
@@ -19,8 +20,12 @@ describe('contentHash', () => {
   });
 
   it('changes when the chunking changes, so the content is cut again', () => {
-    expect(hashWith(text, { chunkSize: 1000, chunkOverlap: 150 })).not.toBe(contentHash(text));
-    expect(hashWith(text, { chunkSize: 500, chunkOverlap: 50 })).not.toBe(contentHash(text));
+    expect(hashWith(text, { chunkSize: 1000, chunkOverlap: 150 }, model)).not.toBe(contentHash(text));
+    expect(hashWith(text, { chunkSize: 500, chunkOverlap: 50 }, model)).not.toBe(contentHash(text));
+  });
+
+  it('changes when the embedding model changes, so the content is embedded again', () => {
+    expect(hashWith(text, chunking, 'openai/text-embedding-3-small')).not.toBe(contentHash(text));
   });
 
   it('recognises a re-upload with other bytes but the same content as unchanged', async () => {

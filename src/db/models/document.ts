@@ -86,6 +86,8 @@ export class DocumentChunk extends TenantModel {
   declare tokenCount: number;
   /** Little-endian float32 values (see src/ai/vector-codec.ts); null until the chunk is embedded. */
   declare embedding: Buffer | null;
+  /** The model that made `embedding` (config.embeddings.modelId); null with it. */
+  declare embeddingModel: string | null;
   declare createdAt: Date;
   declare document?: Document;
 
