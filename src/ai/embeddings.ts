@@ -2,7 +2,7 @@ import { Embeddings } from '@langchain/core/embeddings';
 import { OpenAIEmbeddings } from '@langchain/openai';
 import { pipeline, type FeatureExtractionPipeline } from '@huggingface/transformers';
 import type { Config } from '../config';
-import { useLocalModels } from './local-models';
+import { onnxSessionOptions, useLocalModels } from './local-models';
 
 /**
  * Embeddings behind LangChain's interface: the local transformers.js model (default, offline) or
@@ -13,7 +13,7 @@ import { useLocalModels } from './local-models';
 const createExtractor = pipeline as unknown as (
   task: 'feature-extraction',
   model: string,
-  options: { dtype: 'fp32' | 'q8' },
+  options: { dtype: 'fp32' | 'q8'; session_options: typeof onnxSessionOptions },
 ) => Promise<FeatureExtractionPipeline>;
 
 export interface LocalEmbeddingsOptions {
@@ -37,6 +37,7 @@ export class LocalTransformersEmbeddings extends Embeddings {
     useLocalModels(this.options.modelsDir);
     this.extractor ??= createExtractor('feature-extraction', this.options.model, {
       dtype: this.options.dtype ?? 'fp32',
+      session_options: onnxSessionOptions,
     });
     return this.extractor;
   }

@@ -1,6 +1,6 @@
 import { pipeline, type TextClassificationPipeline } from '@huggingface/transformers';
 import { SentimentIntensityAnalyzer } from 'vader-sentiment';
-import { useLocalModels } from './local-models';
+import { onnxSessionOptions, useLocalModels } from './local-models';
 
 /**
  * Visitor sentiment in [-1, 1] (negative … positive).
@@ -28,6 +28,7 @@ export class VaderSentiment implements SentimentScorer {
 const createClassifier = pipeline as unknown as (
   task: 'text-classification',
   model: string,
+  options: { session_options: typeof onnxSessionOptions },
 ) => Promise<TextClassificationPipeline>;
 
 export class TransformersSentiment implements SentimentScorer {
@@ -40,7 +41,9 @@ export class TransformersSentiment implements SentimentScorer {
 
   async score(text: string): Promise<number> {
     useLocalModels(this.modelsDir);
-    this.classifier ??= createClassifier('text-classification', this.name);
+    this.classifier ??= createClassifier('text-classification', this.name, {
+      session_options: onnxSessionOptions,
+    });
     const [result] = (await (await this.classifier)(text)) as { label: string; score: number }[];
     if (!result) return 0;
     // Binary models (POSITIVE/NEGATIVE) give the winning label's probability; map it onto [-1, 1].
