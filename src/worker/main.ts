@@ -16,6 +16,7 @@ import { createActivityDependencies } from './dependencies';
 import { installRuntime } from './observability';
 import { turnSweeperWorkflowId } from '../workflows/contracts';
 import type { sweepOrphanedTurns } from '../workflows/sweeper';
+import { documentsEmbeddedByOtherModels } from '../services/knowledge';
 
 /** The worker process: connects to Temporal (retrying while it is down) and runs until SIGTERM. */
 async function main(): Promise<void> {
@@ -57,6 +58,13 @@ async function main(): Promise<void> {
 
   await ensureSearchAttributes(config.temporal, logger);
   const dependencies = await createActivityDependencies(config, knex, logger);
+  const stale = await documentsEmbeddedByOtherModels(knex, dependencies.embeddingModel);
+  if (stale.documents > 0) {
+    logger.warn(
+      { ...stale, embeddingModel: dependencies.embeddingModel },
+      'documents embedded by another model are not searched until `npm run reindex` embeds them again',
+    );
+  }
   const worker = await createWorker({
     connection,
     temporal: config.temporal,

@@ -4,6 +4,7 @@ import { Embeddings } from '@langchain/core/embeddings';
 import { normalize } from '../../src/ai/embeddings';
 import { TenantIndexStore } from '../../src/ai/tenant-index';
 import { createLogger } from '../../src/lib/logger';
+import { documentsEmbeddedByOtherModels } from '../../src/services/knowledge';
 import { Document, DocumentChunk, type Organization } from '../../src/db/models';
 import { ingestWorkflowId } from '../../src/workflows/contracts';
 import { useTestDatabase } from '../helpers/db';
@@ -189,6 +190,14 @@ describe('document ingestion workflow', () => {
     expect(hits.every((hit) => after.some((c) => c.id === hit.id))).toBe(true);
     // The first model's index now holds nothing: its vectors are gone, none of the new ones are its.
     expect(await dependencies.indexes.sync(organization.id)).toMatchObject({ size: 0 });
+    // What a worker of either model reports at start: this document, for the first model only.
+    const unsearched = await documentsEmbeddedByOtherModels(db(), configuredModel);
+    expect(unsearched.documents).toBeGreaterThanOrEqual(1);
+    await documents.delete(testActor(organization.id), created.id);
+    expect(await documentsEmbeddedByOtherModels(db(), configuredModel)).toEqual({
+      documents: unsearched.documents - 1,
+      organizations: expect.any(Number) as number,
+    });
   });
 
   it('ingests a URL, picks up a changed page as a new version, and reports a page that is gone', async () => {
