@@ -1,4 +1,11 @@
-import { Conversation, Document, Message, OrganizationSettings, Ticket } from '../../src/db/models';
+import {
+  Conversation,
+  Document,
+  Message,
+  OrganizationSettings,
+  Subscription,
+  Ticket,
+} from '../../src/db/models';
 import { PASSWORD, signUp, upgrade, uniqueEmail } from '../helpers/accounts';
 import { useTestApi } from '../helpers/api';
 import { consoleAgent, type ConsoleAgent } from '../helpers/console';
@@ -419,5 +426,27 @@ describe('billing', () => {
     expect((await agent.page('/console/billing?checkout=canceled')).body).toContain(
       'The checkout was cancelled',
     );
+  });
+
+  it('offers to manage and cancel a subscription, and nothing of the kind for a plan granted without one', async () => {
+    const { agent, organizationId } = await owner();
+    await upgrade(organizationId, 'pro');
+    const granted = (await agent.page('/console/billing')).body;
+    expect(granted).toContain('Pro plan');
+    expect(granted).toContain('granted');
+    expect(granted).not.toContain('Manage payment and invoices');
+    expect(granted).not.toContain('Cancel at the end of the period');
+    expect(granted).toContain('Subscribe to Enterprise');
+
+    // What the subscription workflow stores once Stripe reports the subscription.
+    await Subscription.query()
+      .forOrganization(organizationId)
+      .patch({ status: 'active', stripeCustomerId: 'cus_1', stripeSubscriptionId: 'sub_1' });
+    const subscribed = (await agent.page('/console/billing')).body;
+    expect(subscribed).toContain('active');
+    expect(subscribed).toContain('Manage payment and invoices');
+    expect(subscribed).toContain('Cancel at the end of the period');
+    expect(subscribed).not.toContain('Subscribe to');
+    expect(subscribed).toContain('Change plans in the billing portal.');
   });
 });

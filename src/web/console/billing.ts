@@ -27,7 +27,10 @@ export function billingRouter(): Router {
     const overview = await servicesOf(req).billing.overview(principal.organizationId);
     const ctx = contextOf(req, res);
     const notice = typeof req.query.checkout === 'string' ? NOTICES[req.query.checkout] : undefined;
-    const paid = overview.plan !== 'free';
+    // A Stripe subscription to manage; a paid plan without one was granted (the demo tenant, a deal
+    // invoiced elsewhere): nothing to pay, cancel or manage in Stripe.
+    const subscribed = overview.status !== 'free' && overview.status !== 'canceled';
+    const granted = !subscribed && overview.plan !== 'free';
     sendPage(req, res, {
       title: 'Billing',
       main: html`<div class="page-header"><h1>Billing</h1></div>
@@ -45,7 +48,7 @@ export function billingRouter(): Router {
             <h2>${overview.planName} plan</h2>
             <dl class="facts">
               <dt>Status</dt>
-              <dd><span class="badge">${overview.status.replace(/_/g, ' ')}</span></dd>
+              <dd><span class="badge">${granted ? 'granted' : overview.status.replace(/_/g, ' ')}</span></dd>
               <dt>Period</dt>
               <dd>
                 ${overview.currentPeriodStart ? `${when(overview.currentPeriodStart)} – ${when(overview.currentPeriodEnd)}` : '—'}
@@ -58,7 +61,14 @@ export function billingRouter(): Router {
               }
             </dl>
             ${
-              paid
+              granted
+                ? html`<p class="muted">
+                    Granted without a subscription: nothing to pay. Subscribing to a plan replaces it.
+                  </p>`
+                : ''
+            }
+            ${
+              subscribed
                 ? html`<div class="actions">
                     <form method="post" action="/console/billing/portal" class="inline">
                       ${csrfField(ctx)}<button type="submit" class="button">
@@ -109,12 +119,16 @@ export function billingRouter(): Router {
                 ${
                   id === overview.plan
                     ? html`<p><strong>Your plan</strong></p>`
-                    : (PAID_PLANS as readonly string[]).includes(id) && !paid
-                      ? html`<form method="post" action="/console/billing/checkout">
-                          ${csrfField(ctx)}<input type="hidden" name="plan" value="${id}" />
-                          <button type="submit" class="button">Upgrade to ${plan.name}</button>
-                        </form>`
-                      : html`<p class="muted small">Change plans in the billing portal.</p>`
+                    : subscribed
+                      ? html`<p class="muted small">Change plans in the billing portal.</p>`
+                      : (PAID_PLANS as readonly string[]).includes(id)
+                        ? html`<form method="post" action="/console/billing/checkout">
+                            ${csrfField(ctx)}<input type="hidden" name="plan" value="${id}" />
+                            <button type="submit" class="button">
+                              ${granted ? 'Subscribe to' : 'Upgrade to'} ${plan.name}
+                            </button>
+                          </form>`
+                        : ''
                 }
               </article>`;
             })}
