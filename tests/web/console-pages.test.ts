@@ -259,6 +259,18 @@ describe('conversations', () => {
       expect(body).not.toContain('Secret Sam');
     }
   });
+
+  it('names an anonymous widget visitor by the start of their id', async () => {
+    const { agent, organizationId } = await owner();
+    const anonymous = await Conversation.query()
+      .forOrganization(organizationId)
+      .insert({ visitorId: 'visitor-34548fdc-533b-4009-b36b-7f83eab5c2f0' })
+      .returning('*');
+    expect((await agent.page('/console/conversations')).body).toContain('Visitor 34548fdc');
+    expect((await agent.page(`/console/conversations/${anonymous.id}`)).body).toContain(
+      '<h1>Visitor 34548fdc</h1>',
+    );
+  });
 });
 
 describe('knowledge gaps', () => {

@@ -37,8 +37,9 @@ export function sentimentBadge(score: number | null): SafeHtml | string {
   >`;
 }
 
+// Widget visitors' ids are `visitor-<uuid>` (services/visitors.ts): name them by the uuid's start.
 const visitorLabel = (c: Conversation): string =>
-  c.visitorName || c.visitorEmail || `Visitor ${c.visitorId.slice(0, 8)}`;
+  c.visitorName || c.visitorEmail || `Visitor ${c.visitorId.replace(/^visitor-/, '').slice(0, 8)}`;
 
 interface ListQuery {
   q: string;
