@@ -1,10 +1,12 @@
 import {
   Conversation,
   Document,
+  Membership,
   Message,
   OrganizationSettings,
   Subscription,
   Ticket,
+  TicketEvent,
 } from '../../src/db/models';
 import { PASSWORD, signUp, upgrade, uniqueEmail } from '../helpers/accounts';
 import { useTestApi } from '../helpers/api';
@@ -421,6 +423,46 @@ describe('tickets', () => {
     expect((await stranger.post(`/console/tickets/${ticket.id}/replies`, { content: 'hi' })).status).toBe(
       404,
     );
+  });
+
+  it('tells the timeline in words: who was assigned, why it reopened, which target was missed', async () => {
+    const { agent, organizationId } = await owner();
+    const conversation = await conversationWith(organizationId, 'Upset Una', [
+      { role: 'visitor', content: 'This is awful' },
+    ]);
+    const ticket = await Ticket.query()
+      .forOrganization(organizationId)
+      .insert({
+        conversationId: conversation.id,
+        number: 1,
+        priority: 'urgent',
+        reason: 'negative sentiment',
+      })
+      .returning('*');
+    const { userId: ownerId } = (await Membership.query().forOrganization(organizationId).first())!;
+    const events = [
+      {
+        type: 'created',
+        data: { reasons: ['negative sentiment (-0.80)'], priority: 'urgent', messageId: 'm1' },
+      },
+      { type: 'assigned', data: { from: null, to: ownerId, roundRobin: true } },
+      { type: 'reopened', data: { from: 'resolved', to: 'open', cause: 'visitor_message', messageId: 'm2' } },
+      {
+        type: 'sla_breached',
+        data: { kind: 'first_response', dueAt: '2026-11-26T08:47:00.000Z', from: 'high', to: 'urgent' },
+      },
+    ];
+    for (const [i, event] of events.entries()) {
+      await TicketEvent.query()
+        .forOrganization(organizationId)
+        .insert({ ticketId: ticket.id, ...event, createdAt: new Date(Date.now() + i) });
+    }
+    const body = (await agent.page(`/console/tickets/${ticket.id}`)).body;
+    expect(body).toContain('Opened: negative sentiment (-0.80); priority urgent');
+    expect(body).toContain('Assigned to Owner Person (round robin)');
+    expect(body).toContain('Reopened: the visitor wrote again');
+    expect(body).toContain('First response target missed (due 2026-11-26 08:47 UTC); priority high → urgent');
+    expect(body).not.toContain('&quot;roundRobin&quot;');
   });
 });
 

@@ -4,7 +4,7 @@ import { servicesOf } from '../../api/services';
 import { TICKET_PRIORITIES, TICKET_STATUSES, type Ticket } from '../../db/models';
 import { SETTABLE_STATUSES, type SettableStatus } from '../../domain/tickets';
 import { listMembers, type MemberView } from '../../services/members';
-import type { TicketFilters } from '../../services/tickets';
+import type { TicketEventView, TicketFilters } from '../../services/tickets';
 import {
   option,
   errorSummary,
@@ -15,7 +15,7 @@ import {
   type FieldErrors,
 } from '../forms';
 import { classes, html, type SafeHtml } from '../html';
-import { contextOf, csrfField, sendPage, timeTag, type PageContext } from '../layout';
+import { contextOf, csrfField, sendPage, timeTag, when, type PageContext } from '../layout';
 import { documentTitles, messageItem, poller, sentimentBadge } from './conversations';
 import { consoleUser, idParam } from './index';
 import { temporalRunLink } from './temporal-link';
@@ -60,6 +60,46 @@ function slaCountdown(t: Ticket): SafeHtml | string {
 
 const memberName = (members: MemberView[], userId: string | null): string =>
   userId ? (members.find((m) => m.userId === userId)?.name ?? 'a former member') : 'Unassigned';
+
+const REOPEN_CAUSES: Record<string, string> = {
+  visitor_message: 'the visitor wrote again',
+  escalated: 'the conversation was escalated again',
+  agent_reply: 'an agent replied',
+};
+
+/** A timeline entry in words: what happened, to whom and why (the event's data, read). */
+function eventText(event: TicketEventView, members: MemberView[]): string {
+  const data = event.data;
+  const text = (key: string) => (typeof data[key] === 'string' ? data[key] : '');
+  const person = (key: string) => memberName(members, text(key) || null);
+  const reasons = Array.isArray(data.reasons) ? data.reasons.join('; ') : '';
+  switch (event.type) {
+    case 'created':
+      return `Opened: ${reasons}; priority ${text('priority')}`;
+    case 'escalated_again':
+      return `Escalated again: ${reasons}`;
+    case 'assigned':
+      return `Assigned to ${person('to')}${data.roundRobin ? ' (round robin)' : ''}${text('from') ? `, was ${person('from')}` : ''}`;
+    case 'assignment_skipped':
+      return `Not assigned: ${text('reason')}`;
+    case 'taken_over':
+      return `Taken over by ${person('to')}`;
+    case 'reopened':
+      return `Reopened: ${REOPEN_CAUSES[text('cause')] ?? text('cause')}`;
+    case 'status_changed':
+      return `Status ${text('from').replace(/_/g, ' ')} → ${text('to').replace(/_/g, ' ')}`;
+    case 'replied':
+      return data.firstResponse ? 'Replied to the visitor (first response)' : 'Replied to the visitor';
+    case 'note':
+      return `Internal note: ${text('content')}`;
+    case 'handed_back':
+      return 'Handed back to the assistant';
+    case 'sla_breached':
+      return `${text('kind') === 'first_response' ? 'First response' : 'Resolution'} target missed (due ${when(text('dueAt'))}); priority ${text('from')} → ${text('to')}`;
+    default:
+      return event.type.replace(/_/g, ' ');
+  }
+}
 
 interface ListQuery {
   status: string;
@@ -293,9 +333,8 @@ async function ticketPage(req: Request, res: Response, drafts: Drafts = {}): Pro
           ${detail.events.map(
             (e) =>
               html`<li>
-                ${timeTag(e.createdAt)} <strong>${e.type.replace(/_/g, ' ')}</strong>
-                ${e.actorUserId ? html` by ${memberName(members.items, e.actorUserId)}` : ''}
-                ${Object.keys(e.data).length ? html`<code class="small">${JSON.stringify(e.data)}</code>` : ''}
+                ${timeTag(e.createdAt)} ${eventText(e, members.items)}
+                ${e.actorUserId ? html`<span class="muted">by ${memberName(members.items, e.actorUserId)}</span>` : ''}
               </li>`,
           )}
         </ol>
