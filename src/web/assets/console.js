@@ -82,7 +82,8 @@
           maintainAspectRatio: false,
           animation: false,
           plugins: { legend: { display: spec.datasets.length > 1 } },
-          scales: { y: { beginAtZero: true, suggestedMax: spec.suggestedMax } },
+          // Every chart counts things (conversations, escalations): whole numbers on the axis.
+          scales: { y: { beginAtZero: true, suggestedMax: spec.suggestedMax, ticks: { precision: 0 } } },
         },
       });
     });
