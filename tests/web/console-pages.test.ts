@@ -337,6 +337,28 @@ describe('documents', () => {
     }
   });
 
+  it('sums up a sitemap by its pages, which have the versions', async () => {
+    const { agent, organizationId } = await owner();
+    const documents = () => Document.query().forOrganization(organizationId);
+    const sitemap = await documents()
+      .insert({
+        title: 'Help centre',
+        sourceType: 'sitemap',
+        sourceUrl: 'https://help.example/sitemap.xml',
+        status: 'ready',
+      })
+      .returning('*');
+    await documents().insert([
+      { title: 'Refunds', sourceType: 'url', parentDocumentId: sitemap.id, status: 'ready', version: 1 },
+      { title: 'Gone page', sourceType: 'url', parentDocumentId: sitemap.id, status: 'failed' },
+    ]);
+    const { body } = await agent.page(`/console/documents/${sitemap.id}`);
+    expect(body).toContain('A sitemap has no text of its own');
+    expect(body).toMatch(/<strong>2 pages<\/strong>: (1 ready, 1 failed|1 failed, 1 ready)\./);
+    expect(body).not.toContain('No version is live yet');
+    expect(body).toContain('Refunds');
+  });
+
   it('refuses an upload of an unsupported type with the error next to the file input', async () => {
     const { agent } = await owner();
     await agent.page('/console/documents');

@@ -2,6 +2,7 @@ import { Router, type Request, type Response } from 'express';
 import { hasRole } from '../../api/auth/principal';
 import { HttpProblem } from '../../api/problem';
 import { servicesOf } from '../../api/services';
+import type { Page } from '../../api/pagination';
 import { DOCUMENT_STATUSES, DocumentChunk, type Document, type DocumentStatus } from '../../db/models';
 import { ingestWorkflowId } from '../../workflows/contracts';
 import {
@@ -330,6 +331,68 @@ function uploadErrors(error: unknown): FieldErrors | undefined {
   return undefined;
 }
 
+interface VersionCount {
+  documentVersion: number;
+  count: string;
+}
+
+/** Which version answers use, and the passages of each version stored (the next one while it is cut). */
+function versionsCard(document: Document, versions: VersionCount[]): SafeHtml {
+  return html`<section class="card">
+    <h2>Versions</h2>
+    <p>
+      ${
+        document.version > 0
+          ? html`Answers use <strong>version ${document.version}</strong>. A re-sync whose content is
+              unchanged keeps it; a change makes the next version.`
+          : 'No version is live yet: the first ingestion has not finished.'
+      }
+    </p>
+    ${
+      versions.length
+        ? html`<table>
+            <thead>
+              <tr>
+                <th scope="col">Version</th>
+                <th scope="col">Passages</th>
+                <th scope="col">State</th>
+              </tr>
+            </thead>
+            <tbody>
+              ${versions.map(
+                (v) =>
+                  html`<tr>
+                    <td>v${v.documentVersion}</td>
+                    <td>${v.count}</td>
+                    <td>${v.documentVersion === document.version ? 'live' : 'being prepared'}</td>
+                  </tr>`,
+              )}
+            </tbody>
+          </table>`
+        : ''
+    }
+  </section>`;
+}
+
+/** A sitemap has no text, so no versions: its pages are documents of their own. */
+function sitemapSummary(pages: Page<Document>): SafeHtml {
+  const byStatus = new Map<DocumentStatus, number>();
+  for (const page of pages.items) byStatus.set(page.status, (byStatus.get(page.status) ?? 0) + 1);
+  const counted = [...byStatus].map(([status, n]) => `${n} ${status}`).join(', ');
+  return html`<section class="card">
+    <h2>Pages</h2>
+    <p>
+      A sitemap has no text of its own: each page it lists is a document with its own versions, read again
+      when the sitemap is re-synced.
+    </p>
+    <p>
+      <strong>${pages.nextCursor ? `More than ${pages.items.length}` : pages.items.length} pages</strong>${
+        counted ? `: ${counted}` : ''
+      }${pages.nextCursor ? ' among the first listed' : ''}.
+    </p>
+  </section>`;
+}
+
 export function documentsRouter(): Router {
   const router = Router();
 
@@ -406,9 +469,7 @@ export function documentsRouter(): Router {
         .groupBy('documentVersion')
         .select('documentVersion')
         .count('* as count')
-        .orderBy('documentVersion', 'desc') as unknown as Promise<
-        { documentVersion: number; count: string }[]
-      >,
+        .orderBy('documentVersion', 'desc') as unknown as Promise<VersionCount[]>,
     ]);
     const ctx = contextOf(req, res);
     const canWrite = hasRole(principal.role, 'admin');
@@ -437,47 +498,14 @@ export function documentsRouter(): Router {
                 }
               </dd>
               <dt>Type</dt>
-              <dd>${document.mimeType ?? '—'}</dd>
+              <dd>${document.mimeType ?? (pages ? 'sitemap' : '—')}</dd>
               <dt>Last synced</dt>
               <dd>${timeTag(document.lastSyncedAt)}</dd>
               <dt>Workflow</dt>
               <dd>${temporalRunLink(services.config, ingestWorkflowId(document.id))}</dd>
             </dl>
           </section>
-          <section class="card">
-            <h2>Versions</h2>
-            <p>
-              ${
-                document.version > 0
-                  ? html`Answers use <strong>version ${document.version}</strong>. A re-sync whose content is
-                      unchanged keeps it; a change makes the next version.`
-                  : 'No version is live yet: the first ingestion has not finished.'
-              }
-            </p>
-            ${
-              chunks.length
-                ? html`<table>
-                    <thead>
-                      <tr>
-                        <th scope="col">Version</th>
-                        <th scope="col">Passages</th>
-                        <th scope="col">State</th>
-                      </tr>
-                    </thead>
-                    <tbody>
-                      ${chunks.map(
-                        (c) =>
-                          html`<tr>
-                            <td>v${c.documentVersion}</td>
-                            <td>${c.count}</td>
-                            <td>${c.documentVersion === document.version ? 'live' : 'being prepared'}</td>
-                          </tr>`,
-                      )}
-                    </tbody>
-                  </table>`
-                : ''
-            }
-          </section>
+          ${pages ? sitemapSummary(pages) : versionsCard(document, chunks)}
         </div>
         ${
           pages
@@ -489,7 +517,6 @@ export function documentsRouter(): Router {
         }`,
     });
   });
-
   router.post('/documents/:id/resync', async (req, res) => {
     requireRole(res, 'admin');
     const id = idParam(req);
