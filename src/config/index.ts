@@ -220,7 +220,10 @@ function crossFieldProblems(source: NodeJS.ProcessEnv): string[] {
       problems.push(`OPENAI_API_KEY: is required when ${variable}=openai (or set OPENAI_BASE_URL)`);
     }
   }
-  if (Number(source.CHUNK_OVERLAP ?? 100) >= Number(source.CHUNK_SIZE ?? 500)) {
+  // Read through the schema, so its defaults apply; a value it refuses is reported by it alone.
+  const size = schema.shape.CHUNK_SIZE.safeParse(source.CHUNK_SIZE);
+  const overlap = schema.shape.CHUNK_OVERLAP.safeParse(source.CHUNK_OVERLAP);
+  if (size.success && overlap.success && overlap.data >= size.data) {
     problems.push('CHUNK_OVERLAP: must be smaller than CHUNK_SIZE');
   }
   if (source.NODE_ENV === 'production' && (!source.JWT_SECRET || source.JWT_SECRET === DEV_JWT_SECRET)) {

@@ -31,6 +31,17 @@ describe('configuration', () => {
     expect(fields.sort()).toEqual(['DATABASE_URL', 'HTTP_PORT', 'LOG_LEVEL', 'OPENAI_API_KEY']);
   });
 
+  it('refuses a chunk overlap as large as the chunk size, the defaults included', () => {
+    expect(() => loadConfig({ CHUNK_SIZE: '100' })).toThrow('CHUNK_OVERLAP: must be smaller than CHUNK_SIZE');
+    expect(() => loadConfig({ CHUNK_OVERLAP: '500' })).toThrow(
+      'CHUNK_OVERLAP: must be smaller than CHUNK_SIZE',
+    );
+    expect(loadConfig({ CHUNK_SIZE: '120', CHUNK_OVERLAP: '20' }).ingestion).toMatchObject({
+      chunkSize: 120,
+      chunkOverlap: 20,
+    });
+  });
+
   it('stops a process at boot with a readable list of problems', () => {
     const root = path.join(__dirname, '..', '..');
     const result = spawnSync(path.join(root, 'node_modules', '.bin', 'tsx'), ['src/api/server.ts'], {
