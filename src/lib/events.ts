@@ -2,8 +2,9 @@ import type { Knex } from 'knex';
 
 /**
  * Live events from workers to API processes, over PostgreSQL LISTEN/NOTIFY: generated tokens as they
- * stream, new messages, document progress, and revoked API keys (which API processes cache). NOTIFY inside a transaction is delivered on commit, so a
- * "message" event never announces a row that is not there. Payloads stay well under NOTIFY's 8 kB.
+ * stream, new messages, document progress, and revoked API keys (which API processes cache). NOTIFY
+ * inside a transaction is delivered on commit, so a "message" event never announces a row that is
+ * not there. Payloads stay well under NOTIFY's 8 kB.
  */
 export const EVENTS_CHANNEL = 'parley_events';
 

@@ -176,7 +176,8 @@ export class DocumentService {
 
   /**
    * Re-syncs every document of the given organizations (all of them when none is given): after a
-   * change of the chunking settings each is cut and embedded again; unchanged ones are skipped.
+   * change of the chunking settings or of the embedding model each is cut and embedded again;
+   * unchanged ones are skipped.
    * Sitemap pages go with their sitemap. Returns how many re-syncs it started.
    */
   async resyncAll(organizationIds: string[] = []): Promise<number> {

@@ -517,6 +517,7 @@ export function documentsRouter(): Router {
         }`,
     });
   });
+
   router.post('/documents/:id/resync', async (req, res) => {
     requireRole(res, 'admin');
     const id = idParam(req);
