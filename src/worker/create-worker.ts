@@ -3,8 +3,6 @@ import type { Config } from '../config';
 import { createActivities, type ActivityDependencies } from '../activities';
 import type { Tracing } from '../observability/tracing';
 import { activityInterceptors, workflowSinks } from './observability';
-import { NoopSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { Resource } from '@opentelemetry/resources';
 
 export interface WorkerOptions {
   connection: NativeConnection;
@@ -16,8 +14,6 @@ export interface WorkerOptions {
   tracing?: Pick<Tracing, 'spanProcessor' | 'resource'>;
 }
 
-const NO_TRACING = { spanProcessor: new NoopSpanProcessor(), resource: Resource.empty() };
-
 /** One worker serving every workflow and activity of Parley on the task queue. */
 export function createWorker(options: WorkerOptions): Promise<Worker> {
   return Worker.create({
@@ -28,6 +24,6 @@ export function createWorker(options: WorkerOptions): Promise<Worker> {
     workflowBundle: { codePath: options.workflowBundlePath },
     activities: createActivities(options.dependencies),
     interceptors: { activity: activityInterceptors },
-    sinks: workflowSinks(options.tracing ?? NO_TRACING),
+    sinks: workflowSinks(options.tracing),
   });
 }

@@ -15,6 +15,8 @@ import {
   type Next,
 } from '@temporalio/worker';
 import type { OpenTelemetrySinks } from '@temporalio/interceptors-opentelemetry';
+import { Resource } from '@opentelemetry/resources';
+import { NoopSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { Logger } from '../lib/logger';
 import { reportError } from '../observability/sentry';
 import type { Tracing } from '../observability/tracing';
@@ -85,9 +87,14 @@ export const activityInterceptors: ActivityInterceptorsFactory[] = [
   (ctx) => ({ inbound: new ErrorReportingInterceptor(ctx) }),
 ];
 
-/** The sink through which workflow spans leave the sandbox (a no-op processor while tracing is off). */
+const NO_TRACING = { spanProcessor: new NoopSpanProcessor(), resource: Resource.empty() };
+
+/**
+ * The sink through which workflow spans leave the sandbox. Every worker of the bundle needs it, since
+ * the bundle holds the tracing interceptors; without `tracing` the spans are dropped.
+ */
 export function workflowSinks(
-  tracing: Pick<Tracing, 'spanProcessor' | 'resource'>,
+  tracing: Pick<Tracing, 'spanProcessor' | 'resource'> = NO_TRACING,
 ): InjectedSinks<OpenTelemetrySinks> {
   return { exporter: makeWorkflowExporter(tracing.spanProcessor, tracing.resource) };
 }

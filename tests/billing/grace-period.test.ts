@@ -1,7 +1,5 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
-import { Resource } from '@opentelemetry/resources';
-import { NoopSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type Stripe from 'stripe';
 import { createBillingActivities } from '../../src/activities/billing';
 import { loadConfig } from '../../src/config';
@@ -44,7 +42,7 @@ beforeAll(async () => {
     taskQueue,
     workflowBundle: { codePath: config.temporal.workflowBundlePath },
     // The bundle's workflow interceptors export spans through this sink; the test drops them.
-    sinks: workflowSinks({ spanProcessor: new NoopSpanProcessor(), resource: Resource.empty() }),
+    sinks: workflowSinks(),
     activities: createBillingActivities({
       knex: db(),
       stripe,

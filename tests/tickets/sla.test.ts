@@ -7,6 +7,7 @@ import { Ticket, type Organization, type User } from '../../src/db/models';
 import { createLogger } from '../../src/lib/logger';
 import { loadTicketSnapshot, ticketStartOptions } from '../../src/services/ticket-workflow';
 import { createActivityDependencies } from '../../src/worker/dependencies';
+import { workflowSinks } from '../../src/worker/observability';
 import { setTicketStatusUpdate, ticketStateQuery } from '../../src/workflows/contracts';
 import type { ticketLifecycle } from '../../src/workflows/tickets';
 import { useTestDatabase } from '../helpers/db';
@@ -44,6 +45,7 @@ describe('ticket SLA timers (time-skipping server)', () => {
       taskQueue,
       workflowBundle: { codePath: config.temporal.workflowBundlePath },
       activities: createActivities(dependencies),
+      sinks: workflowSinks(),
     });
     running = worker.run();
   }, 120_000);

@@ -5,8 +5,6 @@ import { temporal as proto } from '@temporalio/proto';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { bundleWorkflows, WORKFLOW_INTERCEPTOR_MODULES } from '../../src/worker/bundle';
 import { workflowSinks } from '../../src/worker/observability';
-import { NoopSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { Resource } from '@opentelemetry/resources';
 
 /**
  * Workflow versioning guard: the histories recorded by `npm run histories:record` (real runs of the
@@ -30,7 +28,7 @@ function loadHistories(): { workflowId: string; history: proto.api.history.v1.IH
 
 const replayOptions = (code: string) => ({
   workflowBundle: { code },
-  sinks: workflowSinks({ spanProcessor: new NoopSpanProcessor(), resource: Resource.empty() }),
+  sinks: workflowSinks(),
 });
 
 describe('workflow history replay', () => {
