@@ -50,7 +50,11 @@ function layout(title: string, body: SafeHtml, widgetKey?: string): SafeHtml {
     </html>`;
 }
 
-export function demoHomePage(widgetKey: string): SafeHtml {
+/**
+ * The home page. The embed shown is the one a customer pastes into their own site, so it names this
+ * server by its public address; the page itself loads the widget from its own origin.
+ */
+export function demoHomePage(widgetKey: string, publicUrl: string): SafeHtml {
   return layout(
     'Lumen Notes — notes for teams (Parley demo)',
     html`<h1>Notes your whole team can find.</h1>
@@ -62,8 +66,16 @@ export function demoHomePage(widgetKey: string): SafeHtml {
         Try: <em>How long do I have to ask for a refund?</em>,
         <em>How do I turn on two-factor authentication?</em> or <em>I want to talk to a person</em>.
       </p>
+      <h2 id="features">Features</h2>
+      <ul class="features">
+        <li><strong>Everywhere you work.</strong> In the browser, on macOS, Windows, iOS and Android.</li>
+        <li><strong>Find anything.</strong> Ctrl+K searches every note in the workspace.</li>
+        <li><strong>Always in sync.</strong> Notes save as you type and follow you to every device.</li>
+        <li><strong>Yours to take.</strong> Export the whole workspace as Markdown files at any time.</li>
+      </ul>
       <h2 id="embed">The embed</h2>
-      <pre><code>&lt;script src="/widget.js" data-key="${widgetKey}" async&gt;&lt;/script&gt;</code></pre>`,
+      <p>The one line that puts this widget on a site:</p>
+      <pre><code>&lt;script src="${publicUrl}/widget.js" data-key="${widgetKey}" async&gt;&lt;/script&gt;</code></pre>`,
     widgetKey,
   );
 }

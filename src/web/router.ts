@@ -5,6 +5,7 @@ import { assetsRouter } from './assets';
 import { consoleRouter } from './console';
 import { articlePage, demoArticles, demoHomePage, demoSitemap, helpCentrePage } from './demo';
 import { webErrorHandler } from './errors';
+import { servicesOf } from '../api/services';
 import { accountRouter } from './public/account';
 import { requireCsrf } from './session';
 
@@ -36,7 +37,7 @@ export function webRouter(): Router {
   router.get('/demo', (req, res) => {
     const key =
       typeof req.query.key === 'string' && KEY.test(req.query.key) ? req.query.key : DEMO_WIDGET_KEY;
-    res.type('html').send(demoHomePage(key).toString());
+    res.type('html').send(demoHomePage(key, servicesOf(req).config.http.publicUrl).toString());
   });
   router.get('/demo/help', (_req, res) => {
     res.type('html').send(helpCentrePage(articles).toString());

@@ -30,6 +30,18 @@ describe('public pages', () => {
     expect(body).toContain('<script src="/assets/htmx.min.js"');
   });
 
+  it('shows the demo site with the embed a customer would paste, and every in-page link has its target', async () => {
+    const { status, body } = await consoleAgent(api()).page('/demo?key=pk_some_other_key');
+    expect(status).toBe(200);
+    expect(body).toContain(
+      `&lt;script src="${api().config.http.publicUrl}/widget.js" data-key="pk_some_other_key" async&gt;`,
+    );
+    expect(body).toContain('<script src="/widget.js" data-key="pk_some_other_key" async>');
+    const anchors = [...body.matchAll(/href="\/demo#([\w-]+)"/g)].map((m) => m[1]);
+    expect(anchors.length).toBeGreaterThan(0);
+    for (const anchor of anchors) expect(body).toContain(`id="${anchor}"`);
+  });
+
   it('serves htmx and Chart.js from their npm packages', async () => {
     const agent = consoleAgent(api());
     for (const asset of [
