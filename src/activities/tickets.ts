@@ -13,7 +13,12 @@ import { publish } from '../lib/events';
 import type { Mailer } from '../lib/mailer';
 import { slaBreachEmail } from '../services/emails';
 import { autoCloseHoursOf, toTicketSnapshot } from '../services/ticket-workflow';
-import { TICKET_FAILURES, type MessageOutcome, type TicketSnapshot } from '../workflows/contracts';
+import {
+  TICKET_FAILURES,
+  type MessageOutcome,
+  type ReplyInput,
+  type TicketSnapshot,
+} from '../workflows/contracts';
 
 /**
  * The ticket lifecycle's writes. Each runs in one transaction, records what changed as a ticket event
@@ -266,11 +271,10 @@ export function createTicketActivities(deps: TicketDependencies) {
 
     /**
      * An agent's reply: a message the visitor sees live (published on the event bus). The first reply
-     * meets the first-response target; a reply on a resolved or closed ticket reopens it.
+     * meets the first-response target; a reply on a resolved or closed ticket reopens it, and one sent
+     * with a status moves the ticket there in the same transaction.
      */
-    async replyToVisitor(
-      input: TicketRef & { content: string; clientMessageId: string; authorUserId: string | null },
-    ): Promise<MessageOutcome> {
+    async replyToVisitor(input: TicketRef & ReplyInput): Promise<MessageOutcome> {
       const { snapshot, result } = await change(input, async (trx, ticket, record) => {
         const scope = input.organizationId;
         const sent = await storedMessage(trx, scope, ticket.conversationId, input.clientMessageId);
@@ -281,12 +285,22 @@ export function createTicketActivities(deps: TicketDependencies) {
           clientMessageId: input.clientMessageId,
           authorUserId: input.authorUserId,
         });
+        let current = ticket;
         if (ticket.status === 'resolved' || ticket.status === 'closed') {
           const to = activeStatus(ticket.assigneeUserId);
           await moveTo(trx, ticket, to, new Date(input.at));
           await record(
             'reopened',
             { from: ticket.status, to, cause: 'agent_reply', messageId: message.id },
+            input.authorUserId,
+          );
+          current = Object.assign(ticket.$clone(), { status: to });
+        }
+        if (input.status && input.status !== current.status) {
+          await moveTo(trx, current, input.status, new Date(input.at));
+          await record(
+            'status_changed',
+            { from: current.status, to: input.status, cause: 'agent_reply', messageId: message.id },
             input.authorUserId,
           );
         }

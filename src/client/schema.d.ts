@@ -1083,6 +1083,13 @@ export interface components {
             content: string;
             /** @description Your idempotency key: sending the same id again posts the reply once. */
             clientMessageId?: string;
+            /**
+             * @description The ticket's status once the reply is sent: `pending` waits on the visitor (their next message
+             *     reopens it), `resolved` closes it after the quiet period unless they write again. Without it, an
+             *     active ticket keeps its status and a resolved or closed one is reopened.
+             * @enum {string}
+             */
+            status?: "pending" | "resolved";
         };
         TicketNoteCreation: {
             /** @description For colleagues only. */

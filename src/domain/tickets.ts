@@ -57,6 +57,13 @@ export const SETTABLE_STATUSES = ['open', 'assigned', 'pending', 'resolved', 'cl
 export type SettableStatus = (typeof SETTABLE_STATUSES)[number];
 
 /**
+ * Statuses an agent may move a ticket to with a reply: `pending` waits on the visitor (their next
+ * message reopens it), `resolved` closes it after the quiet period unless they write again.
+ */
+export const REPLY_STATUSES = ['pending', 'resolved'] as const;
+export type ReplyStatus = (typeof REPLY_STATUSES)[number];
+
+/**
  * Why a status change is refused, or null when it is allowed. A closed ticket is reopened by replying
  * to the visitor (documented); asking for "assigned" needs someone to assign.
  */

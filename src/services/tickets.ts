@@ -19,7 +19,7 @@ import {
   type TicketPriority,
   type TicketStatus,
 } from '../db/models';
-import type { SettableStatus } from '../domain/tickets';
+import type { ReplyStatus, SettableStatus } from '../domain/tickets';
 import type { TemporalGateway } from '../temporal/client';
 import {
   addInternalNoteUpdate,
@@ -219,14 +219,19 @@ export class TicketService {
   async reply(
     principal: Principal,
     ticketId: string,
-    input: { content: string; clientMessageId?: string },
+    input: { content: string; clientMessageId?: string; status?: ReplyStatus },
   ): Promise<{ message: MessageView; ticket: Ticket }> {
     const clientMessageId = input.clientMessageId ?? `agent-${randomUUID()}`;
     const outcome = await this.update(
       principal.organizationId,
       ticketId,
       replyToVisitorUpdate,
-      { content: input.content.trim(), clientMessageId, authorUserId: principal.userId },
+      {
+        content: input.content.trim(),
+        clientMessageId,
+        authorUserId: principal.userId,
+        ...(input.status ? { status: input.status } : {}),
+      },
       `reply-${clientMessageId}`,
     );
     return this.messageAndTicket(principal.organizationId, outcome);

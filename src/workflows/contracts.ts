@@ -2,7 +2,7 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { TurnRecord } from '../activities/chat';
 import type { TicketPriority, TicketStatus } from '../db/models/ticket';
-import type { SettableStatus } from '../domain/tickets';
+import type { ReplyStatus, SettableStatus } from '../domain/tickets';
 import type { BillingState } from '../domain/billing';
 import type { PaidPlan } from '../domain/plans';
 
@@ -98,6 +98,8 @@ export interface ReplyInput {
   /** Idempotency key of the message (a retried request posts it once). */
   clientMessageId: string;
   authorUserId: string | null;
+  /** The ticket's status once the reply is sent; without it an active ticket keeps its status. */
+  status?: ReplyStatus;
 }
 export interface NoteInput {
   content: string;

@@ -10,7 +10,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { SETTABLE_STATUSES, statusChangeProblem, type SlaKind } from '../domain/tickets';
+import { REPLY_STATUSES, SETTABLE_STATUSES, statusChangeProblem, type SlaKind } from '../domain/tickets';
 import {
   addInternalNoteUpdate,
   assignTicketUpdate,
@@ -163,7 +163,14 @@ export async function ticketLifecycle(start: TicketSnapshot): Promise<TicketSnap
         keep(outcome.ticket);
         return outcome;
       }),
-    { validator: (input: ReplyInput | NoteInput) => checkContent(input.content) },
+    {
+      validator: (input: ReplyInput) => {
+        checkContent(input.content);
+        if (input.status !== undefined && !REPLY_STATUSES.includes(input.status)) {
+          throw refuse(TICKET_FAILURES.invalid, `The status must be one of ${REPLY_STATUSES.join(', ')}.`);
+        }
+      },
+    },
   );
   setHandler(
     addInternalNoteUpdate,
@@ -173,7 +180,7 @@ export async function ticketLifecycle(start: TicketSnapshot): Promise<TicketSnap
         keep(outcome.ticket);
         return outcome;
       }),
-    { validator: (input: ReplyInput | NoteInput) => checkContent(input.content) },
+    { validator: (input: NoteInput) => checkContent(input.content) },
   );
   setHandler(
     handBackUpdate,

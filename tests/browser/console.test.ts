@@ -158,6 +158,13 @@ describe('the console in Chromium', () => {
     expect(await widget.locator('.msg').filter({ hasText: 'Refund approved' }).count()).toBe(0);
     await page.screenshot({ path: screenshotPath('console-ticket-desktop'), fullPage: true });
 
+    // A reply that asks the visitor for something leaves the ticket waiting on them.
+    await page.getByLabel('Reply', { exact: true }).fill('Could you send me the order number?');
+    await page.getByRole('button', { name: 'Send and wait for the visitor' }).click();
+    await page.locator('.page-header .badge', { hasText: 'pending' }).waitFor({ timeout: 30_000 });
+    await page.getByText('Status assigned → pending with a reply').waitFor();
+    await widget.locator('.msg.agent').filter({ hasText: 'order number' }).waitFor({ timeout: 30_000 });
+
     await page.getByRole('button', { name: 'Hand back to the assistant' }).click();
     await page.locator('.page-header .badge', { hasText: 'resolved' }).waitFor({ timeout: 30_000 });
 

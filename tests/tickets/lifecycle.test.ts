@@ -164,6 +164,55 @@ describe('ticket lifecycle', () => {
     });
   });
 
+  it('sets a ticket pending with the reply, and the visitor answering puts it back with the agent', async () => {
+    const { conversation, ticket } = await escalated();
+    const reply = await owner.client.POST('/v1/tickets/{id}/replies', {
+      params: { path: { id: ticket.id } },
+      body: { content: 'Could you send me the order number?', status: 'pending' },
+    });
+    expect(reply.response.status).toBe(201);
+    expect(reply.data!.ticket).toMatchObject({ status: 'pending' });
+    const changed = await eventOf(org, ticket.id, 'status_changed');
+    expect(changed.data).toMatchObject({
+      from: 'assigned',
+      to: 'pending',
+      cause: 'agent_reply',
+      messageId: reply.data!.message.id,
+    });
+    expect(changed.actorUserId).toBe(owner.session.user.id);
+
+    await visitorSays(owner.client, conversation.id, 'Sure, it is 1234.');
+    const reopened = await eventOf(org, ticket.id, 'reopened');
+    expect(reopened.data).toMatchObject({ from: 'pending', to: 'assigned', cause: 'visitor_message' });
+  });
+
+  it('resolves a closed ticket with the reply that reopens it, and refuses other statuses', async () => {
+    const { ticket } = await escalated();
+    await owner.client.POST('/v1/tickets/{id}/status', {
+      params: { path: { id: ticket.id } },
+      body: { status: 'closed' },
+    });
+    const reply = await owner.client.POST('/v1/tickets/{id}/replies', {
+      params: { path: { id: ticket.id } },
+      body: { content: 'Your refund went out today; nothing more to do.', status: 'resolved' },
+    });
+    expect(reply.data!.ticket).toMatchObject({ status: 'resolved', closedAt: null });
+    expect(reply.data!.ticket.resolvedAt).not.toBeNull();
+    const events = (await eventsOf(org, ticket.id)).map((e) => [e.type, e.data.from, e.data.to]);
+    expect(events.slice(-3)).toEqual([
+      ['reopened', 'closed', 'assigned'],
+      ['status_changed', 'assigned', 'resolved'],
+      ['replied', undefined, undefined],
+    ]);
+
+    const refused = await owner.client.POST('/v1/tickets/{id}/replies', {
+      params: { path: { id: ticket.id } },
+      body: { content: 'Closing this.', status: 'closed' as 'resolved' },
+    });
+    expect(refused.response.status).toBe(422);
+    expect(JSON.stringify(refused.error)).toMatch(/status/);
+  });
+
   it('reopens a closed ticket when an agent replies (documented behaviour)', async () => {
     const { conversation, ticket } = await escalated();
     const closed = await owner.client.POST('/v1/tickets/{id}/status', {

@@ -48,6 +48,12 @@ export interface TicketReplyCreation {
    * @maxLength 100
    */
   clientMessageId?: string;
+  /**
+   * The ticket's status once the reply is sent: `pending` waits on the visitor (their next message
+   * reopens it), `resolved` closes it after the quiet period unless they write again. Without it, an
+   * active ticket keeps its status and a resolved or closed one is reopened.
+   */
+  status?: 'pending' | 'resolved';
 }
 
 export interface TicketNoteCreation {

@@ -2,7 +2,7 @@ import { Router, type Request, type Response } from 'express';
 import { problems } from '../../api/problem';
 import { servicesOf } from '../../api/services';
 import { TICKET_PRIORITIES, TICKET_STATUSES, type Ticket } from '../../db/models';
-import { SETTABLE_STATUSES, type SettableStatus } from '../../domain/tickets';
+import { SETTABLE_STATUSES, type ReplyStatus, type SettableStatus } from '../../domain/tickets';
 import { listMembers, type MemberView } from '../../services/members';
 import type { TicketEventView, TicketFilters } from '../../services/tickets';
 import {
@@ -87,7 +87,7 @@ function eventText(event: TicketEventView, members: MemberView[]): string {
     case 'reopened':
       return `Reopened: ${REOPEN_CAUSES[text('cause')] ?? text('cause')}`;
     case 'status_changed':
-      return `Status ${text('from').replace(/_/g, ' ')} → ${text('to').replace(/_/g, ' ')}`;
+      return `Status ${text('from').replace(/_/g, ' ')} → ${text('to').replace(/_/g, ' ')}${text('cause') === 'agent_reply' ? ' with a reply' : ''}`;
     case 'replied':
       return data.firstResponse ? 'Replied to the visitor (first response)' : 'Replied to the visitor';
     case 'note':
@@ -220,7 +220,15 @@ function actionForms(ctx: PageContext, ticket: Ticket, members: MemberView[], dr
       <form method="post" action="${base}/replies" novalidate>
         ${csrfField(ctx)}
         ${textarea({ name: 'content', id: 'f-reply', label: 'Reply', value: drafts.reply?.content, errors: drafts.reply?.errors, rows: 4, required: true, hint: ticket.status === 'closed' || ticket.status === 'resolved' ? 'Replying reopens the ticket.' : 'The visitor sees it at once in the widget.' })}
-        <button type="submit" class="button">Send reply</button>
+        <div class="actions">
+          <button type="submit" class="button">Send reply</button>
+          <button type="submit" class="button secondary" name="status" value="pending">
+            Send and wait for the visitor
+          </button>
+          <button type="submit" class="button secondary" name="status" value="resolved">
+            Send and resolve
+          </button>
+        </div>
       </form>
     </section>
     <section class="card" aria-labelledby="note-title">
@@ -376,13 +384,17 @@ export function ticketsRouter(): Router {
       const { principal } = consoleUser(res);
       const id = idParam(req);
       const content = text(req.body, 'content');
+      // The button pressed: a reply may also set the ticket pending or resolved.
+      const status = kind === 'replies' ? text(req.body, 'status') || undefined : undefined;
       let errors = validateAgainst(kind === 'replies' ? 'TicketReplyCreation' : 'TicketNoteCreation', {
         content,
+        ...(status ? { status } : {}),
       });
       if (Object.keys(errors).length === 0) {
         try {
           const tickets = servicesOf(req).tickets;
-          if (kind === 'replies') await tickets.reply(principal, id, { content });
+          if (kind === 'replies')
+            await tickets.reply(principal, id, { content, status: status as ReplyStatus });
           else await tickets.addNote(principal, id, { content });
           res.redirect(303, `/console/tickets/${id}`);
           return;
