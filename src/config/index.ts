@@ -31,6 +31,7 @@ const schema = z.object({
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('parley'),
   TEMPORAL_UI_URL: url.default('http://127.0.0.1:8233'),
+  TEMPORAL_UPDATE_TIMEOUT_MS: positiveInt.default(15_000),
   WORKER_HEALTH_PORT: port.default(3001),
   // Tests and benchmarks turn it off: each runs workers on task queues of its own, for a while.
   ORPHANED_TURN_SWEEPER: z.enum(['on', 'off']).default('on'),
@@ -131,6 +132,8 @@ export interface Config {
     namespace: string;
     taskQueue: string;
     uiUrl: string;
+    /** How long the API waits for a workflow to take a change (an agent's reply) before answering 503. */
+    updateTimeoutMs: number;
     workflowBundlePath: string;
   };
   worker: {
@@ -258,6 +261,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       namespace: env.TEMPORAL_NAMESPACE,
       taskQueue: env.TEMPORAL_TASK_QUEUE,
       uiUrl: env.TEMPORAL_UI_URL.replace(/\/$/, ''),
+      updateTimeoutMs: env.TEMPORAL_UPDATE_TIMEOUT_MS,
       workflowBundlePath: env.WORKFLOW_BUNDLE_PATH,
     },
     worker: {

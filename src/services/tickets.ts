@@ -241,9 +241,9 @@ export class TicketService {
   async addNote(
     principal: Principal,
     ticketId: string,
-    input: { content: string },
+    input: { content: string; clientMessageId?: string },
   ): Promise<{ message: MessageView; ticket: Ticket }> {
-    const clientMessageId = `note-${randomUUID()}`;
+    const clientMessageId = input.clientMessageId ?? `note-${randomUUID()}`;
     const outcome = await this.update(principal.organizationId, ticketId, addInternalNoteUpdate, {
       content: input.content.trim(),
       clientMessageId,
@@ -312,11 +312,14 @@ export class TicketService {
       workflowIdConflictPolicy: 'USE_EXISTING',
     });
     try {
-      return await client.workflow.executeUpdateWithStart(update, {
-        args: [arg],
-        updateId,
-        startWorkflowOperation: start,
-      });
+      // With no worker running, Temporal would hold the change for as long as the caller waits.
+      return await client.withDeadline(Date.now() + this.deps.temporal.updateTimeoutMs, () =>
+        client.workflow.executeUpdateWithStart(update, {
+          args: [arg],
+          updateId,
+          startWorkflowOperation: start,
+        }),
+      );
     } catch (error) {
       throw refusal(error) ?? error;
     }

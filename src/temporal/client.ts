@@ -78,6 +78,10 @@ export class TemporalGateway {
     return this.config.taskQueue;
   }
 
+  get updateTimeoutMs(): number {
+    return this.config.updateTimeoutMs;
+  }
+
   async close(): Promise<void> {
     this.closing.abort();
     await this.connection?.close();

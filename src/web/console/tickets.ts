@@ -1,5 +1,6 @@
 import { Router, type Request, type Response } from 'express';
-import { problems } from '../../api/problem';
+import { randomUUID } from 'node:crypto';
+import { HttpProblem, problems } from '../../api/problem';
 import { servicesOf } from '../../api/services';
 import { TICKET_PRIORITIES, TICKET_STATUSES, type Ticket } from '../../db/models';
 import { SETTABLE_STATUSES, type ReplyStatus, type SettableStatus } from '../../domain/tickets';
@@ -207,18 +208,33 @@ function parseQuery(req: Request): ListQuery {
   };
 }
 
-interface Drafts {
-  reply?: { content: string; errors: FieldErrors };
-  note?: { content: string; errors: FieldErrors };
+/**
+ * A message form sent back to its author: what they wrote, what was wrong with it, and its idempotency
+ * key, so that sending it again after a timeout posts it once.
+ */
+interface Draft {
+  content: string;
+  errors: FieldErrors;
+  clientMessageId: string;
+  /** Why it was not sent, when no field is at fault (the ticket did not answer in time). */
+  failure?: string;
 }
+
+interface Drafts {
+  reply?: Draft;
+  note?: Draft;
+}
+
+const messageKey = (draft: Draft | undefined): SafeHtml =>
+  html`<input type="hidden" name="clientMessageId" value="${draft?.clientMessageId ?? randomUUID()}" />`;
 
 function actionForms(ctx: PageContext, ticket: Ticket, members: MemberView[], drafts: Drafts): SafeHtml {
   const base = `/console/tickets/${ticket.id}`;
   return html`<section class="card" aria-labelledby="reply-title">
       <h2 id="reply-title">Reply to the visitor</h2>
-      ${errorSummary(drafts.reply?.errors ?? {})}
+      ${errorSummary(drafts.reply?.errors ?? {}, drafts.reply?.failure)}
       <form method="post" action="${base}/replies" novalidate>
-        ${csrfField(ctx)}
+        ${csrfField(ctx)} ${messageKey(drafts.reply)}
         ${textarea({ name: 'content', id: 'f-reply', label: 'Reply', value: drafts.reply?.content, errors: drafts.reply?.errors, rows: 4, required: true, hint: ticket.status === 'closed' || ticket.status === 'resolved' ? 'Replying reopens the ticket.' : 'The visitor sees it at once in the widget.' })}
         <div class="actions">
           <button type="submit" class="button">Send reply</button>
@@ -233,9 +249,9 @@ function actionForms(ctx: PageContext, ticket: Ticket, members: MemberView[], dr
     </section>
     <section class="card" aria-labelledby="note-title">
       <h2 id="note-title">Internal note</h2>
-      ${errorSummary(drafts.note?.errors ?? {})}
+      ${errorSummary(drafts.note?.errors ?? {}, drafts.note?.failure)}
       <form method="post" action="${base}/notes" novalidate>
-        ${csrfField(ctx)}
+        ${csrfField(ctx)} ${messageKey(drafts.note)}
         ${textarea({ name: 'content', id: 'f-note', label: 'Note for colleagues', value: drafts.note?.content, errors: drafts.note?.errors, rows: 3, required: true, hint: 'Never shown to the visitor.' })}
         <button type="submit" class="button secondary">Add note</button>
       </form>
@@ -277,10 +293,10 @@ async function ticketPage(req: Request, res: Response, drafts: Drafts = {}): Pro
   const messages = conversation.messages ?? [];
   const titles = await documentTitles(principal.organizationId, messages);
   const ctx = contextOf(req, res);
-  const invalid = Boolean(drafts.reply || drafts.note);
+  const draft = drafts.reply ?? drafts.note;
   sendPage(req, res, {
     title: `Ticket #${ticket.number}`,
-    status: invalid ? 422 : 200,
+    status: draft?.failure ? 503 : draft ? 422 : 200,
     main: html`<nav class="breadcrumbs" aria-label="Breadcrumb"><a href="/console/tickets">Tickets</a></nav>
       <div class="page-header">
         <h1>Ticket #${ticket.number}</h1>
@@ -384,27 +400,37 @@ export function ticketsRouter(): Router {
       const { principal } = consoleUser(res);
       const id = idParam(req);
       const content = text(req.body, 'content');
+      const key = text(req.body, 'clientMessageId');
+      const clientMessageId = UUID.test(key) ? key : randomUUID();
       // The button pressed: a reply may also set the ticket pending or resolved.
       const status = kind === 'replies' ? text(req.body, 'status') || undefined : undefined;
       let errors = validateAgainst(kind === 'replies' ? 'TicketReplyCreation' : 'TicketNoteCreation', {
         content,
         ...(status ? { status } : {}),
       });
+      let failure: string | undefined;
       if (Object.keys(errors).length === 0) {
         try {
           const tickets = servicesOf(req).tickets;
-          if (kind === 'replies')
-            await tickets.reply(principal, id, { content, status: status as ReplyStatus });
-          else await tickets.addNote(principal, id, { content });
+          if (kind === 'replies') {
+            await tickets.reply(principal, id, {
+              content,
+              clientMessageId: `agent-${clientMessageId}`,
+              status: status as ReplyStatus,
+            });
+          } else
+            await tickets.addNote(principal, id, { content, clientMessageId: `note-${clientMessageId}` });
           res.redirect(303, `/console/tickets/${id}`);
           return;
         } catch (error) {
           const fields = problemFieldErrors(error);
-          if (!fields) throw error;
-          errors = fields;
+          if (fields) errors = fields;
+          else if (error instanceof HttpProblem && error.status === 503) failure = error.message;
+          else throw error;
         }
       }
-      await ticketPage(req, res, { [kind === 'replies' ? 'reply' : 'note']: { content, errors } });
+      const draft = { content, errors, clientMessageId, failure };
+      await ticketPage(req, res, { [kind === 'replies' ? 'reply' : 'note']: draft });
     });
   }
 
