@@ -1657,7 +1657,9 @@ export interface components {
             visitorMessages: number;
             /**
              * Format: double
-             * @description Share (0..1) of engaged conversations the assistant handled without a person; null with none.
+             * @description Share (0..1) of engaged conversations the assistant resolved: it answered from the documents at
+             *     least once and no ticket was opened. Null with none. A question left unanswered (an abstention
+             *     only, or no reply at all while no worker ran) is not a resolution.
              */
             aiResolutionRate: number | null;
             /**

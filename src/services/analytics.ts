@@ -41,7 +41,11 @@ export interface AnalyticsReport {
   /** Messages exchanged in the range (visitor, assistant and agents; internal notes excluded). */
   messages: number;
   visitorMessages: number;
-  /** Share (0..1) of engaged conversations the assistant handled without a person; null with none. */
+  /**
+   * Share (0..1) of engaged conversations the assistant resolved: it answered from the documents at
+   * least once and no ticket was opened. Null with none. A question left unanswered (an abstention
+   * only, or no reply at all while no worker ran) is not a resolution.
+   */
   aiResolutionRate: number | null;
   /** Share (0..1) of engaged conversations escalated to a ticket; null with none. */
   escalationRate: number | null;
@@ -112,6 +116,10 @@ export async function computeAnalytics(
                 count(*) filter (where exists (
                   select 1 from messages m where m.conversation_id = c.id and m.role = 'visitor')
                   and exists (select 1 from tickets t where t.conversation_id = c.id)) as escalated,
+                count(*) filter (where exists (
+                  select 1 from messages m
+                   where m.conversation_id = c.id and m.role = 'assistant' and m.outcome = 'answer')
+                  and not exists (select 1 from tickets t where t.conversation_id = c.id)) as resolved,
                 avg(c.csat_rating) as csat_average,
                 count(c.csat_rating) as csat_responses
            from conversations c
@@ -199,6 +207,7 @@ export async function computeAnalytics(
 
   const engaged = num(conversations.engaged);
   const escalated = num(conversations.escalated);
+  const resolved = num(conversations.resolved);
   return {
     from,
     to,
@@ -206,7 +215,7 @@ export async function computeAnalytics(
     engagedConversations: engaged,
     messages: num(messages.messages),
     visitorMessages: num(messages.visitor_messages),
-    aiResolutionRate: engaged ? round((engaged - escalated) / engaged) : null,
+    aiResolutionRate: engaged ? round(resolved / engaged) : null,
     escalationRate: engaged ? round(escalated / engaged) : null,
     escalations: num(tickets.tickets),
     abstentions: num(messages.abstentions),

@@ -136,6 +136,23 @@ describe('analytics', () => {
     ]);
   });
 
+  it('does not count a question left unanswered as resolved by the assistant', async () => {
+    await conversation('2026-04-01T10:00:00Z', [{ role: 'visitor', at: '2026-04-01T10:00:01Z' }]); // no worker ran
+    await conversation('2026-04-01T11:00:00Z', [
+      { role: 'visitor', at: '2026-04-01T11:00:01Z' },
+      { role: 'assistant', at: '2026-04-01T11:00:02Z', outcome: 'abstain', latencyMs: 100 },
+    ]);
+    await conversation('2026-04-01T12:00:00Z', [
+      { role: 'visitor', at: '2026-04-01T12:00:01Z' },
+      { role: 'assistant', at: '2026-04-01T12:00:02Z', outcome: 'answer', latencyMs: 100 },
+    ]);
+    const report = await computeAnalytics(db(), org, {
+      from: at('2026-04-01T00:00:00Z'),
+      to: at('2026-04-02T00:00:00Z'),
+    });
+    expect(report).toMatchObject({ engagedConversations: 3, aiResolutionRate: 0.3333, escalationRate: 0 });
+  });
+
   it('gives nulls, not zeros, for rates and times with nothing to measure', async () => {
     const report = await computeAnalytics(db(), org, {
       from: at('2025-01-01T00:00:00Z'),
