@@ -18,7 +18,7 @@ const XSS_TITLE = '<img src=x onerror="window.__xss=1">Refunds';
 const XSS_MESSAGE = '<script>window.__xss=2</script><b>bold</b> is this HTML?';
 const VIEWPORTS = {
   desktop: { viewport: { width: 1280, height: 900 } },
-  mobile: { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true },
+  mobile: { viewport: { width: 375, height: 812 }, isMobile: true, hasTouch: true },
 };
 
 /** Everything one person does, in order: the state of each step feeds the next. */
