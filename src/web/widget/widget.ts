@@ -54,6 +54,14 @@ const safeUrl = (url: string | null | undefined): string | undefined => {
   }
 };
 
+/**
+ * After this long without a reply the visitor is told the question is kept (the turn is durable: it is
+ * answered once a worker runs again), rather than watching "typing…" without end.
+ */
+const SLOW_REPLY_MS = 15_000;
+const SLOW_REPLY_TEXT =
+  'This is taking longer than usual. Your question is saved: the answer will appear here, even if you come back later.';
+
 const newId = (): string =>
   typeof crypto.randomUUID === 'function'
     ? crypto.randomUUID()
@@ -72,6 +80,7 @@ class ParleyWidget {
   /** Sent but not yet acknowledged: resent after a reconnect (the server deduplicates by id). */
   private readonly outbox = new Map<string, ClientFrame>();
   private typingTimer: number | undefined;
+  private slowReplyTimer: number | undefined;
   private readonly ui: ReturnType<ParleyWidget['build']>;
 
   constructor(private readonly root: ShadowRoot) {
@@ -521,6 +530,12 @@ class ParleyWidget {
     this.ui.typing.hidden = !who;
     this.ui.typing.textContent =
       who === 'agent' ? 'An agent is typing…' : who ? 'The assistant is typing…' : '';
+    window.clearTimeout(this.slowReplyTimer);
+    if (who === 'assistant') {
+      this.slowReplyTimer = window.setTimeout(() => {
+        this.ui.typing.textContent = SLOW_REPLY_TEXT;
+      }, SLOW_REPLY_MS);
+    }
   }
 
   private setUnread(count: number): void {
