@@ -79,13 +79,15 @@ export function priorityFor(sentiment: number, plan: Plan): TicketPriority {
   return PRIORITY_LADDER[Math.min(rank, PRIORITY_LADDER.length - 1)]!;
 }
 
-/** A few lines for the agent: what the visitor asked, newest last. */
-function summarize(messages: Message[]): string {
-  return messages
+/**
+ * A few lines for the agent: what the visitor asked first (usually the problem itself), then their
+ * latest messages, newest last.
+ */
+export function summarize(messages: Pick<Message, 'role' | 'content'>[]): string {
+  const asked = messages
     .filter((m) => m.role === 'visitor')
-    .slice(-5)
-    .map((m) => `• ${m.content.replace(/\s+/g, ' ').slice(0, 200)}`)
-    .join('\n');
+    .map((m) => `• ${m.content.replace(/\s+/g, ' ').slice(0, 200)}`);
+  return (asked.length <= 5 ? asked : [asked[0]!, '…', ...asked.slice(-4)]).join('\n');
 }
 
 export interface TicketOpening {
