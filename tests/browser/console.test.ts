@@ -163,6 +163,9 @@ describe('the console in Chromium', () => {
     await page.getByRole('button', { name: 'Send and wait for the visitor' }).click();
     await page.locator('.page-header .badge', { hasText: 'pending' }).waitFor({ timeout: 30_000 });
     await page.getByText('Status assigned → pending with a reply').waitFor();
+    expect(await page.getByRole('status').textContent()).toBe(
+      'Reply sent. The ticket waits for the visitor; their next message reopens it.',
+    );
     await widget.locator('.msg.agent').filter({ hasText: 'order number' }).waitFor({ timeout: 30_000 });
 
     await page.getByRole('button', { name: 'Hand back to the assistant' }).click();

@@ -220,6 +220,22 @@ interface Draft {
   failure?: string;
 }
 
+/** What the last action did, said once on the page it redirects to (`?done=`). */
+const DONE: Record<string, string> = {
+  reply: 'Reply sent: the visitor sees it now.',
+  'reply-pending': 'Reply sent. The ticket waits for the visitor; their next message reopens it.',
+  'reply-resolved': 'Reply sent and the ticket resolved.',
+  note: 'Note added.',
+  assigned: 'Assignment saved.',
+  status: 'Status changed.',
+  'handed-back': 'Handed back to the assistant; the ticket is resolved.',
+};
+
+function doneAlert(done: unknown): SafeHtml | '' {
+  const text = typeof done === 'string' && Object.hasOwn(DONE, done) ? DONE[done] : undefined;
+  return text ? html`<div class="alert alert-success" role="status">${text}</div>` : '';
+}
+
 interface Drafts {
   reply?: Draft;
   note?: Draft;
@@ -298,6 +314,7 @@ async function ticketPage(req: Request, res: Response, drafts: Drafts = {}): Pro
     title: `Ticket #${ticket.number}`,
     status: draft?.failure ? 503 : draft ? 422 : 200,
     main: html`<nav class="breadcrumbs" aria-label="Breadcrumb"><a href="/console/tickets">Tickets</a></nav>
+      ${doneAlert(req.query.done)}
       <div class="page-header">
         <h1>Ticket #${ticket.number}</h1>
         <div class="actions">
@@ -420,7 +437,8 @@ export function ticketsRouter(): Router {
             });
           } else
             await tickets.addNote(principal, id, { content, clientMessageId: `note-${clientMessageId}` });
-          res.redirect(303, `/console/tickets/${id}`);
+          const done = kind === 'notes' ? 'note' : status ? `reply-${status}` : 'reply';
+          res.redirect(303, `/console/tickets/${id}?done=${done}`);
           return;
         } catch (error) {
           const fields = problemFieldErrors(error);
@@ -438,7 +456,7 @@ export function ticketsRouter(): Router {
     const id = idParam(req);
     const userId = text(req.body, 'userId');
     await servicesOf(req).tickets.assign(consoleUser(res).principal, id, userId || undefined);
-    res.redirect(303, `/console/tickets/${id}`);
+    res.redirect(303, `/console/tickets/${id}?done=assigned`);
   });
 
   router.post('/tickets/:id/status', async (req: Request, res: Response) => {
@@ -447,13 +465,13 @@ export function ticketsRouter(): Router {
     if (!(SETTABLE_STATUSES as readonly string[]).includes(status))
       throw problems.validation([{ field: 'body.status', message: 'is not one of the statuses' }]);
     await servicesOf(req).tickets.setStatus(consoleUser(res).principal, id, status as SettableStatus);
-    res.redirect(303, `/console/tickets/${id}`);
+    res.redirect(303, `/console/tickets/${id}?done=status`);
   });
 
   router.post('/tickets/:id/hand-back', async (req: Request, res: Response) => {
     const id = idParam(req);
     await servicesOf(req).tickets.handBack(consoleUser(res).principal, id);
-    res.redirect(303, `/console/tickets/${id}`);
+    res.redirect(303, `/console/tickets/${id}?done=handed-back`);
   });
 
   return router;
