@@ -46,13 +46,15 @@ function decodeCursor(cursor: string): CursorPayload {
 
 /**
  * Applies `params` to a query of `table` and returns one page. `sortable` maps the public sort names
- * to columns (camelCase, as the snake-case mapper expects); the first entry is the default.
+ * to columns (camelCase, as the snake-case mapper expects); the first entry is the default. A column
+ * that may be null is given with a non-null fallback (`[column, fallback]`): rows sort by the first
+ * that is set, since a null would sort first and its cursor would compare with nothing.
  */
 export async function paginate<M extends Model & { id: string }>(
   query: QueryBuilder<M, M[]>,
   table: string,
   params: PageParams,
-  sortable: Record<string, string> = { createdAt: 'createdAt' },
+  sortable: Record<string, string | readonly [string, string]> = { createdAt: 'createdAt' },
 ): Promise<Page<M>> {
   const limit = params.limit ?? DEFAULT_LIMIT;
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
@@ -63,33 +65,34 @@ export async function paginate<M extends Model & { id: string }>(
   const sort = params.sort ?? `-${Object.keys(sortable)[0]}`;
   const descending = sort.startsWith('-');
   const key = descending ? sort.slice(1) : sort;
-  const column = sortable[key];
-  if (!column) {
+  const spec = sortable[key];
+  if (!spec) {
     const allowed = Object.keys(sortable).flatMap((k) => [k, `-${k}`]);
     throw problems.validation([{ field: 'query.sort', message: `must be one of ${allowed.join(', ')}` }]);
   }
-  const ref = `${table}.${column}`;
+  const columns = typeof spec === 'string' ? [spec] : [...spec];
+  const sortKey = columns.length === 1 ? '??' : 'coalesce(??, ??)';
+  const refs = columns.map((column) => `${table}.${column}`);
   const idRef = `${table}.id`;
   const direction = descending ? 'desc' : 'asc';
   if (params.cursor) {
     const { v, id } = decodeCursor(params.cursor);
-    // Row-value comparison: strictly after the cursor row in (column, id) order.
-    query.whereRaw(`(??, ??) ${descending ? '<' : '>'} (?, ?)`, [ref, idRef, v, id]);
+    // Row-value comparison: strictly after the cursor row in (sort key, id) order.
+    query.whereRaw(`(${sortKey}, ??) ${descending ? '<' : '>'} (?, ?)`, [...refs, idRef, v, id]);
   }
   const rows = await query
-    .orderBy(ref, direction)
-    .orderBy(idRef, direction)
+    .orderByRaw(`${sortKey} ${direction}, ?? ${direction}`, [...refs, idRef])
     .limit(limit + 1);
   const items = rows.slice(0, limit);
-  const last = items[items.length - 1];
-  const value = last ? (last as unknown as Record<string, unknown>)[column] : undefined;
+  const last = items[items.length - 1] as unknown as Record<string, unknown> | undefined;
+  const value = last ? columns.map((column) => last[column]).find((v) => v != null) : undefined;
   return {
     items,
     nextCursor:
       rows.length > limit && last
         ? encodeCursor({
             v: value instanceof Date ? value.toISOString() : (value as string | number),
-            id: last.id,
+            id: last.id as string,
           })
         : null,
   };

@@ -4160,7 +4160,10 @@ export interface operations {
                 limit?: number;
                 /** @description `nextCursor` of the previous page. */
                 cursor?: string;
-                /** @description A field, descending with a leading `-`. */
+                /**
+                 * @description A field, descending with a leading `-`. By `lastMessageAt`, a conversation nobody
+                 *     wrote in yet sorts by when it began.
+                 */
                 sort?: "createdAt" | "-createdAt" | "lastMessageAt" | "-lastMessageAt";
                 status?: components["schemas"]["ConversationStatus"];
                 visitorId?: string;

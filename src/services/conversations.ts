@@ -176,7 +176,8 @@ export class ConversationService {
     if (filters.to) query.where('conversations.createdAt', '<', filters.to);
     return paginate(query, 'conversations', filters, {
       createdAt: 'createdAt',
-      lastMessageAt: 'lastMessageAt',
+      // A conversation nobody wrote in yet has no last message: it sorts by when it began.
+      lastMessageAt: ['lastMessageAt', 'createdAt'],
     });
   }
 

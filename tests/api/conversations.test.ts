@@ -1,3 +1,4 @@
+import { Conversation } from '../../src/db/models';
 import { replies } from '../../src/domain/replies';
 import { useTestApi } from '../helpers/api';
 import { signUp, upgrade, type Account } from '../helpers/accounts';
@@ -119,5 +120,30 @@ describe('conversations API', () => {
     expect(listed.data!.items.every((c) => c.status === 'open')).toBe(true);
     const bad = await owner.client.GET('/v1/conversations', { params: { query: { sort: 'size' as never } } });
     expect(bad.response.status).toBe(422);
+  });
+
+  it('pages by last message through conversations nobody wrote in, which sort by when they began', async () => {
+    const other = await signUp(api());
+    const organizationId = other.session.organization.id;
+    const at = (minute: number) => new Date(Date.UTC(2026, 10, 1, 12, minute));
+    const rows = [
+      { visitorId: 'wrote-early', createdAt: at(0), lastMessageAt: at(10) },
+      { visitorId: 'empty-1', createdAt: at(1), lastMessageAt: null },
+      { visitorId: 'wrote-late', createdAt: at(2), lastMessageAt: at(30) },
+      { visitorId: 'empty-2', createdAt: at(20), lastMessageAt: null },
+      { visitorId: 'empty-3', createdAt: at(40), lastMessageAt: null },
+    ];
+    for (const row of rows) await Conversation.query().forOrganization(organizationId).insert(row);
+
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const { data } = await other.client.GET('/v1/conversations', {
+        params: { query: { sort: '-lastMessageAt', limit: 2, ...(cursor ? { cursor } : {}) } },
+      });
+      seen.push(...data!.items.map((c) => c.visitorId));
+      cursor = data!.nextCursor ?? undefined;
+    } while (cursor);
+    expect(seen).toEqual(['empty-3', 'wrote-late', 'empty-2', 'wrote-early', 'empty-1']);
   });
 });

@@ -110,7 +110,8 @@ export class ConversationsController extends Controller {
    * The organization's conversations, newest first by default.
    * @param limit Page size, 1 to 100 (default 20).
    * @param cursor `nextCursor` of the previous page.
-   * @param sort A field, descending with a leading `-`.
+   * @param sort A field, descending with a leading `-`. By `lastMessageAt`, a conversation nobody
+   * wrote in yet sorts by when it began.
    * @param maxSentiment Only conversations whose visitor sentiment is at most this (e.g. -0.3).
    * @param minSentiment Only conversations whose visitor sentiment is at least this (e.g. 0.3).
    * @param q Words in the visitor's name or email, or in any message.
