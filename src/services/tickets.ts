@@ -40,6 +40,7 @@ import {
   type MessageView,
 } from './conversations';
 import { loadTicketSnapshot, openTicket, ticketStartOptions } from './ticket-workflow';
+import { isUuid } from '../lib/uuid';
 
 /**
  * Tickets for agents and integrators. Reads come from the database; every change goes to the ticket's
@@ -126,8 +127,6 @@ const toEventView = (e: TicketEvent): TicketEventView => {
   return { id: String(e.id), type: e.type, actorUserId: e.actorUserId, data, createdAt: e.createdAt };
 };
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 export class TicketService {
   constructor(private readonly deps: { knex: Knex; temporal: TemporalGateway }) {}
 
@@ -137,7 +136,7 @@ export class TicketService {
     if (filters.priority) query.where('priority', filters.priority);
     if (filters.assignee === 'none') query.whereNull('assigneeUserId');
     else if (filters.assignee !== undefined) {
-      if (!UUID.test(filters.assignee)) {
+      if (!isUuid(filters.assignee)) {
         throw problems.validation([{ field: 'query.assignee', message: 'must be a user id or "none"' }]);
       }
       query.where('assigneeUserId', filters.assignee);

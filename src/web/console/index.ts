@@ -18,6 +18,7 @@ import { overviewRouter } from './overview';
 import { settingsRouter } from './settings';
 import { teamRouter } from './team';
 import { ticketsRouter } from './tickets';
+import { isUuid } from '../../lib/uuid';
 
 /** The signed-in member of a console request (set by the session middleware). */
 export function consoleUser(res: Response): ConsoleUser {
@@ -37,12 +38,10 @@ export function consoleActor(req: Request, res: Response): Actor {
   return { organizationId, userId, apiKeyId: null, ip: req.ip ?? null };
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** An object id from the URL; anything that is not a UUID cannot name an object, so it is a 404. */
 export function idParam(req: Request, name = 'id'): string {
   const value = req.params[name];
-  if (typeof value !== 'string' || !UUID.test(value)) throw problems.notFound('The page');
+  if (typeof value !== 'string' || !isUuid(value)) throw problems.notFound('The page');
   return value;
 }
 

@@ -20,6 +20,7 @@ import { contextOf, csrfField, sendPage, timeTag, when, type PageContext } from 
 import { documentTitles, messageItem, poller, sentimentBadge } from './conversations';
 import { consoleUser, idParam } from './index';
 import { temporalRunLink } from './temporal-link';
+import { isUuid } from '../../lib/uuid';
 
 /**
  * The ticket inbox and a ticket's page: assign, reply (the visitor sees it live), internal notes,
@@ -195,15 +196,13 @@ function filterForm(query: ListQuery, members: MemberView[], me: string): SafeHt
   </form>`;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 function parseQuery(req: Request): ListQuery {
   const value = (name: string): string => (typeof req.query[name] === 'string' ? req.query[name] : '');
   const assignee = value('assignee');
   return {
     status: (TICKET_STATUSES as readonly string[]).includes(value('status')) ? value('status') : '',
     priority: (TICKET_PRIORITIES as readonly string[]).includes(value('priority')) ? value('priority') : '',
-    assignee: assignee === 'none' || UUID.test(assignee) ? assignee : '',
+    assignee: assignee === 'none' || isUuid(assignee) ? assignee : '',
     cursor: value('cursor'),
   };
 }
@@ -418,7 +417,7 @@ export function ticketsRouter(): Router {
       const id = idParam(req);
       const content = text(req.body, 'content');
       const key = text(req.body, 'clientMessageId');
-      const clientMessageId = UUID.test(key) ? key : randomUUID();
+      const clientMessageId = isUuid(key) ? key : randomUUID();
       // The button pressed: a reply may also set the ticket pending or resolved.
       const status = kind === 'replies' ? text(req.body, 'status') || undefined : undefined;
       let errors = validateAgainst(kind === 'replies' ? 'TicketReplyCreation' : 'TicketNoteCreation', {
