@@ -1,4 +1,9 @@
-import { WorkflowUpdateFailedError, WorkflowIdConflictPolicy, type WorkflowHandle } from '@temporalio/client';
+import {
+  WorkflowUpdateFailedError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
+  WorkflowIdConflictPolicy,
+  type WorkflowHandle,
+} from '@temporalio/client';
 import { ApplicationFailure, defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import type { Knex } from 'knex';
 import type Stripe from 'stripe';
@@ -106,16 +111,14 @@ export class BillingService {
 
   /** Runs an update, turning the workflow's refusals into problems and a slow one into 503. */
   private async update<T>(run: () => Promise<T>): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(problems.unavailable('Stripe is taking too long to answer; try again shortly.')),
-        UPDATE_TIMEOUT_MS,
-      );
-    });
+    const client = await this.deps.temporal.getClient();
     try {
-      return await Promise.race([run(), late]);
+      // A deadline on the calls themselves: with no worker running, the client would poll without end.
+      return await client.withDeadline(Date.now() + UPDATE_TIMEOUT_MS, run);
     } catch (error) {
+      if (error instanceof WorkflowUpdateRPCTimeoutOrCancelledError) {
+        throw problems.unavailable('Stripe is taking too long to answer; try again shortly.');
+      }
       if (error instanceof WorkflowUpdateFailedError) {
         const cause = error.cause;
         if (
@@ -129,8 +132,6 @@ export class BillingService {
         throw problems.unavailable('Stripe did not accept the request; try again shortly.');
       }
       throw error;
-    } finally {
-      clearTimeout(timer);
     }
   }
 
