@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import type { Principal } from '../../src/api/auth/principal';
+import { ALL_SCOPES } from '../../src/api/auth/scopes';
 import type { ParleyClient } from '../../src/client';
 import { Conversation, Membership, Ticket, TicketEvent, User } from '../../src/db/models';
 
@@ -62,6 +64,15 @@ export async function buildMember(
   await Membership.query().forOrganization(organizationId).insert({ userId: user.id, role });
   return user;
 }
+
+/** A member acting through the console or the API: what the ticket service is called with. */
+export const agentPrincipal = (organizationId: string, userId: string): Principal => ({
+  organizationId,
+  userId,
+  apiKeyId: null,
+  role: 'agent',
+  scopes: [ALL_SCOPES],
+});
 
 /** A conversation escalated to a ticket, as the escalation activity leaves it (without its workflow). */
 export async function buildTicket(

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { ALL_SCOPES } from '../../src/api/auth/scopes';
 import { HttpProblem } from '../../src/api/problem';
 import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/lib/logger';
@@ -7,7 +6,7 @@ import { TicketService } from '../../src/services/tickets';
 import { TemporalGateway } from '../../src/temporal/client';
 import { useTestDatabase } from '../helpers/db';
 import { buildOrganization } from '../helpers/factories';
-import { buildMember, buildTicket } from '../helpers/tickets';
+import { agentPrincipal, buildMember, buildTicket } from '../helpers/tickets';
 
 const db = useTestDatabase();
 
@@ -28,13 +27,7 @@ describe('a ticket change while no worker runs', () => {
     const agent = await buildMember(organization.id);
     const ticket = await buildTicket(organization.id, { status: 'assigned', assigneeUserId: agent.id });
     const tickets = new TicketService({ knex: db(), temporal });
-    const principal = {
-      organizationId: organization.id,
-      userId: agent.id,
-      apiKeyId: null,
-      role: 'agent' as const,
-      scopes: [ALL_SCOPES],
-    };
+    const principal = agentPrincipal(organization.id, agent.id);
 
     const started = Date.now();
     const error: unknown = await tickets.setStatus(principal, ticket.id, 'pending').catch((e: unknown) => e);

@@ -9,11 +9,10 @@ import { createLogger } from '../../src/lib/logger';
 import { TicketService } from '../../src/services/tickets';
 import { TemporalGateway } from '../../src/temporal/client';
 import { ticketStateQuery, ticketWorkflowId } from '../../src/workflows/contracts';
-import type { Principal } from '../../src/api/auth/principal';
 import { useTestDatabase } from '../helpers/db';
 import { buildOrganization } from '../helpers/factories';
 import { Mailbox } from '../helpers/mailbox';
-import { buildMember, buildTicket, eventOf, eventually } from '../helpers/tickets';
+import { agentPrincipal, buildMember, buildTicket, eventOf, eventually } from '../helpers/tickets';
 import { startWorkerProcess, waitForExit } from '../helpers/worker-process';
 
 const db = useTestDatabase();
@@ -71,13 +70,7 @@ describe('a worker killed with SIGKILL while a ticket workflow waits on its SLA 
     const organization = await buildOrganization({ plan: 'pro' });
     const [first, second] = [await buildMember(organization.id), await buildMember(organization.id)];
     const tickets = new TicketService({ knex: db(), temporal });
-    const principal: Principal = {
-      organizationId: organization.id,
-      userId: first.id,
-      apiKeyId: null,
-      role: 'agent',
-      scopes: ['*'],
-    };
+    const principal = agentPrincipal(organization.id, first.id);
     const crashed = await startWorker();
 
     const ticket = await buildTicket(organization.id, {
