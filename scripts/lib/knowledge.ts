@@ -1,18 +1,8 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import { Document } from '../../src/db/models';
 import type { DocumentService } from '../../src/services/documents';
 import { sleep } from './stats';
 
 /** Loading a folder of documents into a tenant through the real upload and ingestion path. */
-
-/** The documents of a folder (every file but questions.json), sorted by name. */
-export function documentFiles(folder: string): string[] {
-  return fs
-    .readdirSync(folder)
-    .filter((name) => name !== 'questions.json' && fs.statSync(path.join(folder, name)).isFile())
-    .sort();
-}
 
 /** Uploads files through the document service and waits until every one is ready; returns name → id. */
 export async function ingestFiles(

@@ -53,6 +53,8 @@ describe('evaluation metrics', () => {
     topScore: 0.5,
     phrasesFound: 1,
     reply: 'x',
+    latencyMs: 10,
+    stages: {},
     ...over,
   });
 
@@ -71,5 +73,7 @@ describe('evaluation metrics', () => {
     expect(metrics.abstentionPrecision).toBeCloseTo(1 / 2);
     expect(metrics.abstentionRecall).toBeCloseTo(1 / 2);
     expect(metrics.phraseRate).toBeCloseTo(1 / 3);
+    // Right: the first (rank 1, phrase found, answered) and the rightly abstained off-topic one.
+    expect(metrics.rightRate).toBeCloseTo(2 / 5);
   });
 });

@@ -24,6 +24,8 @@ export interface AttachmentRef {
 export interface RetrievalTrace {
   query: string;
   hits: { chunkId: string; documentId: string; documentVersion: number; score: number }[];
+  /** Milliseconds per retrieval stage (embedding, each search, fusion), for the eval and the console. */
+  timings?: Record<string, number>;
 }
 
 export class Conversation extends TenantModel {
