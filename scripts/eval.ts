@@ -30,8 +30,10 @@ if (!folder) {
   process.exit(64);
 }
 
+// Read before the stack points PARLEY_CACHE at its own folder: a corpus lives in the real cache.
+const dataset = loadDataset(path.resolve(folder));
+
 runWithStack(async (stack) => {
-  const dataset = loadDataset(path.resolve(folder));
   await startWorker(stack);
   const { documents, conversations } = apiServices(stack);
   const tenant = await createTenant(stack, 'Eval');
@@ -41,11 +43,12 @@ runWithStack(async (stack) => {
   const ids = await ingestDataset({ dataset, organizationId, documents });
   const ingestSeconds = (Date.now() - ingestStarted) / 1000;
   const chunks = await DocumentChunk.query(stack.knex).forOrganization(organizationId).resultSize();
-  const pages = await Document.query(stack.knex).forOrganization(organizationId).resultSize();
+  const failed = await Document.query(stack.knex).forOrganization(organizationId).where('status', 'failed');
   console.log(
-    `ingested ${pages} documents, ${chunks} passages in ${ingestSeconds.toFixed(1)} s ` +
+    `ingested ${ids.size - failed.length} documents, ${chunks} passages in ${ingestSeconds.toFixed(1)} s ` +
       `(${(chunks / ingestSeconds).toFixed(1)} passages/s; ${machine()})`,
   );
+  for (const document of failed) console.log(`  not ingested: ${document.title}: ${document.error}`);
 
   const report: EvalReport = await askQuestions({ dataset, organizationId, ids, conversations });
   const runs = [{ name: 'value', report }];

@@ -5,6 +5,7 @@ import type { Message } from '../../src/db/models';
 import type { ConversationService } from '../../src/services/conversations';
 import type { DocumentService } from '../../src/services/documents';
 import { ingestFiles } from './knowledge';
+import { userCacheDir } from './cache';
 import { ms, pct, summarize, table } from './stats';
 
 /**
@@ -91,7 +92,7 @@ const DOCUMENT_FILE = /\.(html?|xhtml|md|markdown|txt|pdf|docx)$/i;
 
 const expand = (value: string): string =>
   value.replace(/\$\{(\w+)\}/g, (_, name: string) => {
-    const found = process.env[name];
+    const found = name === 'PARLEY_CACHE' ? userCacheDir() : process.env[name];
     if (found === undefined) throw new Error(`questions.json names \${${name}}, which is not set`);
     return found;
   });
@@ -141,6 +142,7 @@ export async function ingestDataset(options: {
     options.organizationId,
     files.map((file) => ({ name: file.name, content: fs.readFileSync(file.path) })),
     timeoutMs,
+    true,
   );
 }
 

@@ -2,7 +2,6 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import { createServer } from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import type { Knex } from 'knex';
@@ -19,6 +18,7 @@ import { createOrganizationWithOwner } from '../../src/services/organizations';
 import { TemporalGateway } from '../../src/temporal/client';
 import { createWorker } from '../../src/worker/create-worker';
 import { createActivityDependencies } from '../../src/worker/dependencies';
+import { userCacheDir } from './cache';
 import { sleep } from './stats';
 
 /**
@@ -44,10 +44,7 @@ export interface BenchStack {
 export async function openBenchStack(): Promise<BenchStack> {
   const base = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/parley';
   const database = process.env.BENCH_DATABASE ?? 'parley_bench';
-  const realCache =
-    process.env.PARLEY_CACHE ??
-    path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'parley');
-  process.env.MODELS_DIR ??= path.join(realCache, 'models');
+  process.env.MODELS_DIR ??= path.join(userCacheDir(), 'models');
   process.env.PARLEY_CACHE = path.join(projectRoot, '.data', 'bench-cache');
   process.env.DATABASE_URL = base.replace(/\/[^/]*$/, `/${database}`);
   process.env.TEMPORAL_TASK_QUEUE = `bench-${process.pid}-${randomBytes(3).toString('hex')}`;

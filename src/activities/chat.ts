@@ -4,7 +4,6 @@ import type { Knex } from 'knex';
 import type { Config } from '../config';
 import {
   Conversation,
-  DocumentChunk,
   Message,
   Organization,
   OrganizationSettings,
@@ -12,6 +11,7 @@ import {
   type RetrievalTrace,
 } from '../db/models';
 import { PLAN_CATALOG } from '../domain/plans';
+import { replies } from '../domain/replies';
 import { DEFAULT_ESCALATION, type EscalationSettings, type TurnAction } from '../domain/turn-decision';
 import { extendSummary, selectMemory, standaloneQuestion } from '../ai/memory';
 import {
@@ -20,8 +20,8 @@ import {
   type GenerationRequest,
   type GenerationResult,
   type HistoryTurn,
-  type Passage,
 } from '../ai/generation/types';
+import { retrieve, type RetrievalResult } from '../ai/retrieval';
 import type { SentimentScorer } from '../ai/sentiment';
 import type { TenantIndexStore } from '../ai/tenant-index';
 import { publish } from '../lib/events';
@@ -45,6 +45,7 @@ export interface ChatDependencies {
   generator: AnswerGenerator;
   sentiment: SentimentScorer;
   chat: Config['chat'];
+  retrieval: Config['retrieval'];
   metrics: DomainMetrics;
 }
 
@@ -72,12 +73,8 @@ export interface TurnContext {
   quota: { used: number; limit: number | null };
 }
 
-export interface Retrieval {
+export interface Retrieval extends RetrievalResult {
   standaloneQuestion: string;
-  passages: Passage[];
-  trace: RetrievalTrace;
-  embedMs: number;
-  searchMs: number;
 }
 
 /** What the generator needs, and the turn it answers (for the streamed tokens' address). */
@@ -154,73 +151,18 @@ export function createChatActivities(deps: ChatDependencies) {
       };
     },
 
-    /** Rewrites a follow-up into a standalone question, embeds it, and returns the best live passages. */
+    /** Rewrites a follow-up into a standalone question and retrieves the best live passages for it. */
     async retrievePassages(input: {
       organizationId: string;
       question: string;
       history: HistoryTurn[];
     }): Promise<Retrieval> {
       const question = standaloneQuestion(input.question, input.history);
-      const embedStarted = performance.now();
-      const vector = await deps.embeddings.embedQuery(question);
-      const searchStarted = performance.now();
-      // Ask for extra hits: labels of replaced or deleted chunks are dropped below.
-      const hits = await deps.indexes.search(input.organizationId, vector, deps.chat.topK * 3);
-      const searchMs = performance.now() - searchStarted;
-      const rows = hits.length
-        ? await DocumentChunk.query(knex)
-            .forOrganization(input.organizationId)
-            .joinRelated('document')
-            .whereColumn('document_chunks.documentVersion', 'document.version')
-            .whereIn(
-              'document_chunks.id',
-              hits.map((h) => h.id),
-            )
-            .select(
-              'document_chunks.id',
-              'document_chunks.documentId',
-              'document_chunks.documentVersion',
-              'document_chunks.text',
-              'document.title as title',
-              'document.sourceUrl as sourceUrl',
-            )
-        : [];
-      const byId = new Map(
-        rows.map((row) => [
-          String(row.id),
-          row as DocumentChunk & { title: string; sourceUrl: string | null },
-        ]),
-      );
-      const passages: Passage[] = hits
-        .filter((hit) => byId.has(hit.id))
-        .slice(0, deps.chat.topK)
-        .map((hit) => {
-          const row = byId.get(hit.id)!;
-          return {
-            chunkId: hit.id,
-            documentId: row.documentId,
-            documentVersion: row.documentVersion,
-            title: row.title,
-            url: row.sourceUrl,
-            text: row.text,
-            score: hit.score,
-          };
-        });
-      return {
-        standaloneQuestion: question,
-        passages,
-        trace: {
-          query: question,
-          hits: passages.map((p) => ({
-            chunkId: p.chunkId,
-            documentId: p.documentId,
-            documentVersion: p.documentVersion,
-            score: Number(p.score.toFixed(4)),
-          })),
-        },
-        embedMs: searchStarted - embedStarted,
-        searchMs,
-      };
+      const result = await retrieve(deps, input.organizationId, question, {
+        ...deps.retrieval,
+        topK: deps.chat.topK,
+      });
+      return { standaloneQuestion: question, ...result };
     },
 
     async scoreSentiment(input: { text: string }): Promise<number> {
@@ -339,18 +281,24 @@ export function createChatActivities(deps: ChatDependencies) {
     async answerTurn(input: {
       request: AnswerRequest;
       turn: Pick<TurnRecord, 'trace' | 'sentiment'> & { summary: string; startedAt: number };
-    }): Promise<{ replyId: string }> {
+    }): Promise<{ replyId: string; outcome: 'answer' | 'abstain'; reasons: string[] }> {
       const { ref } = input.request;
       const stored = await Message.query(knex)
         .forOrganization(ref.organizationId)
         .findOne({ replyToMessageId: ref.messageId, role: 'assistant' });
-      if (stored) return { replyId: stored.id };
+      if (stored) {
+        const outcome = stored.outcome === 'abstain' ? 'abstain' : 'answer';
+        return { replyId: stored.id, outcome, reasons: outcome === 'abstain' ? [UNGROUNDED] : [] };
+      }
       const answer = await activities.generateAnswer(input.request);
-      return activities.recordTurn({
+      // A reply the passages do not support is not sent: the turn says it does not know instead.
+      const outcome = answer.ungrounded ? 'abstain' : 'answer';
+      const reasons = answer.ungrounded ? [UNGROUNDED] : [];
+      const { replyId } = await activities.recordTurn({
         ...ref,
-        outcome: 'answer',
-        text: answer.text,
-        citations: answer.citations,
+        outcome,
+        text: answer.ungrounded ? replies.abstain : answer.text,
+        citations: answer.ungrounded ? [] : answer.citations,
         trace: input.turn.trace,
         sentiment: input.turn.sentiment,
         model: answer.model,
@@ -358,9 +306,10 @@ export function createChatActivities(deps: ChatDependencies) {
         promptTokens: answer.promptTokens,
         completionTokens: answer.completionTokens,
         latencyMs: Date.now() - input.turn.startedAt,
-        reasons: [],
+        reasons,
         summary: input.turn.summary,
       });
+      return { replyId, outcome, reasons };
     },
 
     /**
@@ -419,6 +368,8 @@ export function createChatActivities(deps: ChatDependencies) {
     },
   };
 }
+
+const UNGROUNDED = 'no sentence of the generated reply was supported by the documents';
 
 /** A message this old without a turn has been given up on by its client… */
 const ORPHAN_AFTER_MS = 30_000;

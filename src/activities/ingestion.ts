@@ -10,6 +10,7 @@ import { encodeVector } from '../ai/vector-codec';
 import {
   chunkText,
   contentHash,
+  passageInContext,
   DocumentError,
   fetchSitemap,
   fetchUrl,
@@ -130,11 +131,19 @@ export function createIngestionActivities(deps: IngestionDependencies) {
       const hash = contentHash(parsed.text, ingestion, deps.embeddingModel);
       if (hash === document.contentHash && document.version > 0) return { unchanged: true };
 
-      const chunks = await chunkText(parsed.text, {
+      const title =
+        (document.sourceType === 'upload' || document.title === document.sourceUrl
+          ? parsed.title
+          : document.title) || document.title;
+      const chunks = chunkText(parsed.text, {
         chunkSize: ingestion.chunkSize,
-        chunkOverlap: ingestion.chunkOverlap,
         markdown: parsed.markdown,
+        slugAnchors: parsed.slugAnchors,
+        title,
       });
+      if (chunks.length === 0) {
+        throw permanent(new DocumentError('no_text', 'This document has no text besides headings.'));
+      }
       const version = document.version + 1;
       await knex.transaction(async (trx) => {
         const scoped = () => DocumentChunk.query(trx).forOrganization(document.organizationId);
@@ -148,26 +157,28 @@ export function createIngestionActivities(deps: IngestionDependencies) {
               position: chunk.position,
               text: chunk.text,
               tokenCount: chunk.tokenCount,
+              headings: chunk.headings,
+              anchor: chunk.anchor,
+              section: chunk.section,
             })),
           );
         }
-        await trx.raw(
-          `update document_chunks fresh
-              set embedding = live.embedding, embedding_model = live.embedding_model
-             from document_chunks live
-            where fresh.document_id = :id and fresh.document_version = :version and fresh.embedding is null
-              and live.document_id = :id and live.document_version = :live and live.text = fresh.text
-              and live.embedding_model = :model`,
-          { id: document.id, version, live: document.version, model: deps.embeddingModel },
-        );
-        const title =
-          document.sourceType === 'upload' || document.title === document.sourceUrl
-            ? parsed.title
-            : document.title;
+        // A passage is embedded with its title and headings: it keeps its vector only if those stayed.
+        if (title === document.title) {
+          await trx.raw(
+            `update document_chunks fresh
+                set embedding = live.embedding, embedding_model = live.embedding_model
+               from document_chunks live
+              where fresh.document_id = :id and fresh.document_version = :version and fresh.embedding is null
+                and live.document_id = :id and live.document_version = :live and live.text = fresh.text
+                and live.headings = fresh.headings and live.embedding_model = :model`,
+            { id: document.id, version, live: document.version, model: deps.embeddingModel },
+          );
+        }
         await Document.query(trx)
           .forOrganization(document.organizationId)
           .patch({
-            title: title || document.title,
+            title,
             mimeType: parsed.mimeType,
             progress: { stage: 'embedding', chunksDone: 0, chunksTotal: chunks.length },
           })
@@ -186,12 +197,14 @@ export function createIngestionActivities(deps: IngestionDependencies) {
         .where('position', '<', batch.toPosition)
         .whereNull('embedding')
         .orderBy('position')
-        .select('id', 'text');
+        .select('id', 'text', 'headings');
       // Embed in slices with a heartbeat after each: a crashed worker's batch is retried within
       // the heartbeat timeout instead of waiting out the whole activity timeout.
       for (let start = 0; start < pending.length; start += HEARTBEAT_SLICE) {
         const slice = pending.slice(start, start + HEARTBEAT_SLICE);
-        const vectors = await deps.embeddings.embedDocuments(slice.map((chunk) => chunk.text));
+        const vectors = await deps.embeddings.embedDocuments(
+          slice.map((chunk) => passageInContext(document.title, chunk.headings, chunk.text)),
+        );
         await knex.raw(
           `update document_chunks c set embedding = v.embedding, embedding_model = ?
              from unnest(?::bigint[], ?::bytea[]) as v(id, embedding)

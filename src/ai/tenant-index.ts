@@ -1,22 +1,32 @@
 import path from 'node:path';
 import type { Knex } from 'knex';
 import { DocumentChunk, Organization } from '../db/models';
+import { headingPath } from '../ingestion';
 import type { Logger } from '../lib/logger';
+import { LexicalIndex } from './lexical-index';
 import { decodeVector } from './vector-codec';
-import { CorruptIndexError, VectorIndex, indexKindFor, type VectorHit } from './vector-index';
+import { CorruptIndexError, VectorIndex, indexKindFor } from './vector-index';
 
 /**
- * Per-tenant FAISS indexes, derived from PostgreSQL (the source of truth).
+ * Per-tenant search indexes — FAISS (dense) and BM25 (lexical) — derived from PostgreSQL (the
+ * source of truth).
  *
- * Each worker keeps the indexes it uses in memory and on local disk. Before a search it compares the
+ * Each worker keeps the indexes it uses in memory and on local disk. Before a search it compares each
  * index's revision with the organization's `knowledge_revision`; when they differ it syncs: chunks
- * that became live are added, and when too many labels point at chunks that are gone (old versions,
- * deleted documents) — or the file is missing or corrupt, or the tenant crossed the flat/HNSW size
- * threshold — the index is rebuilt from the stored embeddings. Search results are always re-checked
- * against the database, so a stale label can never surface a deleted passage.
+ * that became live are added and the lexical index forgets those that are gone; when too many FAISS
+ * labels point at chunks that are gone (old versions, deleted documents) — or a file is missing or
+ * corrupt, or the tenant crossed the flat/HNSW size threshold — that index is rebuilt from the stored
+ * rows. Search results are always re-checked against the database, so a stale entry can never surface
+ * a deleted passage.
  */
 
 const REBUILD_STALE_RATIO = 0.2;
+/**
+ * An index extended in place is written to disk at most this often: a copy a little behind is as
+ * good for a restart (its revision is older, so the next sync adds what it lacks), and writing the
+ * whole index after each of a thousand pages of a sitemap costs more than embedding them.
+ */
+const SAVE_INTERVAL_MS = 30_000;
 const LOAD_BATCH = 5_000;
 const MAX_CACHED_TENANTS = 64;
 
@@ -34,22 +44,39 @@ export interface SyncReport {
   added: number;
 }
 
+/** A tenant's two indexes, in step with its knowledge revision. */
+export interface TenantIndexes {
+  vector: VectorIndex;
+  lexical: LexicalIndex;
+}
+
 export class TenantIndexStore {
-  private readonly cache = new Map<string, VectorIndex>();
+  private readonly cache = new Map<string, TenantIndexes>();
   private readonly locks = new Map<string, Promise<unknown>>();
+  /** A sync queued behind a running one: later callers join it, since it will see their changes. */
+  private readonly waiting = new Map<string, Promise<SyncReport>>();
+  private readonly savedAt = new Map<string, number>();
 
   constructor(private readonly options: TenantIndexOptions) {}
 
-  /** Nearest chunks of the organization's live knowledge (ids and cosine scores, best first). */
-  async search(organizationId: string, query: ArrayLike<number>, k: number): Promise<VectorHit[]> {
+  /** The organization's indexes, synced with its live knowledge. */
+  async get(organizationId: string): Promise<TenantIndexes> {
     await this.sync(organizationId);
-    return this.cache.get(organizationId)?.search(query, k) ?? [];
+    return this.cache.get(organizationId)!;
   }
 
-  /** Brings the organization's index up to date with PostgreSQL (serialized per organization). */
+  /** Brings the organization's indexes up to date with PostgreSQL (serialized per organization). */
   sync(organizationId: string): Promise<SyncReport> {
+    const waiting = this.waiting.get(organizationId);
+    if (waiting) return waiting;
     const previous = this.locks.get(organizationId) ?? Promise.resolve();
-    const next = previous.catch(() => undefined).then(() => this.syncNow(organizationId));
+    const next = previous
+      .catch(() => undefined)
+      .then(() => {
+        this.waiting.delete(organizationId);
+        return this.syncNow(organizationId);
+      });
+    this.waiting.set(organizationId, next);
     this.locks.set(organizationId, next);
     // Not `next.finally(…)`: the promise it returns rejects with `next`, unhandled, and Node ends the
     // process on an unhandled rejection, so a database outage during a sync killed the worker.
@@ -71,61 +98,87 @@ export class TenantIndexStore {
 
   private async syncNow(organizationId: string): Promise<SyncReport> {
     const revision = await this.revisionOf(organizationId);
-    let index = this.cache.get(organizationId);
-    if (index?.revision === revision) return this.remember(organizationId, index, 'fresh', 0);
-
-    if (!index) {
-      try {
-        index = VectorIndex.load(this.indexDir(organizationId));
-        if (index.revision === revision) return this.remember(organizationId, index, 'loaded', 0);
-      } catch (error) {
-        if (!(error instanceof CorruptIndexError)) throw error;
-        this.options.logger.info(
-          { organizationId, reason: error.message },
-          'vector index unusable; rebuilding',
-        );
-        index = undefined;
-      }
+    const dir = this.indexDir(organizationId);
+    const cached = this.cache.get(organizationId);
+    if (cached?.vector.revision === revision && cached.lexical.revision === revision) {
+      return this.remember(organizationId, cached, 'fresh', 0);
+    }
+    let index = cached?.vector ?? this.loadFromDisk(organizationId, () => VectorIndex.load(dir));
+    let lexical = cached?.lexical ?? this.loadFromDisk(organizationId, () => LexicalIndex.load(dir));
+    if (index?.revision === revision && lexical?.revision === revision) {
+      return this.remember(organizationId, { vector: index, lexical }, 'loaded', 0);
     }
 
     const liveIds = await this.liveChunkIds(organizationId);
-    const indexed = new Set(index ? index.ids() : []);
     const live = new Set(liveIds);
-    const missing = liveIds.filter((id) => !indexed.has(id));
-    const stale = index ? index.size - (live.size - missing.length) : 0;
-    const rebuild =
-      !index ||
-      index.dimension !== this.options.embedder.dimension ||
-      stale > index.size * REBUILD_STALE_RATIO ||
-      indexKindFor(live.size) !== index.kind;
-
-    if (rebuild) {
-      index = VectorIndex.create(this.options.embedder.dimension, live.size, revision);
-      await this.addChunks(organizationId, index, liveIds);
-    } else {
-      await this.addChunks(organizationId, index!, missing);
-      index!.revision = revision;
+    let report: SyncReport = { action: 'loaded', size: index?.size ?? 0, added: 0 };
+    if (index?.revision !== revision) {
+      const indexed = new Set(index ? index.ids() : []);
+      const missing = liveIds.filter((id) => !indexed.has(id));
+      const stale = index ? index.size - (live.size - missing.length) : 0;
+      const rebuild =
+        !index ||
+        index.dimension !== this.options.embedder.dimension ||
+        stale > index.size * REBUILD_STALE_RATIO ||
+        indexKindFor(live.size) !== index.kind;
+      if (rebuild) {
+        index = VectorIndex.create(this.options.embedder.dimension, live.size, revision);
+        await this.addVectors(organizationId, index, liveIds);
+      } else {
+        await this.addVectors(organizationId, index!, missing);
+        index!.revision = revision;
+      }
+      report = {
+        action: rebuild ? 'rebuilt' : 'added',
+        size: index!.size,
+        added: rebuild ? liveIds.length : missing.length,
+      };
     }
-    index!.save(this.indexDir(organizationId));
-    return this.remember(
-      organizationId,
-      index!,
-      rebuild ? 'rebuilt' : 'added',
-      rebuild ? liveIds.length : missing.length,
-    );
+    let built = report.action === 'rebuilt';
+    if (lexical?.revision !== revision) {
+      built ||= lexical === undefined;
+      lexical ??= LexicalIndex.create(revision);
+      lexical.discard([...lexical.ids()].filter((id) => !live.has(id)));
+      await this.addPassages(
+        organizationId,
+        lexical,
+        liveIds.filter((id) => !lexical!.ids().has(id)),
+      );
+      lexical.revision = revision;
+    }
+    if (built || Date.now() - (this.savedAt.get(organizationId) ?? 0) >= SAVE_INTERVAL_MS) {
+      index!.save(dir);
+      lexical.save(dir);
+      this.savedAt.set(organizationId, Date.now());
+    }
+    return this.remember(organizationId, { vector: index!, lexical }, report.action, report.added);
+  }
+
+  /** An index saved on disk, or undefined when there is none or it is unusable (then it is rebuilt). */
+  private loadFromDisk<T>(organizationId: string, load: () => T): T | undefined {
+    try {
+      return load();
+    } catch (error) {
+      if (!(error instanceof CorruptIndexError)) throw error;
+      this.options.logger.info(
+        { organizationId, reason: error.message },
+        'search index unusable; rebuilding',
+      );
+      return undefined;
+    }
   }
 
   private remember(
     organizationId: string,
-    index: VectorIndex,
+    indexes: TenantIndexes,
     action: SyncReport['action'],
     added: number,
   ): SyncReport {
     // Re-inserting keeps the Map in least-recently-used order for eviction.
     this.cache.delete(organizationId);
-    this.cache.set(organizationId, index);
+    this.cache.set(organizationId, indexes);
     if (this.cache.size > MAX_CACHED_TENANTS) this.cache.delete(this.cache.keys().next().value!);
-    return { action, size: index.size, added };
+    return { action, size: indexes.vector.size, added };
   }
 
   /** The knowledge revision, and the model: an index saved under another model is never reused. */
@@ -155,7 +208,7 @@ export class TenantIndexStore {
     return rows.map((row) => String(row.id));
   }
 
-  private async addChunks(organizationId: string, index: VectorIndex, ids: string[]): Promise<void> {
+  private async addVectors(organizationId: string, index: VectorIndex, ids: string[]): Promise<void> {
     for (let start = 0; start < ids.length; start += LOAD_BATCH) {
       const batch = ids.slice(start, start + LOAD_BATCH);
       const rows = await this.liveChunks(organizationId)
@@ -164,6 +217,28 @@ export class TenantIndexStore {
       index.add(
         rows.map((row) => String(row.id)),
         rows.map((row) => decodeVector(row.embedding!)),
+      );
+    }
+  }
+
+  private async addPassages(organizationId: string, index: LexicalIndex, ids: string[]): Promise<void> {
+    for (let start = 0; start < ids.length; start += LOAD_BATCH) {
+      const batch = ids.slice(start, start + LOAD_BATCH);
+      const rows = (await this.liveChunks(organizationId)
+        .whereIn('document_chunks.id', batch)
+        .select(
+          'document_chunks.id',
+          'document_chunks.text',
+          'document_chunks.headings',
+          'document.title as title',
+        )) as (DocumentChunk & { title: string })[];
+      index.add(
+        rows.map((row) => ({
+          id: String(row.id),
+          title: row.title,
+          headings: headingPath(row.headings),
+          text: row.text,
+        })),
       );
     }
   }

@@ -26,8 +26,12 @@ export const DEFAULT_ESCALATION: EscalationSettings = {
 
 export interface TurnSignals {
   question: string;
-  /** Cosine score of the best retrieved passage; null when nothing was retrieved. */
-  topScore: number | null;
+  /**
+   * The calibrated probability (0–1) that the best retrieved passage answers the question (see
+   * src/ai/retrieval.ts); null when nothing was retrieved.
+   */
+  confidence: number | null;
+  /** The organization's threshold: below it the assistant says it does not know. */
   confidenceThreshold: number;
   sentiment: number;
   /** Sentiment of the visitor's earlier messages, oldest first. */
@@ -64,17 +68,20 @@ export function decideTurn(signals: TurnSignals): TurnDecision {
     }
   }
 
-  const confident = signals.topScore !== null && signals.topScore >= signals.confidenceThreshold;
+  const confident = signals.confidence !== null && signals.confidence >= signals.confidenceThreshold;
   if (!confident && signals.abstentionsInRow + 1 >= settings.maxAbstentions) {
-    reasons.push(`knowledge base could not answer ${signals.abstentionsInRow + 1} times in a row`);
+    reasons.push(`the documents did not answer ${signals.abstentionsInRow + 1} questions in a row`);
   }
 
   if (reasons.length > 0) return { action: 'escalate', reasons };
   if (!confident) {
-    const score = signals.topScore === null ? 'no passages' : `best score ${signals.topScore.toFixed(2)}`;
+    const found =
+      signals.confidence === null ? 'no passage found' : `confidence ${signals.confidence.toFixed(2)}`;
     return {
       action: 'abstain',
-      reasons: [`low retrieval confidence (${score} < ${signals.confidenceThreshold})`],
+      reasons: [
+        `the documents do not answer it (${found}, below the threshold ${signals.confidenceThreshold})`,
+      ],
     };
   }
   return { action: 'answer', reasons: [] };

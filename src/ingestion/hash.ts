@@ -1,11 +1,13 @@
 import { createHash } from 'node:crypto';
 import { normalizeText } from './normalize';
 
-/** How a document's text is cut into passages (CHUNK_SIZE, CHUNK_OVERLAP). */
+/** How a document's text is cut into passages (CHUNK_SIZE). */
 export interface Chunking {
   chunkSize: number;
-  chunkOverlap: number;
 }
+
+/** Names the chunker's rules: a change of them cuts every document again on its next sync. */
+export const CHUNKER_VERSION = 'sections-v1';
 
 /**
  * sha256 (hex) of what a document's passages are made from: the normalised text (the same content
@@ -15,7 +17,7 @@ export interface Chunking {
  */
 export function contentHash(text: string, chunking: Chunking, embeddingModel: string): string {
   return createHash('sha256')
-    .update(`chunks ${chunking.chunkSize}/${chunking.chunkOverlap}\n`, 'utf8')
+    .update(`chunks ${CHUNKER_VERSION} ${chunking.chunkSize}\n`, 'utf8')
     .update(`embedded by ${embeddingModel}\n`, 'utf8')
     .update(normalizeText(text), 'utf8')
     .digest('hex');

@@ -27,6 +27,11 @@ export interface ParsedDocument {
   mimeType: string;
   /** Whether the text is Markdown (Markdown files, and HTML and DOCX rendered with `#` headings). */
   markdown: boolean;
+  /**
+   * Whether headings without an explicit `{#id}` get GitHub-style anchors: in a Markdown file they are
+   * what a renderer links to; an HTML page has only the ids it carries.
+   */
+  slugAnchors: boolean;
 }
 
 /** Detects the type of a document by its content and extracts its title and clean text. */
@@ -52,7 +57,13 @@ export async function parseDocument(input: ParseInput): Promise<ParsedDocument> 
     );
   }
   const title = clipTitle(extracted.title ?? '') || clipTitle(firstLine(text)) || 'Untitled document';
-  return { title, text, mimeType: MIME_TYPES[kind], markdown: kind !== 'pdf' && kind !== 'text' };
+  return {
+    title,
+    text,
+    mimeType: MIME_TYPES[kind],
+    markdown: kind !== 'pdf' && kind !== 'text',
+    slugAnchors: kind === 'markdown',
+  };
 }
 
 async function extract(kind: DocumentKind, input: ParseInput): Promise<{ title?: string; text: string }> {

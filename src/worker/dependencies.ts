@@ -34,6 +34,7 @@ export async function createActivityDependencies(
     generator: await createGenerator(config.generation),
     sentiment: createSentimentScorer(config.sentimentModel, config.embeddings.modelsDir),
     chat: config.chat,
+    retrieval: config.retrieval,
     ingestion: config.ingestion,
     metrics: createDomainMetrics(),
     mailer: createMailer(config.smtp, logger),

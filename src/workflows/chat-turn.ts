@@ -84,7 +84,8 @@ export async function chatTurn(ref: TurnRef): Promise<TurnResult> {
   ]);
   const decision = decideTurn({
     question: context.question,
-    topScore: retrieval.passages[0]?.score ?? null,
+    // Turns recorded before calibrated confidence decided on the best passage's cosine score.
+    confidence: retrieval.confidence ?? retrieval.passages[0]?.score ?? null,
     confidenceThreshold: context.confidenceThreshold,
     sentiment,
     previousSentiments: context.previousSentiments,
@@ -103,11 +104,17 @@ export async function chatTurn(ref: TurnRef): Promise<TurnResult> {
       summary: context.summary,
     };
     if (patched(ANSWER_TURN_PATCH)) {
-      const { replyId } = await generation.answerTurn({
+      // A reply the documents do not support comes back as an abstention (activities recorded before
+      // that existed return only the reply).
+      const answered = await generation.answerTurn({
         request,
         turn: { trace: retrieval.trace, sentiment, summary: context.summary, startedAt },
       });
-      return { outcome: 'answer', replyId, reasons: [] };
+      return {
+        outcome: answered.outcome ?? 'answer',
+        replyId: answered.replyId,
+        reasons: answered.reasons ?? [],
+      };
     }
     const answer = await generation.generateAnswer(request);
     const { replyId } = await record({

@@ -67,8 +67,8 @@ describe('chat turn workflow', () => {
       documentId: documentIds.get('billing-and-refunds.md'),
     });
     expect(reply).toMatchObject({
-      model: 'extractive-v1',
-      promptVersion: 'grounded-answer-v1',
+      model: 'extractive-v2',
+      promptVersion: 'grounded-answer-v2',
       outcome: 'answer',
     });
     expect(reply.retrievalTrace!.hits[0]).toMatchObject({
@@ -106,7 +106,9 @@ describe('chat turn workflow', () => {
     const { result, reply } = await ask(conversation.id, 'What is the airspeed of an unladen swallow?');
     expect(result.outcome).toBe('abstain');
     expect(reply.content).toBe(replies.abstain);
-    expect(result.reasons[0]).toMatch(/low retrieval confidence/);
+    expect(result.reasons[0]).toMatch(
+      /the documents do not answer it \(confidence 0\.\d+, below the threshold/,
+    );
   });
 
   it('uses the conversation memory for a follow-up question', async () => {

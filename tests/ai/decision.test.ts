@@ -9,7 +9,7 @@ import { extendSummary, selectMemory, standaloneQuestion } from '../../src/ai/me
 
 const signals = (overrides: Partial<TurnSignals> = {}): TurnSignals => ({
   question: 'How do I export my notes?',
-  topScore: 0.62,
+  confidence: 0.62,
   confidenceThreshold: 0.35,
   sentiment: 0,
   previousSentiments: [],
@@ -24,11 +24,11 @@ describe('turn decision', () => {
   });
 
   it('abstains below the confidence threshold, with the score in the reason', () => {
-    expect(decideTurn(signals({ topScore: 0.2 }))).toEqual({
+    expect(decideTurn(signals({ confidence: 0.2 }))).toEqual({
       action: 'abstain',
-      reasons: ['low retrieval confidence (best score 0.20 < 0.35)'],
+      reasons: ['the documents do not answer it (confidence 0.20, below the threshold 0.35)'],
     });
-    expect(decideTurn(signals({ topScore: null })).reasons[0]).toMatch(/no passages/);
+    expect(decideTurn(signals({ confidence: null })).reasons[0]).toMatch(/no passage found/);
   });
 
   it.each([
@@ -50,8 +50,8 @@ describe('turn decision', () => {
     expect(decideTurn(signals({ sentiment: -0.3, previousSentiments: [0.6, 0.5] })).reasons).toEqual([
       'sentiment falling (0.60 → -0.30)',
     ]);
-    expect(decideTurn(signals({ topScore: 0.1, abstentionsInRow: 1 })).reasons).toEqual([
-      'knowledge base could not answer 2 times in a row',
+    expect(decideTurn(signals({ confidence: 0.1, abstentionsInRow: 1 })).reasons).toEqual([
+      'the documents did not answer 2 questions in a row',
     ]);
     const rules = { ...DEFAULT_ESCALATION, keywords: ['chargeback'] };
     expect(decideTurn(signals({ question: 'I will file a Chargeback', settings: rules })).reasons).toEqual([

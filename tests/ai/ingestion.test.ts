@@ -111,8 +111,8 @@ describe('document ingestion workflow', () => {
     const { created, handle, before } = await ingestedHours();
 
     const { ingestion } = worker().dependencies;
-    const { chunkSize, chunkOverlap } = ingestion;
-    Object.assign(ingestion, { chunkSize: 120, chunkOverlap: 20 });
+    const { chunkSize } = ingestion;
+    Object.assign(ingestion, { chunkSize: 120 });
     try {
       // What `npm run reindex` does, for this organization.
       const started = await documents.resyncAll([organization.id]);
@@ -129,7 +129,7 @@ describe('document ingestion workflow', () => {
       );
       await Promise.all(finished);
     } finally {
-      Object.assign(ingestion, { chunkSize, chunkOverlap });
+      Object.assign(ingestion, { chunkSize });
     }
     const after = await chunksOf(organization, created.id);
     expect((await waitForDocument(organization.id, created.id)).version).toBe(2);
@@ -185,7 +185,10 @@ describe('document ingestion workflow', () => {
       true,
     );
     expect(await otherStore.sync(organization.id)).toMatchObject({ size: after.length });
-    const hits = await otherStore.search(organization.id, await other.embedQuery('When are you open?'), 3);
+    const hits = (await otherStore.get(organization.id)).vector.search(
+      await other.embedQuery('When are you open?'),
+      3,
+    );
     expect(hits.length).toBeGreaterThan(0);
     expect(hits.every((hit) => after.some((c) => c.id === hit.id))).toBe(true);
     // The first model's index now holds nothing: its vectors are gone, none of the new ones are its.

@@ -59,7 +59,7 @@ describe('chat turn with the local GGUF model', () => {
     expect(result.outcome).toBe('answer');
     expect(reply).toMatchObject({
       model: 'llama:SmolLM2-135M-Instruct.Q4_1.gguf',
-      promptVersion: 'grounded-answer-v1',
+      promptVersion: 'grounded-answer-v2',
     });
     expect(reply!.content.length).toBeGreaterThan(0);
     expect(reply!.citations[0]).toMatchObject({ documentId: document.id, title: 'Refunds' });

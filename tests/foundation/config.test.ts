@@ -31,14 +31,13 @@ describe('configuration', () => {
     expect(fields.sort()).toEqual(['DATABASE_URL', 'HTTP_PORT', 'LOG_LEVEL', 'OPENAI_API_KEY']);
   });
 
-  it('refuses a chunk overlap as large as the chunk size, the defaults included', () => {
-    expect(() => loadConfig({ CHUNK_SIZE: '100' })).toThrow('CHUNK_OVERLAP: must be smaller than CHUNK_SIZE');
-    expect(() => loadConfig({ CHUNK_OVERLAP: '500' })).toThrow(
-      'CHUNK_OVERLAP: must be smaller than CHUNK_SIZE',
-    );
-    expect(loadConfig({ CHUNK_SIZE: '120', CHUNK_OVERLAP: '20' }).ingestion).toMatchObject({
-      chunkSize: 120,
-      chunkOverlap: 20,
+  it('refuses passages too small to carry a sentence, and retrieval settings it does not know', () => {
+    expect(() => loadConfig({ CHUNK_SIZE: '50' })).toThrow('CHUNK_SIZE');
+    expect(loadConfig({ CHUNK_SIZE: '120' }).ingestion).toMatchObject({ chunkSize: 120 });
+    expect(() => loadConfig({ RETRIEVAL_MODE: 'magic' })).toThrow('RETRIEVAL_MODE');
+    expect(loadConfig({ RETRIEVAL_MODE: 'dense', RETRIEVAL_FUSION: 'weighted' }).retrieval).toMatchObject({
+      mode: 'dense',
+      fusion: 'weighted',
     });
   });
 

@@ -178,6 +178,7 @@ describe('parseFetched', () => {
       text: '# Refunds\n\nWithin 30 days.',
       mimeType: 'text/html',
       markdown: true,
+      slugAnchors: false,
     });
   });
 });

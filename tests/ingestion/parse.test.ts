@@ -20,6 +20,7 @@ describe('parseDocument', () => {
       title: 'Parley Returns Guide',
       mimeType: 'application/pdf',
       markdown: false,
+      slugAnchors: false,
       text: [
         'Returns and refunds',
         'You can return any item within 30 days of delivery.',
@@ -46,6 +47,7 @@ describe('parseDocument', () => {
       title: 'Account security',
       mimeType: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
       markdown: true,
+      slugAnchors: false,
       text: [
         '# Account security',
         '',
@@ -116,6 +118,7 @@ describe('parseDocument', () => {
       title: 'Installing the chat widget',
       mimeType: 'text/markdown',
       markdown: true,
+      slugAnchors: true,
       text: bytes.toString('utf8').trim(),
     });
   });
@@ -126,6 +129,7 @@ describe('parseDocument', () => {
       title: 'Opening hours',
       mimeType: 'text/plain',
       markdown: false,
+      slugAnchors: false,
       text: [
         'Opening hours',
         '',

@@ -6,9 +6,18 @@ export interface Passage {
   documentId: string;
   documentVersion: number;
   title: string;
+  /** Titles of the sections the passage is in, outermost first. */
+  headings: string[];
+  /** Where a visitor can read it: the source's URL, with the section's anchor where it has one. */
   url: string | null;
+  /** The passage that matched the question. */
   text: string;
+  /** Its section, as far as it fits: the passage with the text around it (it reads the passage whole). */
+  context: string;
+  /** Cosine similarity to the question. */
   score: number;
+  /** Share of the question's words (weighted by IDF) its title, headings and section contain. */
+  coverage: number;
 }
 
 export interface HistoryTurn {
@@ -29,8 +38,14 @@ export interface GenerationResult {
   text: string;
   citations: Citation[];
   model: string;
-  promptTokens: number;
+  /** Tokens sent to a model; null when no model read a prompt (the extractive generator). */
+  promptTokens: number | null;
   completionTokens: number;
+  /**
+   * Set when nothing of the reply could stand: a language model's reply with no sentence the passages
+   * support. The turn then abstains instead of answering.
+   */
+  ungrounded?: boolean;
 }
 
 /** Receives generated text as it is produced (for streaming to the visitor). */
@@ -42,21 +57,4 @@ export interface AnswerGenerator {
 }
 
 /** Recorded on every assistant message, so answers can be traced to the prompt that produced them. */
-export const PROMPT_VERSION = 'grounded-answer-v1';
-
-/** One citation per document used, in the order of first use. */
-export function citationsFor(passages: Passage[]): Citation[] {
-  const seen = new Set<string>();
-  const citations: Citation[] = [];
-  for (const passage of passages) {
-    if (seen.has(passage.documentId)) continue;
-    seen.add(passage.documentId);
-    citations.push({
-      documentId: passage.documentId,
-      title: passage.title,
-      url: passage.url,
-      chunkId: passage.chunkId,
-    });
-  }
-  return citations;
-}
+export const PROMPT_VERSION = 'grounded-answer-v2';

@@ -9,8 +9,13 @@ export type MessageRole = (typeof MESSAGE_ROLES)[number];
 export interface Citation {
   documentId: string;
   title: string;
+  /** Where the visitor can read the source: its URL, with the cited section's anchor when it has one. */
   url: string | null;
   chunkId: string;
+  /** The section the reply quotes from: "Returns › Flown kites" (absent on replies before sections). */
+  section?: string;
+  /** The words the reply quotes, or the start of the passage it drew on. */
+  snippet?: string;
 }
 
 /** A file a visitor sent, as listed on its message (the bytes live in the attachments table). */
@@ -21,9 +26,25 @@ export interface AttachmentRef {
   sizeBytes: number;
 }
 
+export interface RetrievalHit {
+  chunkId: string;
+  documentId: string;
+  documentVersion: number;
+  /** Cosine similarity of the passage to the question. */
+  score: number;
+  /** Share of the question's words (weighted by IDF) found in the passage's section. */
+  coverage?: number;
+  /** The fused ranking's score, and the passage's place in each ranking (null: not retrieved there). */
+  fused?: number;
+  denseRank?: number | null;
+  lexicalRank?: number | null;
+}
+
 export interface RetrievalTrace {
   query: string;
-  hits: { chunkId: string; documentId: string; documentVersion: number; score: number }[];
+  hits: RetrievalHit[];
+  /** The calibrated probability that the first passage answers the question (see src/ai/retrieval.ts). */
+  confidence?: number | null;
   /** Milliseconds per retrieval stage (embedding, each search, fusion), for the eval and the console. */
   timings?: Record<string, number>;
 }

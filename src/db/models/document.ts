@@ -84,6 +84,12 @@ export class DocumentChunk extends TenantModel {
   declare position: number;
   declare text: string;
   declare tokenCount: number;
+  /** Titles of the sections the passage is in, outermost first (the document's title not included). */
+  declare headings: string[];
+  /** The fragment of the passage's section in its source (`sourceUrl#anchor`); null when it has none. */
+  declare anchor: string | null;
+  /** The section of the document the passage belongs to (0..n-1 in document order). */
+  declare section: number;
   /** Little-endian float32 values (see src/ai/vector-codec.ts); null until the chunk is embedded. */
   declare embedding: Buffer | null;
   /** The model that made `embedding` (config.embeddings.modelId); null with it. */

@@ -209,8 +209,9 @@ export function messageItem(
             ${message.citations.map(
               (c) =>
                 html`<li>
-                  <a href="/console/documents/${c.documentId}">${c.title}</a>
+                  <a href="/console/documents/${c.documentId}">${c.section ?? c.title}</a>
                   ${c.url ? html` · <a href="${safeUrl(c.url)}" rel="noopener noreferrer">source</a>` : ''}
+                  ${c.snippet ? html`<blockquote class="small">${c.snippet}</blockquote>` : ''}
                 </li>`,
             )}
           </ol>`
@@ -220,13 +221,22 @@ export function messageItem(
       trace
         ? html`<details>
             <summary>Retrieval trace (${trace.hits.length} passages)</summary>
-            <p>Query: <q>${trace.query}</q></p>
+            <p>
+              Query: <q>${trace.query}</q>
+              ${
+                typeof trace.confidence === 'number'
+                  ? html` · confidence ${trace.confidence.toFixed(2)} (the organization's threshold decides)`
+                  : ''
+              }
+            </p>
             <table>
               <thead>
                 <tr>
                   <th scope="col">Document</th>
                   <th scope="col">Version</th>
-                  <th scope="col">Score</th>
+                  <th scope="col" title="Cosine similarity to the question">Similarity</th>
+                  <th scope="col" title="Share of the question's words in the section">Coverage</th>
+                  <th scope="col" title="Rank in the lexical (BM25) and dense (FAISS) rankings">Ranks</th>
                   <th scope="col">Passage</th>
                 </tr>
               </thead>
@@ -241,6 +251,14 @@ export function messageItem(
                       </td>
                       <td>v${hit.documentVersion}</td>
                       <td>${hit.score.toFixed(3)}</td>
+                      <td>${hit.coverage === undefined ? '–' : hit.coverage.toFixed(2)}</td>
+                      <td>
+                        ${
+                          hit.lexicalRank === undefined
+                            ? '–'
+                            : `BM25 ${hit.lexicalRank ?? '–'} · dense ${hit.denseRank ?? '–'}`
+                        }
+                      </td>
                       <td><code>#${hit.chunkId}</code></td>
                     </tr>`,
                 )}

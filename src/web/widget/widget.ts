@@ -426,14 +426,17 @@ class ParleyWidget {
     if (message.citations.length && !bubble.querySelector('.cites')) {
       const cites = el('div', { class: 'cites' });
       cites.append(el('span', {}, 'Sources:'));
-      for (const citation of message.citations) {
+      // Numbered as the reply's [n] markers; the quoted words show on hover.
+      message.citations.forEach((citation, i) => {
         const href = safeUrl(citation.url);
+        const label = `[${i + 1}] ${citation.section ?? citation.title}`;
+        const attributes: Record<string, string> = citation.snippet ? { title: citation.snippet } : {};
         cites.append(
           href
-            ? el('a', { href, target: '_blank', rel: 'noopener noreferrer' }, citation.title)
-            : el('span', {}, citation.title),
+            ? el('a', { ...attributes, href, target: '_blank', rel: 'noopener noreferrer' }, label)
+            : el('span', attributes, label),
         );
-      }
+      });
       bubble.append(cites);
     }
     if (message.attachments.length && !bubble.querySelector('.files')) {
