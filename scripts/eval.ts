@@ -1,32 +1,48 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import type { Config } from '../src/config';
 import { Document, DocumentChunk } from '../src/db/models';
 import {
   askQuestions,
+  checkFloors,
   formatMetrics,
   formatResults,
   formatStages,
   ingestDataset,
   loadDataset,
+  RATCHET_FILE,
   type EvalReport,
 } from './lib/eval';
 import { apiServices, createTenant, runWithStack, startWorker } from './lib/stack';
 import { machine } from './lib/stats';
 
 /**
- * `npm run eval -- <folder>`: ingests the dataset's documents into a fresh tenant and asks the
- * questions of its questions.json (see scripts/lib/eval.ts); prints each question's outcome, the
- * metrics (hit@1, hit@5, MRR, abstention precision and recall, expected-phrase rate) and the time
- * each stage took.
+ * `npm run eval -- <folder> [--compare dense,hybrid]`: ingests the dataset's documents into a fresh
+ * tenant and asks the questions of its questions.json (see scripts/lib/eval.ts); prints each
+ * question's outcome, the metrics (hit@1, hit@5, MRR, abstention precision and recall, expected-phrase
+ * rate, questions answered right) and the time each stage took. With --compare, the questions are asked
+ * once per retrieval configuration, over the same ingested documents, and the figures printed side by
+ * side: `dense` and `lexical` alone, `hybrid` as configured, `rrf` and `weighted` fusion.
  */
+
+const CONFIGURATIONS: Record<string, Partial<Config['retrieval']>> = {
+  dense: { mode: 'dense' },
+  lexical: { mode: 'lexical' },
+  hybrid: {},
+  rrf: { mode: 'hybrid', fusion: 'rrf' },
+  weighted: { mode: 'hybrid', fusion: 'weighted' },
+};
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { quiet: { type: 'boolean' } },
+  options: { quiet: { type: 'boolean' }, compare: { type: 'string' }, ratchet: { type: 'boolean' } },
 });
 const folder = positionals[0];
-if (!folder) {
-  console.error('usage: npm run eval -- <folder with questions.json> [--quiet]');
+const names = (values.compare ?? 'hybrid').split(',').map((name) => name.trim());
+if (!folder || names.some((name) => !(name in CONFIGURATIONS))) {
+  console.error(
+    `usage: npm run eval -- <folder with questions.json> [--compare ${Object.keys(CONFIGURATIONS).join(',')}] [--quiet] [--ratchet]`,
+  );
   process.exit(64);
 }
 
@@ -34,7 +50,8 @@ if (!folder) {
 const dataset = loadDataset(path.resolve(folder));
 
 runWithStack(async (stack) => {
-  await startWorker(stack);
+  const dependencies = await startWorker(stack);
+  const configured = { ...dependencies.retrieval };
   const { documents, conversations } = apiServices(stack);
   const tenant = await createTenant(stack, 'Eval');
   const organizationId = tenant.organization.id;
@@ -50,8 +67,19 @@ runWithStack(async (stack) => {
   );
   for (const document of failed) console.log(`  not ingested: ${document.title}: ${document.error}`);
 
-  const report: EvalReport = await askQuestions({ dataset, organizationId, ids, conversations });
-  const runs = [{ name: 'value', report }];
-  if (!values.quiet) console.log(`\n${formatResults(report)}`);
+  const runs: { name: string; report: EvalReport }[] = [];
+  for (const name of names) {
+    // The worker reads its retrieval settings at each turn: the next questions use these.
+    Object.assign(dependencies.retrieval, configured, CONFIGURATIONS[name]);
+    const report = await askQuestions({ dataset, organizationId, ids, conversations, label: name });
+    if (!values.quiet) console.log(`\n${name}:\n${formatResults(report)}`);
+    runs.push({ name, report });
+  }
   console.log(`\n${formatMetrics(runs)}\n\n${formatStages(runs)}`);
+  if (values.ratchet) {
+    // The floors recorded for this dataset, against the first configuration's figures.
+    const verdicts = checkFloors(path.basename(dataset.folder), runs[0]!.report.metrics);
+    console.log(`\nfloors (${RATCHET_FILE}):\n${verdicts.lines.join('\n')}`);
+    if (!verdicts.ok) process.exitCode = 1;
+  }
 });

@@ -293,6 +293,51 @@ export function formatStages(runs: { name: string; report: EvalReport }[]): stri
   );
 }
 
+/**
+ * The ratchet: for each dataset, the figures it must not fall below (raised as answers improve;
+ * quality, not timing). CI runs every dataset named there (scripts/eval-ci.sh).
+ */
+export const RATCHET_FILE = 'tests/eval/floors.json';
+
+const floorsSchema = z.record(
+  z.string(),
+  z
+    .object({
+      hitAt1: z.number(),
+      hitAt5: z.number(),
+      mrr: z.number(),
+      abstentionPrecision: z.number(),
+      abstentionRecall: z.number(),
+      phraseRate: z.number(),
+      rightRate: z.number(),
+    })
+    .partial()
+    .strict(),
+);
+
+export function loadFloors(): z.infer<typeof floorsSchema> {
+  return floorsSchema.parse(
+    JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', RATCHET_FILE), 'utf8')),
+  );
+}
+
+/** Each recorded floor of the dataset against the measured figure (a metric with no floor is not checked). */
+export function checkFloors(dataset: string, metrics: EvalMetrics): { ok: boolean; lines: string[] } {
+  const floors = loadFloors()[dataset];
+  if (!floors) return { ok: false, lines: [`no floors recorded for ${dataset}`] };
+  const lines: string[] = [];
+  let ok = true;
+  for (const [metric, floor] of Object.entries(floors) as [keyof EvalMetrics, number][]) {
+    const measured = metrics[metric];
+    const met = measured >= floor;
+    ok &&= met;
+    lines.push(
+      `${met ? 'PASS' : 'MISS'}  ${metric.padEnd(20)} ${measured.toFixed(3)} (floor ${floor.toFixed(3)})`,
+    );
+  }
+  return { ok, lines };
+}
+
 /** One line per question, then the metrics. */
 export function formatReport(report: EvalReport): string {
   return `${formatResults(report)}\n\n${formatMetrics([{ name: 'value', report }])}`;
