@@ -3,6 +3,8 @@
 #   (mode 0600, only its owner reads it) and reused, so sessions survive restarts. The constant
 #   in the source is for tests only; the API refuses it anywhere else.
 # - The API and the worker's health port listen on 127.0.0.1 unless HTTP_HOST says otherwise.
+# - URL and sitemap sources may reach PUBLIC_URL's origin (the demo's own help centre, on this
+#   machine) and no other loopback or private address: FETCH_ALLOWED_HOSTS.
 # Variables already set in the environment win over all of this.
 
 # Prints a random URL-safe secret (384 bits).
@@ -26,4 +28,9 @@ quick_start_env() {
     fi
   done
   export HTTP_HOST="${HTTP_HOST:-127.0.0.1}"
+  export PUBLIC_URL="${PUBLIC_URL:-http://localhost:${HTTP_PORT:-3000}}"
+  if [ -z "${FETCH_ALLOWED_HOSTS:-}" ]; then
+    FETCH_ALLOWED_HOSTS="$(node -e 'process.stdout.write(new URL(process.argv[1]).origin)' "$PUBLIC_URL")"
+    export FETCH_ALLOWED_HOSTS
+  fi
 }

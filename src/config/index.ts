@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { projectRoot } from '../lib/paths';
+import { parseAllowlist, type AllowRule } from '../outbound/allowlist';
 
 /** Parley's settings, read from the environment once at boot. See the table in README.md. */
 
@@ -102,7 +103,14 @@ const schema = z.object({
   SITEMAP_MAX_PAGES: positiveInt.default(200),
   FETCH_TIMEOUT_MS: positiveInt.default(15_000),
   RESYNC_INTERVAL_MINUTES: positiveInt.default(24 * 60),
-  ALLOW_PRIVATE_URLS: z.enum(['true', 'false']).optional(),
+  FETCH_ALLOWED_HOSTS: z
+    .string()
+    .default('')
+    .transform((value, ctx) => {
+      const { rules, problems } = parseAllowlist(value);
+      for (const message of problems) ctx.addIssue({ code: 'custom', message });
+      return rules;
+    }),
 
   JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   CSRF_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
@@ -239,8 +247,13 @@ export interface Config {
     sitemapMaxPages: number;
     fetchTimeoutMs: number;
     resyncIntervalMinutes: number;
-    /** Fetching from loopback and private networks; off in production (server-side request forgery). */
-    allowPrivateUrls: boolean;
+  };
+  outbound: {
+    /**
+     * FETCH_ALLOWED_HOSTS: the intranet origins, hosts and networks that requests to user-supplied
+     * URLs may reach; every other loopback, private or link-local address is refused (src/outbound).
+     */
+    allowlist: AllowRule[];
   };
 }
 
@@ -269,6 +282,12 @@ function crossFieldProblems(source: NodeJS.ProcessEnv): string[] {
     const value = source[name];
     const problem = value ? weakSecretProblem(value, source.NODE_ENV) : undefined;
     if (problem) problems.push(`${name}: ${problem}`);
+  }
+  if (source.ALLOW_PRIVATE_URLS !== undefined && source.ALLOW_PRIVATE_URLS !== 'false') {
+    // It used to open every private address outside production; refusing it beats ignoring it.
+    problems.push(
+      'ALLOW_PRIVATE_URLS: was removed (the address guard is always on); list the intranet hosts or networks to fetch from in FETCH_ALLOWED_HOSTS',
+    );
   }
   if (source.NODE_ENV === 'production' && !source.JWT_SECRET) {
     // Replicas and restarts must agree on it: a per-process key would sign everyone out.
@@ -390,10 +409,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       sitemapMaxPages: env.SITEMAP_MAX_PAGES,
       fetchTimeoutMs: env.FETCH_TIMEOUT_MS,
       resyncIntervalMinutes: env.RESYNC_INTERVAL_MINUTES,
-      allowPrivateUrls: env.ALLOW_PRIVATE_URLS
-        ? env.ALLOW_PRIVATE_URLS === 'true'
-        : env.NODE_ENV !== 'production',
     },
+    outbound: { allowlist: env.FETCH_ALLOWED_HOSTS },
   };
 }
 

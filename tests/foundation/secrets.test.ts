@@ -111,6 +111,24 @@ describe('the quick start', () => {
     }
   });
 
+  it("lets URL sources reach PUBLIC_URL's origin (the demo's help centre) and no other private address", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-secrets-'));
+    try {
+      expect(env(dir)).toMatchObject({
+        PUBLIC_URL: 'http://localhost:3000',
+        FETCH_ALLOWED_HOSTS: 'http://localhost:3000',
+      });
+      expect(env(dir, { HTTP_PORT: '4000' }).FETCH_ALLOWED_HOSTS).toBe('http://localhost:4000');
+      expect(env(dir, { PUBLIC_URL: 'https://help.example.com/base/' }).FETCH_ALLOWED_HOSTS).toBe(
+        'https://help.example.com',
+      );
+      const config = loadConfig({ NODE_ENV: 'development', ...env(dir) });
+      expect(config.outbound.allowlist).toEqual([{ kind: 'origin', origin: 'http://localhost:3000' }]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('listens on the loopback interface unless HTTP_HOST says otherwise', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-secrets-'));
     try {
