@@ -1,4 +1,5 @@
 import { RecursiveCharacterTextSplitter } from '@langchain/textsplitters';
+import { storableText } from '../lib/storable';
 
 export interface ChunkOptions {
   /** Maximum characters per chunk. */
@@ -23,8 +24,9 @@ export async function chunkText(text: string, options: ChunkOptions): Promise<Ch
   const splitter = options.markdown
     ? RecursiveCharacterTextSplitter.fromLanguage('markdown', settings)
     : new RecursiveCharacterTextSplitter(settings);
+  // The splitter's last resort cuts between UTF-16 units, so a run of emoji can lose half a pair.
   const pieces = (await splitter.splitText(text))
-    .map((piece) => piece.trim())
+    .map((piece) => storableText(piece).trim())
     .filter((piece) => piece !== '');
   return pieces.map((piece, position) => ({
     text: piece,
