@@ -26,7 +26,8 @@ FROM node:20-bookworm-slim AS runtime
 # FAISS is linked statically; it still needs BLAS/LAPACK and OpenMP at run time.
 RUN apt-get update && apt-get install -y --no-install-recommends libblas3 liblapack3 libgomp1 curl \
     && rm -rf /var/lib/apt/lists/*
-ENV NODE_ENV=production PARLEY_CACHE=/var/lib/parley MODELS_DIR=/opt/parley/models HTTP_PORT=3000
+# A container is reached through its published ports: listen on every interface (the default is loopback).
+ENV NODE_ENV=production PARLEY_CACHE=/var/lib/parley MODELS_DIR=/opt/parley/models HTTP_HOST=0.0.0.0 HTTP_PORT=3000
 WORKDIR /app
 COPY --from=build --chown=node:node /app/package.json ./
 COPY --from=build --chown=node:node /app/node_modules ./node_modules

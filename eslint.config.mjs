@@ -32,6 +32,35 @@ export default tseslint.config(
     },
   },
   {
+    // Request bodies are parsed only by src/api/body-parsers.ts, whose parsers refuse values that
+    // cannot be stored (NUL, lone surrogates, out-of-range numbers) with 422 and the field.
+    files: ['src/**/*.ts'],
+    ignores: ['src/api/body-parsers.ts', 'src/api/generated/**'],
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        { object: 'express', property: 'json', message: 'Use jsonBody() from src/api/body-parsers.ts.' },
+        {
+          object: 'express',
+          property: 'urlencoded',
+          message: 'Use formBody() from src/api/body-parsers.ts.',
+        },
+      ],
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: 'multer',
+              importNames: ['default'],
+              message: 'Use fileUpload() from src/api/body-parsers.ts.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // Workflow code is replayed: it must stay deterministic, so no Node built-ins (I/O, clocks, crypto)
     // and no activity implementations — activities are reached only through proxyActivities.
     files: ['src/workflows/**/*.ts'],

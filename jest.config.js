@@ -27,7 +27,7 @@ module.exports = {
       { jsc: { parser: { syntax: 'ecmascript' }, target: 'es2022' }, module: { type: 'commonjs' } },
     ],
   },
-  transformIgnorePatterns: ['/node_modules/(?!(pdfjs-dist|jose|marked)/)'],
+  transformIgnorePatterns: ['/node_modules/(?!(pdfjs-dist|jose|marked|request-filtering-agent)/)'],
   setupFiles: ['<rootDir>/tests/setup/env.ts'],
   globalSetup: '<rootDir>/tests/setup/global-setup.ts',
   // Integration tests share one PostgreSQL and one Temporal server; two workers suit a 2-core machine.

@@ -3,10 +3,13 @@
 # Temporal dev server (with its Web UI), builds, migrates, seeds the demo tenant, then runs the worker
 # and the API until Ctrl-C. Logs go to .data/logs/.
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/quick-start-env.sh"
 cd "$ROOT"
 
 bash scripts/setup.sh
 bash scripts/services.sh start
+# Random secrets of this checkout (.data/secrets.env, 0600), loopback-only listening.
+quick_start_env
 
 log "building"
 npm run --silent build >/dev/null
@@ -54,6 +57,8 @@ cat <<URLS
     Temporal UI    http://localhost:$TEMPORAL_UI_PORT
     Demo sign-in   owner@demo.parley.local / parley-demo-password
     Logs           .data/logs/api.log, .data/logs/worker.log
+    Secrets        .data/secrets.env (made on first run; /metrics wants its METRICS_TOKEN)
+    Listening on   $HTTP_HOST (set HTTP_HOST=0.0.0.0 to be reachable from other machines)
 
   Press Ctrl-C to stop the API and the worker.
 URLS

@@ -54,6 +54,8 @@ export async function openBenchStack(): Promise<BenchStack> {
     `bench-workflow-bundle-${process.pid}.js`,
   );
   process.env.LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'error';
+  // The API children and this process must sign and verify with one key: a throwaway one per run.
+  process.env.JWT_SECRET ??= randomBytes(48).toString('base64url');
   // A bench's task queue dies with it; a sweeper started there would run on with no worker.
   process.env.ORPHANED_TURN_SWEEPER = 'off';
   // Benches measure throughput, not abuse protection.

@@ -19,6 +19,7 @@ import {
   type ParsedDocument,
 } from '../ingestion';
 import { publish } from '../lib/events';
+import type { OutboundPolicy } from '../outbound';
 import type { DomainMetrics } from '../observability/metrics';
 
 /**
@@ -36,6 +37,8 @@ export interface IngestionDependencies {
   /** The configured model's id (config.embeddings.modelId), stored beside each vector it makes. */
   embeddingModel: string;
   ingestion: Config['ingestion'];
+  /** Which addresses URL and sitemap sources may reach (FETCH_ALLOWED_HOSTS). */
+  outbound: OutboundPolicy;
   metrics: DomainMetrics;
 }
 
@@ -92,7 +95,7 @@ export function createIngestionActivities(deps: IngestionDependencies) {
     const fetched = await fetchUrl(document.sourceUrl!, {
       ...limits,
       timeoutMs: ingestion.fetchTimeoutMs,
-      allowPrivateNetworks: ingestion.allowPrivateUrls,
+      policy: deps.outbound,
     });
     return parseFetched(fetched, limits);
   }
@@ -346,7 +349,7 @@ export function createIngestionActivities(deps: IngestionDependencies) {
         pages = await fetchSitemap(sitemap.sourceUrl!, {
           maxPages: ingestion.sitemapMaxPages,
           timeoutMs: ingestion.fetchTimeoutMs,
-          allowPrivateNetworks: ingestion.allowPrivateUrls,
+          policy: deps.outbound,
         });
       } catch (error) {
         if (error instanceof DocumentError && error.permanent) throw permanent(error);

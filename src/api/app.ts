@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import cors from 'cors';
 import express, { type Express } from 'express';
-import multer from 'multer';
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
 import { RegisterRoutes } from './generated/routes';
@@ -15,6 +14,7 @@ import type { Principal } from './auth/principal';
 import { httpMetricsMiddleware, renderMetrics } from '../observability/metrics';
 import { tracingMiddleware } from '../observability/tracing';
 import { HttpProblem, problems } from './problem';
+import { fileUpload, jsonBody, refuseUnstorableQuery } from './body-parsers';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,100}$/;
 
@@ -49,6 +49,9 @@ export function createApp(services: ApiServices): Express {
       autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/metrics' },
     }),
   );
+  // Values PostgreSQL cannot store are refused with 422 wherever they come in: query strings here,
+  // bodies in the parsers of ./body-parsers (the only ones lint allows).
+  app.use(refuseUnstorableQuery);
   // Prometheus scrapes this; with METRICS_TOKEN set it must send that token as a bearer token.
   app.get('/metrics', async (req, res, next) => {
     const token = services.config.observability.metricsToken;
@@ -77,7 +80,7 @@ export function createApp(services: ApiServices): Express {
   );
   // Not strict: a body that is JSON but not an object (`"text"`) reaches validation and gets a 422
   // naming the body, like any other body of the wrong shape.
-  app.use(express.json({ limit: services.config.http.bodyLimitBytes, strict: false }));
+  app.use(jsonBody({ limit: services.config.http.bodyLimitBytes, strict: false }));
   // Per-IP limit on the sign-in endpoints, before any password is hashed.
   app.use('/v1/auth', async (req, _res, next) => {
     if (req.method === 'POST') await services.rateLimits.consumeAuth(req.ip ?? 'unknown');
@@ -98,10 +101,7 @@ export function createApp(services: ApiServices): Express {
   });
   // Uploads are held in memory up to the configured limit, then stored in PostgreSQL.
   RegisterRoutes(app, {
-    multer: multer({
-      storage: multer.memoryStorage(),
-      limits: { fileSize: services.config.ingestion.uploadMaxBytes, files: 1 },
-    }),
+    multer: fileUpload({ maxBytes: services.config.ingestion.uploadMaxBytes }),
   });
 
   app.use(notFoundHandler);

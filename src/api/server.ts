@@ -13,6 +13,11 @@ import { createApiServices } from './services';
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const logger = createLogger({ level: config.logLevel, name: 'parley-api' });
+  if (config.auth.ephemeralJwtSecret) {
+    logger.warn(
+      'JWT_SECRET is unset: tokens are signed with a random key of this process and end when it stops; set JWT_SECRET (bash scripts/up.sh keeps one in .data/secrets.env)',
+    );
+  }
   const tracing = startTracing({
     serviceName: 'parley-api',
     otlpEndpoint: config.observability.otlpEndpoint,

@@ -1,7 +1,9 @@
+import { createHmac, randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { projectRoot } from '../lib/paths';
+import { parseAllowlist, type AllowRule } from '../outbound/allowlist';
 
 /** Parley's settings, read from the environment once at boot. See the table in README.md. */
 
@@ -13,14 +15,43 @@ const url = z.url();
 const seconds = positiveInt;
 const perMinute = positiveInt;
 
-/** Only for development and tests; production must set JWT_SECRET (checked below). */
-const DEV_JWT_SECRET = 'parley-development-secret-do-not-use-in-production';
+/**
+ * The signing key of the test suite (NODE_ENV=test) when JWT_SECRET is unset. It is in the public
+ * source, so anyone could sign an owner's token with it: every other mode refuses it.
+ */
+export const TEST_JWT_SECRET = 'parley-test-suite-secret-refused-unless-NODE_ENV-is-test';
+
+/** Secrets anyone can read in this repository (the current test key, the old development default). */
+const PUBLISHED_SECRETS = new Set([TEST_JWT_SECRET, 'parley-development-secret-do-not-use-in-production']);
+
+/** A value with fewer different characters than this is a placeholder (`xxxx…`, `changeme…`), not random. */
+const MIN_DISTINCT_CHARACTERS = 12;
+
+const GENERATE_ONE = 'generate one with `openssl rand -base64 48`';
+
+/** Why a secret is unfit, if it is: published in the source (outside tests) or a placeholder. */
+function weakSecretProblem(value: string, nodeEnv: string | undefined): string | undefined {
+  if (PUBLISHED_SECRETS.has(value) && !(nodeEnv === 'test' && value === TEST_JWT_SECRET)) {
+    return `is a value published in Parley's source (allowed only with NODE_ENV=test); ${GENERATE_ONE}`;
+  }
+  if (new Set(value).size < MIN_DISTINCT_CHARACTERS) {
+    return `looks like a placeholder (fewer than ${MIN_DISTINCT_CHARACTERS} different characters); ${GENERATE_ONE}`;
+  }
+  return undefined;
+}
+
+/**
+ * Development without JWT_SECRET signs with a random key made once per process: nobody can forge
+ * its tokens, and they end when it restarts (`bash scripts/up.sh` keeps one in .data/secrets.env).
+ */
+let processSecret: string | undefined;
+const ephemeralSecret = (): string => (processSecret ??= randomBytes(48).toString('base64url'));
 
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 
-  HTTP_HOST: z.string().min(1).default('0.0.0.0'),
+  HTTP_HOST: z.string().min(1).default('127.0.0.1'),
   HTTP_PORT: port.default(3000),
   PUBLIC_URL: url.default('http://localhost:3000'),
 
@@ -74,9 +105,17 @@ const schema = z.object({
   SITEMAP_MAX_PAGES: positiveInt.default(200),
   FETCH_TIMEOUT_MS: positiveInt.default(15_000),
   RESYNC_INTERVAL_MINUTES: positiveInt.default(24 * 60),
-  ALLOW_PRIVATE_URLS: z.enum(['true', 'false']).optional(),
+  FETCH_ALLOWED_HOSTS: z
+    .string()
+    .default('')
+    .transform((value, ctx) => {
+      const { rules, problems } = parseAllowlist(value);
+      for (const message of problems) ctx.addIssue({ code: 'custom', message });
+      return rules;
+    }),
 
-  JWT_SECRET: z.string().min(32, 'must be at least 32 characters').default(DEV_JWT_SECRET),
+  JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  CSRF_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   ACCESS_TOKEN_TTL_SECONDS: seconds.default(15 * 60),
   REFRESH_TOKEN_TTL_SECONDS: seconds.default(30 * 24 * 3600),
   PASSWORD_RESET_TTL_SECONDS: seconds.default(3600),
@@ -153,7 +192,12 @@ export interface Config {
     sentryDsn?: string;
   };
   auth: {
+    /** Signs access tokens (also carried by the console's session cookie) and widget visitor tokens. */
     jwtSecret: string;
+    /** True when JWT_SECRET was unset outside tests: a random key of this process (see ephemeralSecret). */
+    ephemeralJwtSecret: boolean;
+    /** Keys the console's CSRF tokens: CSRF_SECRET, or a key derived from the signing key. */
+    csrfSecret: string;
     accessTokenTtlSeconds: number;
     refreshTokenTtlSeconds: number;
     passwordResetTtlSeconds: number;
@@ -211,8 +255,13 @@ export interface Config {
     sitemapMaxPages: number;
     fetchTimeoutMs: number;
     resyncIntervalMinutes: number;
-    /** Fetching from loopback and private networks; off in production (server-side request forgery). */
-    allowPrivateUrls: boolean;
+  };
+  outbound: {
+    /**
+     * FETCH_ALLOWED_HOSTS: the intranet origins, hosts and networks that requests to user-supplied
+     * URLs may reach; every other loopback, private or link-local address is refused (src/outbound).
+     */
+    allowlist: AllowRule[];
   };
 }
 
@@ -231,8 +280,20 @@ function crossFieldProblems(source: NodeJS.ProcessEnv): string[] {
       problems.push(`OPENAI_API_KEY: is required when ${variable}=openai (or set OPENAI_BASE_URL)`);
     }
   }
-  if (source.NODE_ENV === 'production' && (!source.JWT_SECRET || source.JWT_SECRET === DEV_JWT_SECRET)) {
-    problems.push('JWT_SECRET: is required in production (a random string of at least 32 characters)');
+  for (const name of ['JWT_SECRET', 'CSRF_SECRET', 'METRICS_TOKEN'] as const) {
+    const value = source[name];
+    const problem = value ? weakSecretProblem(value, source.NODE_ENV) : undefined;
+    if (problem) problems.push(`${name}: ${problem}`);
+  }
+  if (source.ALLOW_PRIVATE_URLS !== undefined && source.ALLOW_PRIVATE_URLS !== 'false') {
+    // It used to open every private address outside production; refusing it beats ignoring it.
+    problems.push(
+      'ALLOW_PRIVATE_URLS: was removed (the address guard is always on); list the intranet hosts or networks to fetch from in FETCH_ALLOWED_HOSTS',
+    );
+  }
+  if (source.NODE_ENV === 'production' && !source.JWT_SECRET) {
+    // Replicas and restarts must agree on it: a per-process key would sign everyone out.
+    problems.push(`JWT_SECRET: is required in production; ${GENERATE_ONE}`);
   }
   return problems;
 }
@@ -248,6 +309,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const env = parsed.data;
   const modelsDir = env.MODELS_DIR ?? path.join(env.PARLEY_CACHE, 'models');
+  const jwtSecret = env.JWT_SECRET ?? (env.NODE_ENV === 'test' ? TEST_JWT_SECRET : ephemeralSecret());
   return {
     env: env.NODE_ENV,
     logLevel: env.LOG_LEVEL,
@@ -277,7 +339,10 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       sentryDsn: env.SENTRY_DSN,
     },
     auth: {
-      jwtSecret: env.JWT_SECRET,
+      jwtSecret,
+      ephemeralJwtSecret: env.JWT_SECRET === undefined && env.NODE_ENV !== 'test',
+      csrfSecret:
+        env.CSRF_SECRET ?? createHmac('sha256', jwtSecret).update('parley csrf key').digest('base64url'),
       accessTokenTtlSeconds: env.ACCESS_TOKEN_TTL_SECONDS,
       refreshTokenTtlSeconds: env.REFRESH_TOKEN_TTL_SECONDS,
       passwordResetTtlSeconds: env.PASSWORD_RESET_TTL_SECONDS,
@@ -350,10 +415,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       sitemapMaxPages: env.SITEMAP_MAX_PAGES,
       fetchTimeoutMs: env.FETCH_TIMEOUT_MS,
       resyncIntervalMinutes: env.RESYNC_INTERVAL_MINUTES,
-      allowPrivateUrls: env.ALLOW_PRIVATE_URLS
-        ? env.ALLOW_PRIVATE_URLS === 'true'
-        : env.NODE_ENV !== 'production',
     },
+    outbound: { allowlist: env.FETCH_ALLOWED_HOSTS },
   };
 }
 

@@ -1,9 +1,32 @@
-import { Model, QueryBuilder, type Page, type QueryContext } from 'objection';
+import { Model, QueryBuilder, type Page, type Pojo, type QueryContext } from 'objection';
+import { findUnstorable } from '../lib/storable';
 
-/** Common behaviour: camelCase in code, updated_at kept current, ISO strings for timestamps in JSON. */
+/**
+ * Common behaviour: camelCase in code, updated_at kept current, ISO strings for timestamps in JSON,
+ * and no write of text PostgreSQL cannot store.
+ */
 export class BaseModel extends Model {
   /** Tables with an updated_at column set this, so patches refresh it. */
   static hasUpdatedAt = true;
+
+  /**
+   * The last line behind the edge's checks (src/api/body-parsers.ts): an insert or patch holding a NUL
+   * or a lone surrogate, in a column or inside a JSON one, fails here as a ValidationError naming the
+   * property (422 in the API, a non-retryable failure in an activity) instead of as SQLSTATE 22021 or
+   * 22P05, or a U+FFFD that PostgreSQL would store silently. Checked before JSON columns are
+   * serialised, where a NUL becomes the six characters `\u0000`.
+   */
+  override $formatDatabaseJson(json: Pojo): Pojo {
+    const found = findUnstorable(json, '', { numbers: false });
+    if (found) {
+      throw (this.constructor as typeof Model).createValidationError({
+        type: 'ModelValidation',
+        message: `${found.field} ${found.message}`,
+        data: { [found.field]: [{ message: found.message, keyword: 'storable', params: {} }] },
+      });
+    }
+    return super.$formatDatabaseJson(json);
+  }
 
   override $beforeUpdate(): void {
     if ((this.constructor as typeof BaseModel).hasUpdatedAt) {

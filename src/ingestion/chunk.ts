@@ -215,7 +215,9 @@ function hardCut(text: string, size: number): string[] {
   let start = 0;
   while (text.length - start > size) {
     const space = text.lastIndexOf(' ', start + size);
-    const end = space > start + size / 2 ? space : start + size;
+    let end = space > start + size / 2 ? space : start + size;
+    // Never between the halves of a surrogate pair (an emoji): half a pair cannot be stored.
+    if (/[\uD800-\uDBFF]/.test(text.charAt(end - 1))) end--;
     pieces.push(text.slice(start, end).trim());
     start = end;
   }

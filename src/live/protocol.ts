@@ -70,7 +70,8 @@ export type ServerFrame =
   | { type: 'typing'; who: 'assistant' | 'agent' | 'visitor'; active: boolean }
   | { type: 'read'; by: 'agent' | 'visitor'; at: string }
   | { type: 'unread'; count: number }
-  | { type: 'error'; code: ErrorCode; message: string }
+  /** `field` names the frame's field at fault, when one is (e.g. `content` holding a NUL). */
+  | { type: 'error'; code: ErrorCode; message: string; field?: string }
   | { type: 'pong' };
 
 export type ErrorCode =

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import express, { Router, type NextFunction, type Request, type Response } from 'express';
-import multer from 'multer';
+import { Router, type NextFunction, type Request, type Response } from 'express';
+import { fileUpload, jsonBody } from '../api/body-parsers';
 import { z } from 'zod';
 import { problems, type HttpProblem } from '../api/problem';
 import type { Config } from '../config';
@@ -53,10 +53,7 @@ function toProblem(error: WidgetError): HttpProblem {
 export function widgetRouter(deps: LiveDeps & { knex: Knex; config: Config }): Router {
   const router = Router();
   const { visitors } = deps;
-  const upload = multer({
-    storage: multer.memoryStorage(),
-    limits: { fileSize: deps.config.widget.attachmentMaxBytes, files: 1 },
-  });
+  const upload = fileUpload({ maxBytes: deps.config.widget.attachmentMaxBytes });
 
   // Tenants' pages call these endpoints from their own origins; permission is checked per request.
   router.use('/widget/v1', (req, res, next) => {
@@ -91,7 +88,7 @@ export function widgetRouter(deps: LiveDeps & { knex: Knex; config: Config }): R
   };
   const keyHeader = (req: Request) => req.headers['x-widget-key'] ?? req.query.key;
 
-  router.post('/widget/v1/session', express.json({ limit: '8kb' }), async (req: WidgetRequest, res) => {
+  router.post('/widget/v1/session', ...jsonBody({ limit: '8kb' }), async (req: WidgetRequest, res) => {
     const body = sessionBody.safeParse(req.body);
     if (!body.success) {
       throw problems.validation(
@@ -111,7 +108,7 @@ export function widgetRouter(deps: LiveDeps & { knex: Knex; config: Config }): R
 
   router.post(
     '/widget/v1/frames',
-    express.json({ limit: '64kb' }),
+    ...jsonBody({ limit: '64kb' }),
     widgetFrom(keyHeader),
     visitorOf,
     async (req: WidgetRequest, res) => {

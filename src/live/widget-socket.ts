@@ -1,8 +1,9 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { findUnstorable, type Unstorable } from '../lib/storable';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { WidgetError, type Widget } from '../services/visitors';
-import { CLOSE, clientFrame, type ServerFrame } from './protocol';
+import { CLOSE, clientFrame, type ClientFrame, type ServerFrame } from './protocol';
 import { VisitorConnection, type LiveDeps } from './visitor-connection';
 
 /**
@@ -82,7 +83,14 @@ function serve(ws: WebSocket, widget: Widget, deps: LiveDeps): void {
   );
 
   ws.on('message', (data: RawData, isBinary: boolean) => {
-    const frame = isBinary ? undefined : parse(data);
+    const parsed = isBinary ? undefined : parse(data);
+    if (parsed && 'unstorable' in parsed) {
+      // Well-formed, but holding what cannot be stored: refused like an invalid message, socket kept.
+      const { field, message } = parsed.unstorable;
+      send({ type: 'error', code: 'invalid_message', message: `${field} ${message}.`, field });
+      return;
+    }
+    const frame = parsed?.frame;
     if (!frame) {
       send({ type: 'error', code: 'bad_frame', message: 'Frames are JSON objects of the widget protocol.' });
       ws.close(CLOSE.badFrame, 'malformed frame');
@@ -119,16 +127,18 @@ function serve(ws: WebSocket, widget: Widget, deps: LiveDeps): void {
   ws.on('error', () => ws.terminate());
 }
 
-function parse(data: RawData) {
+function parse(data: RawData): { frame: ClientFrame } | { unstorable: Unstorable } | undefined {
   try {
     const bytes = Array.isArray(data)
       ? Buffer.concat(data)
       : Buffer.isBuffer(data)
         ? data
         : Buffer.from(data);
-    const text = bytes.toString('utf8');
-    const result = clientFrame.safeParse(JSON.parse(text));
-    return result.success ? result.data : undefined;
+    const json: unknown = JSON.parse(bytes.toString('utf8'));
+    const unstorable = findUnstorable(json, '');
+    if (unstorable) return { unstorable };
+    const result = clientFrame.safeParse(json);
+    return result.success ? { frame: result.data } : undefined;
   } catch {
     return undefined;
   }

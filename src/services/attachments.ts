@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import { Attachment, type AttachmentRef } from '../db/models';
 import type { VisitorIdentity } from './visitors';
 import { WidgetError } from './visitors';
+import { clip } from '../lib/storable';
 
 /**
  * Files visitors send from the widget: images and PDFs, typed by their bytes (never by the name or
@@ -28,7 +29,7 @@ export const detectAttachmentType = (bytes: Buffer): string | undefined =>
 
 /** Keeps the name readable but harmless in a Content-Disposition header and in HTML. */
 const safeFilename = (name: string): string =>
-  name.replace(/[^\p{L}\p{N}._ -]/gu, '_').slice(0, 120) || 'attachment';
+  clip(name.replace(/[^\p{L}\p{N}._ -]/gu, '_'), 120) || 'attachment';
 
 export async function storeAttachment(
   knex: Knex,

@@ -16,6 +16,7 @@ import { paginate, type Page, type PageParams } from '../api/pagination';
 import type { TemporalGateway } from '../temporal/client';
 import { ingestWorkflowId, resyncSignal, type IngestInput } from '../workflows/contracts';
 import type { ingestDocument } from '../workflows/ingestion';
+import { clip } from '../lib/storable';
 
 /**
  * The knowledge base: documents enter here and ingestion runs as a workflow per document
@@ -103,7 +104,7 @@ export class DocumentService {
       const created = await Document.query(trx)
         .forOrganization(organizationId)
         .insert({
-          title: (title?.trim() || file.originalname).slice(0, MAX_TITLE),
+          title: clip(title?.trim() || file.originalname, MAX_TITLE),
           sourceType: 'upload',
           mimeType: file.mimetype || null,
         })
@@ -128,7 +129,7 @@ export class DocumentService {
     const document = await Document.query(this.deps.knex)
       .forOrganization(organizationId)
       .insert({
-        title: (input.title?.trim() || url).slice(0, MAX_TITLE),
+        title: clip(input.title?.trim() || url, MAX_TITLE),
         sourceType: input.type,
         sourceUrl: url,
       })

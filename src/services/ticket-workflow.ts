@@ -10,6 +10,7 @@ import {
   type TicketPriority,
 } from '../db/models';
 import type { Plan } from '../domain/plans';
+import { clip } from '../lib/storable';
 import { DEFAULT_TICKET_RULES, PRIORITY_LADDER, slaDueDates } from '../domain/tickets';
 import {
   organizationIdAttribute,
@@ -86,7 +87,7 @@ export function priorityFor(sentiment: number, plan: Plan): TicketPriority {
 export function summarize(messages: Pick<Message, 'role' | 'content'>[]): string {
   const asked = messages
     .filter((m) => m.role === 'visitor')
-    .map((m) => `• ${m.content.replace(/\s+/g, ' ').slice(0, 200)}`);
+    .map((m) => `• ${clip(m.content.replace(/\s+/g, ' '), 200)}`);
   return (asked.length <= 5 ? asked : [asked[0]!, '…', ...asked.slice(-4)]).join('\n');
 }
 

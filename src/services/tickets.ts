@@ -28,6 +28,7 @@ import {
   replyToVisitorUpdate,
   setTicketStatusUpdate,
   takeOverUpdate,
+  DATABASE_FAILURES,
   TICKET_FAILURES,
   ticketWorkflowId,
   type MessageOutcome,
@@ -345,6 +346,15 @@ function refusal(error: unknown): Error | undefined {
     const { type } = cause as TemporalFailure & { type?: string };
     if (type === TICKET_FAILURES.conflict) return problems.conflict(cause.message);
     if (type === TICKET_FAILURES.invalid) return problems.validation([], cause.message);
+    // The database's own words stay in the workflow's history, not in the answer.
+    if (type === DATABASE_FAILURES.refusedValue) {
+      return problems.validation([], 'The change holds a value that cannot be stored.');
+    }
+    if (type === DATABASE_FAILURES.integrityViolation) {
+      return problems.conflict(
+        'The change conflicts with the data the ticket refers to; reload and try again.',
+      );
+    }
   }
   return undefined;
 }

@@ -14,6 +14,7 @@ import {
 import { publish } from '../lib/events';
 import type { WireMessage } from '../live/protocol';
 import type { ConversationService } from './conversations';
+import { textProblem } from '../lib/storable';
 
 /**
  * The visitor's side of a conversation: who the visitor is (a signed token the widget keeps), what
@@ -83,7 +84,10 @@ export class VisitorService {
    * no allowed origins accepts any site; Parley's own pages (demo, console preview) are always allowed.
    */
   async resolveWidget(widgetKey: string, origin: string | undefined): Promise<Widget> {
-    const organization = await Organization.query(this.deps.knex).findOne({ widgetKey });
+    // The WebSocket upgrade reads the key from its URL before any of the app's checks (a %00 in it).
+    const organization = textProblem(widgetKey)
+      ? undefined
+      : await Organization.query(this.deps.knex).findOne({ widgetKey });
     if (!organization) throw new WidgetError('unknown_widget', 'This widget key is not valid.');
     const settings = await OrganizationSettings.query(this.deps.knex)
       .forOrganization(organization.id)

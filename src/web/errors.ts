@@ -61,6 +61,17 @@ export const webErrorHandler: ErrorRequestHandler = (error: unknown, req, res, _
   }
   const requestId = req.id as string;
   if (!problem) req.log.error({ err: error }, 'unhandled error');
+  // A form refused before its page could show the errors beside the inputs (a value that cannot be
+  // stored): the fields by their input names.
+  const fields = (problem?.extensions.errors ?? []).map(
+    ({ field, message }) => html`<li>${field.replace(/^body\./, '')}: ${message}</li>`,
+  );
+  const fieldList =
+    fields.length > 0
+      ? html`<ul class="field-errors">
+          ${fields}
+        </ul>`
+      : '';
   const status = problem?.status ?? 500;
   for (const [name, value] of Object.entries(problem?.extensions.headers ?? {})) res.setHeader(name, value);
   sendPage(
@@ -77,10 +88,11 @@ export const webErrorHandler: ErrorRequestHandler = (error: unknown, req, res, _
             `Something went wrong on our side. Quote request id ${requestId} when you contact support.`
           }
         </p>
+        ${fieldList}
         <p><a class="button" href="${res.locals.console ? '/console' : '/'}">Back to the start</a></p>
       </section>`,
       fragment: html`<div class="alert alert-error" role="alert">
-        ${problem?.message ?? `Something went wrong on our side (request id ${requestId}).`}
+        ${problem?.message ?? `Something went wrong on our side (request id ${requestId}).`} ${fieldList}
       </div>`,
     },
     res.locals.console ? 'console' : 'public',

@@ -122,10 +122,10 @@ export function safeNext(value: unknown): string | undefined {
   return value.length <= 2000 ? value : undefined;
 }
 
-// --- CSRF: a random per-browser cookie, and a token that is its HMAC under the server's secret. ---
+// --- CSRF: a random per-browser cookie, and a token that is its HMAC under the server's CSRF key. ---
 
 const csrfFor = (services: ApiServices, secret: string): string =>
-  createHmac('sha256', services.config.auth.jwtSecret).update(`csrf:${secret}`).digest('base64url');
+  createHmac('sha256', services.config.auth.csrfSecret).update(`csrf:${secret}`).digest('base64url');
 
 /** The token for this browser's forms and htmx requests; sets the cookie on first visit. */
 export function csrfToken(req: Request, res: Response, services: ApiServices): string {

@@ -10,6 +10,7 @@ import { createStripe } from '../billing/stripe';
 import type { Logger } from '../lib/logger';
 import { createDomainMetrics } from '../observability/metrics';
 import { createMailer } from '../lib/mailer';
+import { OutboundPolicy } from '../outbound';
 
 /** Builds what the activities need from configuration; the embedding model loads here, once per process. */
 export async function createActivityDependencies(
@@ -36,6 +37,7 @@ export async function createActivityDependencies(
     chat: config.chat,
     retrieval: config.retrieval,
     ingestion: config.ingestion,
+    outbound: new OutboundPolicy(config.outbound.allowlist),
     metrics: createDomainMetrics(),
     mailer: createMailer(config.smtp, logger),
     publicUrl: config.http.publicUrl,

@@ -20,6 +20,7 @@ import { NoopSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { Logger } from '../lib/logger';
 import { reportError } from '../observability/sentry';
 import type { Tracing } from '../observability/tracing';
+import { DatabaseFailureInterceptor } from './database-failures';
 
 const TEMPORAL_LEVELS: Record<string, LogLevel> = {
   trace: 'TRACE',
@@ -81,8 +82,13 @@ class ErrorReportingInterceptor implements ActivityInboundCallsInterceptor {
   }
 }
 
-/** Activity interceptors: tracing spans joined to the workflow's trace, then error reporting. */
+/**
+ * Activity interceptors, outermost first: database refusals made non-retryable (after the inner ones
+ * saw the raw error: such a refusal is a bug to report, a value the edge should have refused),
+ * tracing spans joined to the workflow's trace, then error reporting.
+ */
 export const activityInterceptors: ActivityInterceptorsFactory[] = [
+  () => ({ inbound: new DatabaseFailureInterceptor() }),
   (ctx) => ({ inbound: new OpenTelemetryActivityInboundInterceptor(ctx) }),
   (ctx) => ({ inbound: new ErrorReportingInterceptor(ctx) }),
 ];

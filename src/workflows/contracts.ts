@@ -128,6 +128,16 @@ export const addInternalNoteUpdate = defineUpdate<MessageOutcome, [NoteInput]>('
 export const handBackUpdate = defineUpdate<TicketSnapshot, [HandBackInput]>('handBackToAssistant');
 export const takeOverUpdate = defineUpdate<TicketSnapshot, [TakeOverInput]>('takeOver');
 
+/**
+ * What any activity's database write that retrying cannot fix fails with (non-retryable; see
+ * src/worker/database-failures.ts): a value the database refuses (SQLSTATE class 22, or a model's
+ * check of the same) or an integrity rule it breaks (class 23). The API maps them to 422 and 409.
+ */
+export const DATABASE_FAILURES = {
+  refusedValue: 'DatabaseRefusedValue',
+  integrityViolation: 'DatabaseIntegrityViolation',
+} as const;
+
 /** Failure types the ticket workflow raises for requests it refuses; the API maps them to statuses. */
 export const TICKET_FAILURES = {
   /** The request does not fit the ticket's state (e.g. assigning a closed ticket): 409. */

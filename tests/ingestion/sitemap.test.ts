@@ -1,5 +1,6 @@
 import { gzipSync } from 'node:zlib';
 import { fetchSitemap, type SitemapOptions } from '../../src/ingestion';
+import { OutboundPolicy, parseAllowlist } from '../../src/outbound';
 import { useTestSite } from '../helpers/site';
 
 const urlset = (locs: string[]): string =>
@@ -51,7 +52,7 @@ const site = useTestSite((req, res) => {
 
 const options = (overrides: Partial<SitemapOptions> = {}): SitemapOptions => ({
   maxPages: 100,
-  allowPrivateNetworks: true,
+  policy: new OutboundPolicy(parseAllowlist('127.0.0.1').rules),
   timeoutMs: 2_000,
   ...overrides,
 });
@@ -108,7 +109,9 @@ describe('fetchSitemap', () => {
   });
 
   it('applies the network guard to sitemaps too', async () => {
-    await expect(fetchSitemap(`${site()}/sitemap.xml`, { maxPages: 10 })).rejects.toMatchObject({
+    await expect(
+      fetchSitemap(`${site()}/sitemap.xml`, { maxPages: 10, policy: new OutboundPolicy() }),
+    ).rejects.toMatchObject({
       code: 'blocked_address',
     });
   });

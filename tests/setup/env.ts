@@ -15,6 +15,9 @@ const cache =
 process.env.MODELS_DIR ??= path.join(cache, 'models');
 process.env.PARLEY_CACHE = path.join(__dirname, '..', '..', '.data', 'test-cache');
 process.env.WORKFLOW_BUNDLE_PATH = path.join(__dirname, '..', '..', '.data', 'test-workflow-bundle.js');
+// The suites' local web sites (tests/helpers/site.ts) listen on 127.0.0.1, which the outbound guard
+// refuses unless allowed; tests/ingestion/ssrf.test.ts checks the guard with policies of its own.
+process.env.FETCH_ALLOWED_HOSTS ??= '127.0.0.1';
 // The Stripe emulator started by scripts/services.sh (localstripe behind scripts/stripe-emulator-front.ts).
 process.env.STRIPE_SECRET_KEY ??= 'sk_test_parley';
 process.env.STRIPE_WEBHOOK_SECRET ??= 'whsec_test_parley';

@@ -1,5 +1,5 @@
-import express, { Router, type NextFunction, type Request, type Response } from 'express';
-import multer from 'multer';
+import { Router, type NextFunction, type Request, type Response } from 'express';
+import { fileUpload, formBody } from '../../api/body-parsers';
 import { hasRole } from '../../api/auth/principal';
 import { problems } from '../../api/problem';
 import { servicesOf } from '../../api/services';
@@ -59,12 +59,9 @@ export function consoleRouter(): Router {
     res.set('Cache-Control', 'private, no-store');
     next();
   });
-  router.use(express.urlencoded({ extended: false, limit: '256kb' }));
+  router.use(formBody({ limit: '256kb' }));
   router.use((req: Request, res: Response, next: NextFunction) => {
-    multer({
-      storage: multer.memoryStorage(),
-      limits: { fileSize: servicesOf(req).config.ingestion.uploadMaxBytes, files: 1 },
-    }).single('file')(req, res, next);
+    fileUpload({ maxBytes: servicesOf(req).config.ingestion.uploadMaxBytes }).single('file')(req, res, next);
   });
   router.use(requireCsrf);
 

@@ -7,6 +7,7 @@ import { option, errorSummary, input, text, textarea, type FieldErrors } from '.
 import { html, type SafeHtml } from '../html';
 import { contextOf, csrfField, sendPage, timeTag, type PageContext } from '../layout';
 import { consoleUser, requireRole } from './index';
+import { clip } from '../../lib/storable';
 
 /**
  * Knowledge gaps: questions the assistant could not answer, grouped, with the way to close each one —
@@ -65,7 +66,7 @@ function gapCard(
             ctx,
             draft ?? {
               key: index,
-              title: gap.question.slice(0, MAX_TITLE),
+              title: clip(gap.question, MAX_TITLE),
               content: gap.agentReply?.content ?? '',
               errors: {},
             },

@@ -1,0 +1,10 @@
+export { parseAllowlist, parseAllowRule, type AllowRule } from './allowlist';
+export { isRefusedAddress, OutboundPolicy } from './policy';
+export {
+  httpUrl,
+  OutboundError,
+  outboundRequest,
+  type OutboundErrorCode,
+  type OutboundOptions,
+  type OutboundResponse,
+} from './request';
