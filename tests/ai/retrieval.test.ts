@@ -182,6 +182,23 @@ describe('hybrid retrieval over a tenant’s knowledge', () => {
     expect((await worker().dependencies.indexes.get(organization.id)).lexical.size).toBeLessThan(before);
   });
 
+  it('answers a one-word question and a 2,000-character one, in any language, without failing', async () => {
+    await upload(
+      organization,
+      'mixed.md',
+      '# Versand\n\nWir versenden innerhalb von 2 Tagen. Shipping takes two days. 配送には2日かかります。',
+    );
+    expect((await search(organization, 'Versand')).passages[0]?.title).toBe('Versand');
+    const rambling = `${'Hello, I have a long story about my order and the kite. '.repeat(35)}Versand?`.slice(
+      0,
+      2000,
+    );
+    const result = await search(organization, rambling);
+    expect(result.passages.length).toBeGreaterThan(0);
+    expect(result.confidence).toBeGreaterThanOrEqual(0);
+    expect((await search(organization, '配送')).passages.length).toBeGreaterThan(0);
+  });
+
   it('lists a page once among the first results however many of its passages match', async () => {
     const sections = Array.from(
       { length: 8 },
