@@ -151,7 +151,7 @@ runWithStack(async (stack) => {
       if (existing) {
         const ready = await Document.query(stack.knex)
           .forOrganization(existing.id)
-          .where('status', 'ready')
+          .whereIn('status', ['ready', 'failed'])
           .resultSize();
         const files = await DocumentFile.query(stack.knex)
           .forOrganization(existing.id)

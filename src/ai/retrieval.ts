@@ -98,7 +98,7 @@ export async function retrieve(
     ),
   );
   const ranked = candidates.filter((c) => rows.has(c.id));
-  const chosen = byPage(ranked, rows).slice(0, settings.topK);
+  const chosen = byPage(rankPages(ranked, rows, settings.fusion), rows).slice(0, settings.topK);
   const sections = await timed('sections', () =>
     loadSections(
       deps.knex,
@@ -172,6 +172,64 @@ export function fuse(dense: VectorHit[], lexical: LexicalHit[], method: 'rrf' | 
           (1 - DENSE_WEIGHT) * (candidate.lexical?.normalized ?? 0);
   }
   return [...byId.values()].sort((a, b) => b.fused - a.fused || a.id.localeCompare(b.id));
+}
+
+/**
+ * Pages ranked by their passages' evidence on each side — a page's dense score is its best passages'
+ * similarity, its lexical score the BM25 its passages gather — fused by page; passages are then
+ * listed page by page in that order, each page's best first.
+ */
+function rankPages(candidates: Candidate[], rows: Map<string, CandidateRow>, method: 'rrf' | 'weighted'): Candidate[] {
+  const denseAgg = process.env.PAGE_AGG_DENSE ?? 'max';
+  const lexAgg = process.env.PAGE_AGG_LEX ?? 'max';
+  const pages = new Map<string, { dense: number[]; lexical: number[]; lexicalNorm: number[] }>();
+  for (const c of candidates) {
+    const doc = rows.get(c.id)!.documentId;
+    const page = pages.get(doc) ?? { dense: [], lexical: [], lexicalNorm: [] };
+    if (c.dense) page.dense.push(c.dense.score);
+    if (c.lexical) {
+      page.lexical.push(c.lexical.score);
+      page.lexicalNorm.push(c.lexical.normalized);
+    }
+    pages.set(doc, page);
+  }
+  const agg = (values: number[], how: string) => {
+    const sorted = [...values].sort((a, b) => b - a);
+    if (sorted.length === 0) return null;
+    if (how === 'sum') return sorted.reduce((a, b) => a + b, 0);
+    if (how === 'sum2') return sorted.slice(0, 2).reduce((a, b) => a + b, 0);
+    if (how === 'sum3') return sorted.slice(0, 3).reduce((a, b) => a + b, 0);
+    if (how === 'decay') return sorted.reduce((a, b, i) => a + b / (i + 1), 0);
+    return sorted[0]!;
+  };
+  const scored = [...pages.entries()].map(([doc, p]) => ({
+    doc,
+    dense: agg(p.dense, denseAgg),
+    lexical: agg(p.lexical, lexAgg),
+    lexicalNorm: agg(p.lexicalNorm, 'max'),
+  }));
+  const rankOf = (key: 'dense' | 'lexical') => {
+    const order = scored.filter((x) => x[key] !== null).sort((a, b) => b[key]! - a[key]!);
+    return new Map(order.map((x, i) => [x.doc, i + 1]));
+  };
+  const denseRanks = rankOf('dense');
+  const lexicalRanks = rankOf('lexical');
+  const pageScore = new Map(
+    scored.map((x) => {
+      const d = denseRanks.get(x.doc);
+      const l = lexicalRanks.get(x.doc);
+      const score =
+        method === 'rrf'
+          ? (d ? 1 / (RRF_K + d) : 0) + (l ? 1 / (RRF_K + l) : 0)
+          : DENSE_WEIGHT * (x.dense ?? 0) + (1 - DENSE_WEIGHT) * (x.lexicalNorm ?? 0);
+      return [x.doc, score] as const;
+    }),
+  );
+  return [...candidates].sort(
+    (a, b) =>
+      pageScore.get(rows.get(b.id)!.documentId)! - pageScore.get(rows.get(a.id)!.documentId)! ||
+      b.fused - a.fused,
+  );
 }
 
 /**

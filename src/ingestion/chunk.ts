@@ -34,7 +34,7 @@ export interface Chunk {
   section: number;
 }
 
-export type BlockKind = 'paragraph' | 'item' | 'code' | 'row';
+export type BlockKind = 'heading' | 'paragraph' | 'item' | 'code' | 'row';
 
 /** A whole block of a passage: a paragraph, a list item, a table row or a code block. */
 export interface Block {
@@ -44,7 +44,7 @@ export interface Block {
 
 /** The blocks of a passage or section (its text as the chunker cut it), in order. */
 export function passageBlocks(text: string): Block[] {
-  return markdownSections(text, {}).flatMap((section) =>
+  return markdownSections(text, { inlineHeadings: true }).flatMap((section) =>
     section.units.map(({ kind, text: block }) => ({ kind, text: block })),
   );
 }
@@ -66,7 +66,10 @@ interface Section {
 
 /** Splits normalised text into passages; the same input always gives the same passages. */
 export function chunkText(text: string, options: ChunkOptions): Chunk[] {
-  const sections = options.markdown ? markdownSections(text, options) : plainSections(text);
+  const sections = grouped(
+    options.markdown ? markdownSections(text, options) : plainSections(text),
+    options.chunkSize,
+  );
   const chunks: Chunk[] = [];
   let section = 0;
   for (const { headings, anchor, units } of sections) {
@@ -90,6 +93,63 @@ export function chunkText(text: string, options: ChunkOptions): Chunk[] {
   return chunks;
 }
 
+/**
+ * Sections too small to say much alone ("Name: Enter a name for the style.") join the sibling
+ * sections after them, under their shared heading path, each keeping its own heading as a line of
+ * the passage: one passage about a dialog's options matches better than ten of a sentence each.
+ * A run stops at half the passage size, or where the next section is not a sibling.
+ */
+function grouped(sections: Section[], size: number): Section[] {
+  const result: Section[] = [];
+  let group: (Section & { length: number; members: Section[] }) | undefined;
+  const length = (section: Section) => section.units.reduce((n, u) => n + u.text.length + 2, 0);
+  const close = () => {
+    if (!group) return;
+    const shared = commonPrefix(group.members.map((m) => m.headings));
+    const units = group.members.flatMap((member) => {
+      const own = member.headings.slice(shared.length);
+      return own.length > 0
+        ? [{ kind: 'heading' as const, text: `**${headingPath(own)}**` }, ...member.units]
+        : member.units;
+    });
+    result.push({ headings: shared, anchor: group.members[0]!.anchor, units });
+    group = undefined;
+  };
+  for (const section of sections) {
+    if (section.units.length === 0) continue;
+    const first = group?.members[0];
+    if (
+      group &&
+      first &&
+      group.length < size / 2 &&
+      group.length + length(section) <= size &&
+      startsWith(section.headings, first.headings.slice(0, -1))
+    ) {
+      group.members.push(section);
+      group.length += length(section);
+      continue;
+    }
+    close();
+    group = { ...section, length: length(section), members: [section] };
+  }
+  close();
+  return result;
+}
+
+const commonPrefix = (paths: string[][]): string[] => {
+  const [first = [], ...rest] = paths;
+  let n = first.length;
+  for (const path of rest) {
+    let i = 0;
+    while (i < n && i < path.length && path[i] === first[i]) i++;
+    n = i;
+  }
+  return first.slice(0, n);
+};
+
+const startsWith = (path: string[], prefix: string[]): boolean =>
+  prefix.every((title, i) => path[i] === title);
+
 /** The heading path written as people read it: "Returns › Flown kites". */
 export const headingPath = (headings: readonly string[]): string => headings.join(' › ');
 
@@ -102,7 +162,10 @@ export const passageInContext = (title: string, headings: readonly string[], tex
 
 const HEADING_ANCHOR = /\s*\{#([\w.:-]+)\}\s*$/;
 
-function markdownSections(text: string, options: Pick<ChunkOptions, 'title' | 'slugAnchors'>): Section[] {
+function markdownSections(
+  text: string,
+  options: Pick<ChunkOptions, 'title' | 'slugAnchors'> & { inlineHeadings?: boolean },
+): Section[] {
   const sections: Section[] = [];
   const path: { level: number; title: string; anchor: string | null }[] = [];
   const slugs = new Map<string, number>();
@@ -130,6 +193,14 @@ function markdownSections(text: string, options: Pick<ChunkOptions, 'title' | 's
     switch (token.type) {
       case 'heading':
         open(token as Tokens.Heading);
+        return;
+      case 'paragraph':
+        // A grouped section's own heading, as the chunker writes it: a line of bold text alone.
+        if (options.inlineHeadings && /^\*\*[^*\n]+\*\*$/.test(token.raw.trim())) {
+          current.units.push({ kind: 'heading', text: token.raw.trim() });
+          return;
+        }
+        pushParagraph(current, token.raw);
         return;
       case 'space':
       case 'hr':
@@ -232,14 +303,18 @@ function pack(units: Unit[], size: number): string[] {
   let current: Unit[] = [];
   let length = 0;
   const flush = () => {
+    // A heading never ends a passage: it goes with what it heads.
+    const heading = current.at(-1)?.kind === 'heading' && current.length > 1 ? current.pop() : undefined;
     if (current.length > 0) passages.push(join(current));
-    current = [];
-    length = 0;
+    current = heading ? [heading] : [];
+    length = heading ? heading.text.length : 0;
   };
   for (const unit of units) {
     const last = current.at(-1);
     // A lead-in ("To insert a page number:") stays with the steps it introduces.
-    const leadIn = current.length === 1 && last!.kind === 'paragraph' && last!.text.endsWith(':');
+    const leadIn =
+      current.length === 1 &&
+      (last!.kind === 'heading' || (last!.kind === 'paragraph' && last!.text.endsWith(':')));
     if (current.length > 0 && length + 2 + unit.text.length > size && !leadIn) {
       flush();
       // A table continued in the next passage carries its header row again.
