@@ -33,7 +33,12 @@ export async function createActivityDependencies(
       logger,
     }),
     generator: await createGenerator(config.generation),
-    sentiment: createSentimentScorer(config.sentimentModel, config.embeddings.modelsDir),
+    sentiment: createSentimentScorer({
+      model: config.sentimentModel,
+      modelsDir: config.embeddings.modelsDir,
+      embeddings,
+      embeddingModel,
+    }),
     chat: config.chat,
     retrieval: config.retrieval,
     ingestion: config.ingestion,
