@@ -3,6 +3,7 @@
 #   $PARLEY_CACHE/eval-corpora/<name>/
 # Its questions live in tests/fixtures/eval/<name>/questions.json.
 #   scripts/eval-corpus.sh libreoffice-help
+#   scripts/eval-corpus.sh python-docs
 #
 # libreoffice-help: the LibreOffice Help (en-US) from Debian's libreoffice-help-en-us package (7.4 on
 # Debian 12; whatever apt offers elsewhere). The .deb is fetched with `apt-get download` and unpacked
@@ -11,16 +12,31 @@
 # (e.g. text/swriter/guide/pagenumbers.html). Idempotent: the package version is recorded in
 # $PARLEY_CACHE/eval-corpora/<name>.version (beside the corpus, so it is not taken for a page) and
 # nothing is done while it matches apt's candidate version. Needs root (or a writable apt cache).
+#
+# python-docs: the Python documentation (Sphinx HTML) from Debian's python3.X-doc package, the same
+# way: python3.11-doc when apt offers it (Debian 12), else the newest python3.X-doc it offers
+# (python3.13-doc on Debian 13). The *.html pages of usr/share/doc/python3.X/html/ are kept with
+# their relative paths (e.g. library/os.path.html, tutorial/venv.html), without what is not a page of
+# its own: _sources, _static, _images, _downloads, includes/ (fragments pulled into other pages), the
+# generated indexes (genindex*.html, py-modindex.html, search.html, contents.html) and the huge
+# whatsnew/changelog.html (Debian 12 ships it gzipped, so it is skipped there anyway).
 source "$(dirname "$0")/lib.sh"
 
-usage() { echo "usage: $0 libreoffice-help" >&2; exit 64; }
+usage() { echo "usage: $0 libreoffice-help|python-docs" >&2; exit 64; }
 
 [ $# -eq 1 ] || usage
 name=$1
+exclude=(-false)  # find tests for paths (relative to $subdir, as ./…) that are not copied
 case "$name" in
   libreoffice-help)
     package=libreoffice-help-en-us
     subdir=usr/share/libreoffice/help/en-US
+    ;;
+  python-docs)
+    package=python3.11-doc  # resolved against apt's lists by choose_package
+    subdir=usr/share/doc/python3.11/html
+    exclude=(-path './_*' -o -path ./includes -o -path './genindex*.html' -o -path ./py-modindex.html
+      -o -path ./search.html -o -path ./contents.html -o -path ./whatsnew/changelog.html)
     ;;
   *) usage ;;
 esac
@@ -33,18 +49,34 @@ exec 9>"$base/.$name.lock"
 flock 9 || true
 
 candidate() { apt-cache policy "$package" 2>/dev/null | sed -n 's/^ *Candidate: *//p'; }
+# python-docs: python3.11-doc if it has a candidate, else the newest python3.X-doc that has one.
+choose_package() {
+  [ "$name" = python-docs ] || return 0
+  local p v
+  for p in python3.11-doc $(apt-cache pkgnames python3. 2>/dev/null | grep -E '^python3\.[0-9]+-doc$' | sort -rV); do
+    v=$(apt-cache policy "$p" 2>/dev/null | sed -n 's/^ *Candidate: *//p')
+    if [ -n "$v" ] && [ "$v" != "(none)" ]; then
+      package=$p
+      subdir=usr/share/doc/${p%-doc}/html
+      return 0
+    fi
+  done
+}
 apt_update() {
   log "apt-get update"
   apt-get update -qq && touch /tmp/.parley-apt-updated
 }
 pages() { find "$dest" -type f -name '*.html' | wc -l; }
 
+choose_package
 version=$(candidate)
 if [ -z "$version" ] || [ "$version" = "(none)" ]; then
   apt_update
+  choose_package
   version=$(candidate)
 fi
 if [ -z "$version" ] || [ "$version" = "(none)" ]; then
+  [ "$name" = python-docs ] && package='python3.X-doc'
   log "apt offers no $package (is a Debian main archive in the sources?)"
   exit 1
 fi
@@ -61,6 +93,7 @@ log "downloading $package $version"
 if ! (cd "$tmp" && apt-get download -qq "$package=$version" >/dev/null 2>"$tmp/err"); then
   # Stale or missing lists: refresh them once and try again with what apt offers then.
   apt_update
+  choose_package
   version=$(candidate)
   (cd "$tmp" && apt-get download -qq "$package=$version" >/dev/null) \
     || { cat "$tmp/err" >&2; log "apt-get download $package failed"; exit 1; }
@@ -74,7 +107,8 @@ src="$tmp/root/$subdir"
 
 rm -rf "$dest.new"
 mkdir -p "$dest.new"
-(cd "$src" && find . -type f -name '*.html' -exec cp --preserve=timestamps --parents -t "$dest.new" {} +)
+(cd "$src" && find . \( "${exclude[@]}" \) -prune -o -type f -name '*.html' \
+  -exec cp --preserve=timestamps --parents -t "$dest.new" {} +)
 count=$(find "$dest.new" -type f -name '*.html' | wc -l)
 [ "$count" -gt 0 ] || { log "no HTML pages in $(basename "$deb")"; exit 1; }
 

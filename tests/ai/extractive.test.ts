@@ -77,6 +77,16 @@ describe('extractive generator', () => {
     expect(result.promptTokens).toBeNull();
   });
 
+  it('labels a span with the heading line of the small section it comes from', async () => {
+    const text =
+      'We want you to love your kite.\n\n**Unused kites**\n\nReturn an unused kite within 45 days.\n\n**Flown kites**\n\nA flown kite can be returned within 14 days, as store credit only.';
+    const result = await answer('Can I send back a kite I flew?', [passage('returns', 'Returns', text, 0.6)]);
+    expect(result.text).toBe(
+      'From “Returns › Flown kites”: A flown kite can be returned within 14 days, as store credit only. [1]',
+    );
+    expect(result.citations[0]!.section).toBe('Returns › Flown kites');
+  });
+
   it('never splices in a sentence from another document', async () => {
     const result = await answer('How long is the refund window for a refund?', [
       passage('billing', 'Billing', 'We offer a full refund within 30 days of your first paid charge.', 0.7),

@@ -28,7 +28,8 @@ describe('chunkText', () => {
       '### Store credit',
       'Credit is valid for 24 months.',
     ].join('\n\n');
-    const chunks = chunkText(text, { chunkSize: 500, markdown: true, title: 'Returns', slugAnchors: true });
+    // Sections of more than half a passage each stand alone.
+    const chunks = chunkText(text, { chunkSize: 50, markdown: true, title: 'Returns', slugAnchors: true });
     expect(chunks.map((c) => [c.text, headingPath(c.headings), c.anchor, c.section])).toEqual([
       ['We want you to love your kite.', '', 'returns', 0],
       ['Return an unused kite within 45 days.', 'Unused kites', 'unused-kites', 1],
@@ -36,6 +37,36 @@ describe('chunkText', () => {
       ['Credit is valid for 24 months.', 'Flown kites › Store credit', 'store-credit', 3],
     ]);
     expect(chunks.map((c) => c.position)).toEqual([0, 1, 2, 3]);
+  });
+
+  it('joins sections too small to stand alone to their siblings, each under its own heading line', () => {
+    const options = ['Name', 'Category', 'Hidden'].map(
+      (o) => `### ${o}\n\nSets the style's ${o.toLowerCase()}.`,
+    );
+    const text = [
+      '# Organizer',
+      '## Options',
+      'The options of the style.',
+      ...options,
+      '## Contents',
+      'Long. '.repeat(60),
+    ].join('\n\n');
+    const chunks = chunkText(text, { chunkSize: 300, markdown: true, title: 'Organizer' });
+    expect(chunks[0]).toMatchObject({
+      headings: ['Options'],
+      text: "The options of the style.\n\n**Name**\n\nSets the style's name.\n\n**Category**\n\nSets the style's category.\n\n**Hidden**\n\nSets the style's hidden.",
+    });
+    // A section of more than half a passage is not joined to what comes before it.
+    expect(chunks[1]!.headings).toEqual(['Contents']);
+    expect(passageBlocks(chunks[0]!.text).map((b) => b.kind)).toEqual([
+      'paragraph',
+      'heading',
+      'paragraph',
+      'heading',
+      'paragraph',
+      'heading',
+      'paragraph',
+    ]);
   });
 
   it('packs whole blocks up to the size and never cuts a list item, a table row or a code block', () => {
@@ -93,7 +124,7 @@ describe('chunkText', () => {
     const text = '# Title\n\nIntro.\n\n## Empty\n\n## Full\n\nBody.';
     const options = { chunkSize: 100, markdown: true, title: 'Title' };
     expect(chunkText(text, options)).toEqual(chunkText(text, options));
-    expect(chunkText(text, options).map((c) => c.text)).toEqual(['Intro.', 'Body.']);
+    expect(chunkText(text, options).map((c) => c.text)).toEqual(['Intro.\n\n**Full**\n\nBody.']);
     expect(chunkText('', options)).toEqual([]);
     expect(chunkText('# Only a heading', options)).toEqual([]);
   });
@@ -150,13 +181,12 @@ describe('documentation generators, parsed and cut', () => {
     expect(parsed.text).not.toMatch(
       /Skip to content|Search|Breadcrumbs|On this page|helpful|Related articles|Edit this page|Shipping|Warranty|MkDocs/,
     );
+    // A short article is one passage; its sections keep their headings as lines.
     expect(chunks.map((c) => [headingPath(c.headings), c.anchor, c.text])).toEqual([
-      ['', 'returns', 'We want you to love your kite.'],
-      ['Unused kites', 'unused-kites', 'Return an unused kite within 45 days for a full refund.'],
       [
-        'Flown kites',
-        'flown-kites',
-        'A flown kite can be returned within 14 days, as store credit only.\n\nTo return it:\n\n 1. Email returns@kites.example with your order number.\n 2. Pack the kite in its tube.',
+        '',
+        'returns',
+        'We want you to love your kite.\n\n**Unused kites**\n\nReturn an unused kite within 45 days for a full refund.\n\n**Flown kites**\n\nA flown kite can be returned within 14 days, as store credit only.\n\nTo return it:\n\n 1. Email returns@kites.example with your order number.\n 2. Pack the kite in its tube.',
       ],
     ]);
   });

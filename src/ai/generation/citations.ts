@@ -5,15 +5,19 @@ import type { Passage } from './types';
 /** Longest snippet a citation carries. */
 const SNIPPET_CHARS = 300;
 
-/** The citation of a passage, with the words quoted from it (or the passage's start). */
-export function citationFor(passage: Passage, quoted = passage.text): Citation {
+/** The citation of a passage, with the words quoted from it (or the passage's start) and their section. */
+export function citationFor(
+  passage: Passage,
+  quoted = passage.text,
+  section = headingPath([passage.title, ...passage.headings]),
+): Citation {
   const snippet = quoted.replace(/\s+/g, ' ').trim();
   return {
     documentId: passage.documentId,
     title: passage.title,
     url: passage.url,
     chunkId: passage.chunkId,
-    section: headingPath([passage.title, ...passage.headings]),
+    section,
     snippet: snippet.length > SNIPPET_CHARS ? `${snippet.slice(0, SNIPPET_CHARS - 1).trimEnd()}…` : snippet,
   };
 }

@@ -31,6 +31,8 @@ interface Unit {
   terms: Set<string>;
   /** Whether it lies in the passage retrieval matched (the rest is the section around it). */
   inMatch: boolean;
+  /** Which of the passage's sections it is in: a heading line (small sections joined) opens one. */
+  segment: number;
 }
 
 interface Span {
@@ -58,15 +60,23 @@ export class ExtractiveGenerator implements AnswerGenerator {
         ungrounded: true,
       };
     }
-    const where = headingPath([span.passage.title, ...span.passage.headings]);
-    const body = span.units.map((unit) => plain(unit)).join(joiner(span.units));
-    const text = `From “${where}”:${span.units.some((u) => u.kind !== 'paragraph') ? '\n' : ' '}${body} [1]`;
+    // A span that opens with a section's own heading line is labelled with it.
+    const [first, ...rest] = span.units;
+    const titled = first!.kind === 'heading' && rest.length > 0;
+    const units = titled ? rest : span.units;
+    const where = headingPath([
+      span.passage.title,
+      ...span.passage.headings,
+      ...(titled ? [plain(first!)] : []),
+    ]);
+    const body = units.map((unit) => plain(unit)).join(joiner(units));
+    const text = `From “${where}”:${units.some((u) => u.kind !== 'paragraph') ? '\n' : ' '}${body} [1]`;
 
     // Streamed word by word, so the widget shows the same progressive reply as with a language model.
     for (const piece of text.match(/\S+\s*/g) ?? []) await onToken(piece);
     return {
       text,
-      citations: [citationFor(span.passage, body)],
+      citations: [citationFor(span.passage, body, where)],
       model: this.model,
       // No prompt: nothing was sent to a model.
       promptTokens: null,
@@ -98,6 +108,8 @@ export function bestSpan(question: string, passages: Passage[]): Span | null {
       let length = 0;
       const found = new Set<string>();
       for (let to = from; to < units.length; to++) {
+        // A window stays in one section: a heading line opens a new one.
+        if (to > from && units[to]!.segment !== units[from]!.segment) break;
         length += units[to]!.text.length;
         if (to > from && length > SPAN_CHARS) break;
         for (const term of units[to]!.terms) if (questionTerms.has(term)) found.add(term);
@@ -110,7 +122,8 @@ export function bestSpan(question: string, passages: Passage[]): Span | null {
         // holds it whole is preferred, unless another one covers the question's words clearly better.
         // Each block from outside it must earn its place with words of the question.
         const matched =
-          window.reduce((n, u) => n + (u.inMatch ? u.text.length : 0), 0) / matchedLength(units);
+          window.reduce((n, u) => n + (u.inMatch ? u.text.length : 0), 0) /
+          matchedLength(units, units[from]!.segment);
         const outside = window.filter((u) => !u.inMatch).length;
         const score =
           covered / total +
@@ -129,14 +142,17 @@ export function bestSpan(question: string, passages: Passage[]): Span | null {
   return { ...chosen, units: complete(section, chosen.units) };
 }
 
-const matchedLength = (units: Unit[]): number =>
-  units.reduce((n, u) => n + (u.inMatch ? u.text.length : 0), 0) || 1;
+/** The characters of one section of the units that lie in the matched passage. */
+const matchedLength = (units: Unit[], segment: number): number =>
+  units.reduce((n, u) => n + (u.inMatch && u.segment === segment ? u.text.length : 0), 0) || 1;
 
 /** The section's blocks, paragraphs cut into sentences, instruction-like sentences left out. */
 function unitsOf(passage: Passage): Unit[] {
   const matched = new Set(passageBlocks(passage.text).map((block) => block.text));
+  let segment = 0;
   return passageBlocks(passage.context || passage.text).flatMap((block) => {
     const inMatch = matched.has(block.text) || passage.text.includes(block.text);
+    if (block.kind === 'heading') segment++;
     // Emphasis is dropped first: "**Forgot password?** and enter…" is one sentence, not two.
     const pieces =
       block.kind === 'paragraph'
@@ -144,7 +160,7 @@ function unitsOf(passage: Passage): Unit[] {
         : [block.text];
     return pieces
       .filter((piece) => !neutralizeInstructions(piece).includes('[instruction-like text removed]'))
-      .map((piece) => ({ kind: block.kind, text: piece, terms: new Set(analyze(piece)), inMatch }));
+      .map((piece) => ({ kind: block.kind, text: piece, terms: new Set(analyze(piece)), inMatch, segment }));
   });
 }
 
@@ -164,7 +180,8 @@ function idfWeights(questionTerms: Set<string>, units: Unit[]): Map<string, numb
 function complete(section: Unit[], window: Unit[]): Unit[] {
   let from = section.indexOf(window[0]!);
   let to = section.indexOf(window.at(-1)!);
-  const isBlock = (unit: Unit | undefined) => unit !== undefined && unit.kind !== 'paragraph';
+  const isBlock = (unit: Unit | undefined) =>
+    unit !== undefined && (unit.kind === 'item' || unit.kind === 'row' || unit.kind === 'code');
   const size = () => section.slice(from, to + 1).reduce((n, u) => n + u.text.length, 0);
   // A lead-in ending in ":" brings the list, table or code it introduces.
   if (section[to]!.text.endsWith(':')) {
@@ -186,13 +203,16 @@ function complete(section: Unit[], window: Unit[]): Unit[] {
     }
     if (section[from - 1]?.text.endsWith(':')) from--;
   }
-  // A very short sentence ("Yes.") says little alone: the next one completes it.
-  if (to === from && section[from]!.text.split(/\s+/).length < 6 && section[to + 1]?.kind === 'paragraph')
-    to++;
+  // A very short sentence ("Yes.") or an option's name says little alone: what follows completes it.
+  const short = section[from]!.kind === 'heading' || section[from]!.text.split(/\s+/).length < 6;
+  if (to === from && short && section[to + 1]?.kind === 'paragraph') to++;
+  // A heading the window ends on heads nothing in it; one just before it names what it quotes.
+  while (to > from && section[to]!.kind === 'heading') to--;
+  if (section[from]!.kind !== 'heading' && section[from - 1]?.kind === 'heading') from--;
   return section.slice(from, to + 1);
 }
 
-/** Blocks of a list or table go on lines of their own; sentences of a paragraph run on. */
+/** Blocks of a list or table, and headings, go on lines of their own; sentences of a paragraph run on. */
 const joiner = (units: Unit[]): string => (units.some((u) => u.kind !== 'paragraph') ? '\n' : ' ');
 
 /** Markdown's emphasis and inline-code markers, which read badly in a chat bubble. */
