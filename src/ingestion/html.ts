@@ -47,10 +47,12 @@ const GENERATOR_CHROME = [
   '.list-of-tables',
   '.list-of-figures',
   '.list-of-examples',
-  // Sphinx: the top and bottom relation bars, the sidebar, the ¶ links after headings
+  // Sphinx: the top and bottom relation bars, the sidebar, the ¶ links after headings, chapter tables
+  // of contents
   'div.related',
   '.sphinxsidebar',
   '.headerlink',
+  '.toctree-wrapper',
   '.rst-footer-buttons',
   '.wy-nav-side',
   '.wy-breadcrumbs',
@@ -124,6 +126,7 @@ export function htmlToText(source: Buffer | string): { title?: string; text: str
     .filter((_, element) => $(element).parents('main, article').length === 0)
     .remove();
   removeLinkLists($);
+  entriesAsHeadings($);
   markAnchors($);
   fenceCode($);
   tablesAsRows($);
@@ -199,6 +202,27 @@ function adjacentBlocks(previous: Element, next: Element): boolean {
   if (sibling(previous) === next) return true;
   const previousParent = previous.parent;
   return previousParent !== null && sibling(previousParent) === next.parent;
+}
+
+/**
+ * API references (Sphinx's `dl.py`, `dl.function`…, Javadoc-like definition lists) describe one
+ * function, class or setting per `<dt id>` entry; without a heading each, a page of eighty functions
+ * is one section and a passage loses which function it is about. Each such entry becomes a heading one
+ * level below the section it is in, with its id as the anchor.
+ */
+function entriesAsHeadings($: cheerio.CheerioAPI): void {
+  let level = 1;
+  $([...LEVELS.map((l) => `h${l}`), 'dl > dt[id]'].join(', ')).each((_, element) => {
+    if (!isTag(element)) return;
+    if (element.name !== 'dt') {
+      level = Number(element.name.slice(1));
+      return;
+    }
+    const entry = $(element);
+    const heading = $(`<h${Math.min(6, level + 1)}></h${Math.min(6, level + 1)}>`);
+    heading.attr('id', entry.attr('id')!).text(oneLine(entry.text()));
+    entry.replaceWith(heading);
+  });
 }
 
 /**

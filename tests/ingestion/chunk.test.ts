@@ -162,6 +162,14 @@ describe('documentation generators, parsed and cut', () => {
     }
   });
 
+  it('Sphinx API reference: each function is a section of its own, anchored by its id', async () => {
+    const { chunks } = await cut('sphinx-python-os-path.html');
+    const splitext = chunks.filter((c) => c.anchor === 'os.path.splitext');
+    expect(splitext.length).toBeGreaterThan(0);
+    expect(splitext[0]!.headings.at(-1)).toBe('os.path.splitext(path)');
+    expect(splitext.map((c) => c.text).join('\n')).toContain("splitext('foo.bar.exe')");
+  });
+
   it('LibreOffice Help: no header, index, debug box or related links; shortcuts kept', async () => {
     const { parsed, chunks } = await cut('libreoffice-help-page-numbers.html');
     expect(parsed.title).toBe('Page Numbers');
