@@ -220,7 +220,7 @@ function entriesAsHeadings($: cheerio.CheerioAPI): void {
     }
     const entry = $(element);
     const heading = $(`<h${Math.min(6, level + 1)}></h${Math.min(6, level + 1)}>`);
-    heading.attr('id', entry.attr('id')!).text(oneLine(entry.text()));
+    heading.attr('id', entry.attr('id')).text(oneLine(entry.text()));
     entry.replaceWith(heading);
   });
 }
