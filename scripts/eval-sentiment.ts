@@ -111,6 +111,7 @@ async function main(): Promise<void> {
           confidenceThreshold: 0,
           sentiment: s.score,
           previousSentiments: [thanks],
+          fallMustEndLow: true,
           abstentionsInRow: 0,
           settings: DEFAULT_ESCALATION,
         }).action === 'escalate',

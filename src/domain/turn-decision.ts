@@ -36,6 +36,12 @@ export interface TurnSignals {
   sentiment: number;
   /** Sentiment of the visitor's earlier messages, oldest first. */
   previousSentiments: number[];
+  /**
+   * A fall counts only when it ends three quarters of the way to the escalation threshold: a question
+   * after "thank you so much!" falls as far without anyone being upset, and a neutral question often
+   * scores a little below zero. False for turns recorded before this rule (replay).
+   */
+  fallMustEndLow: boolean;
   /** Abstentions immediately before this turn. */
   abstentionsInRow: number;
   settings: EscalationSettings;
@@ -63,7 +69,8 @@ export function decideTurn(signals: TurnSignals): TurnDecision {
     reasons.push(`negative sentiment (${signals.sentiment.toFixed(2)})`);
   } else {
     const recent = signals.previousSentiments.slice(-3);
-    if (recent.length > 0 && Math.max(...recent) - signals.sentiment >= settings.sentimentDrop) {
+    const fell = recent.length > 0 && Math.max(...recent) - signals.sentiment >= settings.sentimentDrop;
+    if (fell && (!signals.fallMustEndLow || signals.sentiment <= settings.sentimentThreshold * 0.75)) {
       reasons.push(`sentiment falling (${Math.max(...recent).toFixed(2)} → ${signals.sentiment.toFixed(2)})`);
     }
   }

@@ -35,6 +35,8 @@ const generation = proxyActivities<Activities>({
 const TICKET_WORKFLOWS_PATCH = 'ticket-lifecycle-workflows';
 /** Turns recorded before generation and recording became one activity replay the two steps. */
 const ANSWER_TURN_PATCH = 'answer-turn-activity';
+/** Turns recorded before a sentiment fall had to end low replay the old rule. */
+const LOW_FALL_PATCH = 'sentiment-fall-ends-low';
 
 const escalation = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
@@ -89,6 +91,7 @@ export async function chatTurn(ref: TurnRef): Promise<TurnResult> {
     confidenceThreshold: context.confidenceThreshold,
     sentiment,
     previousSentiments: context.previousSentiments,
+    fallMustEndLow: patched(LOW_FALL_PATCH),
     abstentionsInRow: context.abstentionsInRow,
     settings: context.escalation,
   });

@@ -13,6 +13,7 @@ const signals = (overrides: Partial<TurnSignals> = {}): TurnSignals => ({
   confidenceThreshold: 0.35,
   sentiment: 0,
   previousSentiments: [],
+  fallMustEndLow: true,
   abstentionsInRow: 0,
   settings: DEFAULT_ESCALATION,
   ...overrides,
@@ -47,9 +48,15 @@ describe('turn decision', () => {
       'visitor asked for a human',
     ]);
     expect(decideTurn(signals({ sentiment: -0.8 })).reasons).toEqual(['negative sentiment (-0.80)']);
-    expect(decideTurn(signals({ sentiment: -0.3, previousSentiments: [0.6, 0.5] })).reasons).toEqual([
-      'sentiment falling (0.60 → -0.30)',
+    expect(decideTurn(signals({ sentiment: -0.5, previousSentiments: [0.6, 0.5] })).reasons).toEqual([
+      'sentiment falling (0.60 → -0.50)',
     ]);
+    // A plain question after warm thanks falls as far, but nobody is upset (turns before the rule: replayed as they were).
+    expect(decideTurn(signals({ sentiment: 0, previousSentiments: [0.9] })).action).toBe('answer');
+    expect(decideTurn(signals({ sentiment: -0.3, previousSentiments: [0.9] })).action).toBe('answer');
+    expect(
+      decideTurn(signals({ sentiment: 0, previousSentiments: [0.9], fallMustEndLow: false })).reasons,
+    ).toEqual(['sentiment falling (0.90 → 0.00)']);
     expect(decideTurn(signals({ confidence: 0.1, abstentionsInRow: 1 })).reasons).toEqual([
       'the documents did not answer 2 questions in a row',
     ]);

@@ -47,9 +47,9 @@ describe('support sentiment (the default scorer)', () => {
   });
 
   // A ratchet on the held-out TEST split (`npm run eval:sentiment` prints the same figures). Issue #16's
-  // goals are at most 1% false escalation and at least 90% recall; this scorer escalates 0% and catches
-  // 81.7% (49 of 60), so 81% is the floor until a better model raises it.
-  it('keeps false escalation at or under 1% and recall at or above 81% on the TEST split', async () => {
+  // goals are at most 1% false escalation and at least 90% recall; this scorer escalates 0.4% (1 of
+  // 265) and catches 86.7% (52 of 60), so 86% is the floor until a better model raises it.
+  it('keeps false escalation at or under 1% and recall at or above 86% on the TEST split', async () => {
     const messages = readSplit('test');
     const scores: number[] = [];
     for (const message of messages) scores.push(await scorer.score(message.text));
@@ -58,7 +58,7 @@ describe('support sentiment (the default scorer)', () => {
     const falseEscalations = messages.filter((m, i) => !m.angry && escalates(scores[i]!)).length;
     const caught = messages.filter((m, i) => m.angry && escalates(scores[i]!)).length;
     expect(falseEscalations / neutral).toBeLessThanOrEqual(0.01);
-    expect(caught / angry).toBeGreaterThanOrEqual(0.81);
+    expect(caught / angry).toBeGreaterThanOrEqual(0.86);
   });
 });
 
