@@ -97,7 +97,8 @@ const expand = (value: string): string =>
     return found;
   });
 
-function listFiles(root: string, relative = ''): DatasetFile[] {
+/** The document files under a folder (its subfolders too), by relative path. */
+export function listFiles(root: string, relative = ''): DatasetFile[] {
   return fs
     .readdirSync(path.join(root, relative), { withFileTypes: true })
     .flatMap((entry) => {

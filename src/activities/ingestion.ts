@@ -243,6 +243,12 @@ export function createIngestionActivities(deps: IngestionDependencies) {
      * chunks of every other version are removed, and the organization's knowledge revision moves on.
      */
     async activateVersion(input: DocumentRef & { version: number; contentHash: string }): Promise<void> {
+      // The title as prepareDocument set it for this version; embedded outside the transaction.
+      const titled = await Document.query(knex)
+        .forOrganization(input.organizationId)
+        .findById(input.documentId)
+        .select('title');
+      const titleEmbedding = titled ? encodeVector(await deps.embeddings.embedQuery(titled.title)) : null;
       await knex.transaction(async (trx) => {
         const document = await Document.query(trx)
           .forOrganization(input.organizationId)
@@ -283,6 +289,7 @@ export function createIngestionActivities(deps: IngestionDependencies) {
             error: null,
             progress: { stage: 'ready', chunksDone: total, chunksTotal: total },
             lastSyncedAt: new Date(),
+            titleEmbedding,
           })
           .where('id', input.documentId);
         await bumpKnowledgeRevision(trx, input.organizationId);

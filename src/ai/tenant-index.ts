@@ -4,12 +4,14 @@ import { DocumentChunk, Organization } from '../db/models';
 import { headingPath } from '../ingestion';
 import type { Logger } from '../lib/logger';
 import { LexicalIndex } from './lexical-index';
+import { TitleIndex } from './title-index';
 import { decodeVector } from './vector-codec';
 import { CorruptIndexError, VectorIndex, indexKindFor } from './vector-index';
 
 /**
- * Per-tenant search indexes — FAISS (dense) and BM25 (lexical) — derived from PostgreSQL (the
- * source of truth).
+ * Per-tenant search indexes — FAISS (dense), BM25 (lexical) and the documents' title vectors —
+ * derived from PostgreSQL (the source of truth). The title vectors are few and are read from the
+ * database when a worker first needs them; the other two are also kept on local disk.
  *
  * Each worker keeps the indexes it uses in memory and on local disk. Before a search it compares each
  * index's revision with the organization's `knowledge_revision`; when they differ it syncs: chunks
@@ -44,10 +46,11 @@ export interface SyncReport {
   added: number;
 }
 
-/** A tenant's two indexes, in step with its knowledge revision. */
+/** A tenant's indexes, in step with its knowledge revision. */
 export interface TenantIndexes {
   vector: VectorIndex;
   lexical: LexicalIndex;
+  titles: TitleIndex;
 }
 
 export class TenantIndexStore {
@@ -100,13 +103,15 @@ export class TenantIndexStore {
     const revision = await this.revisionOf(organizationId);
     const dir = this.indexDir(organizationId);
     const cached = this.cache.get(organizationId);
+    const titles = cached?.titles ?? new TitleIndex('');
+    if (titles.revision !== revision) await titles.sync(this.options.knex, organizationId, revision);
     if (cached?.vector.revision === revision && cached.lexical.revision === revision) {
       return this.remember(organizationId, cached, 'fresh', 0);
     }
     let index = cached?.vector ?? this.loadFromDisk(organizationId, () => VectorIndex.load(dir));
     let lexical = cached?.lexical ?? this.loadFromDisk(organizationId, () => LexicalIndex.load(dir));
     if (index?.revision === revision && lexical?.revision === revision) {
-      return this.remember(organizationId, { vector: index, lexical }, 'loaded', 0);
+      return this.remember(organizationId, { vector: index, lexical, titles }, 'loaded', 0);
     }
 
     const liveIds = await this.liveChunkIds(organizationId);
@@ -151,7 +156,7 @@ export class TenantIndexStore {
       lexical.save(dir);
       this.savedAt.set(organizationId, Date.now());
     }
-    return this.remember(organizationId, { vector: index!, lexical }, report.action, report.added);
+    return this.remember(organizationId, { vector: index!, lexical, titles }, report.action, report.added);
   }
 
   /** An index saved on disk, or undefined when there is none or it is unusable (then it is rebuilt). */

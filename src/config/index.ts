@@ -92,7 +92,7 @@ const schema = z.object({
 
   RETRIEVAL_TOP_K: positiveInt.max(50).default(5),
   RETRIEVAL_MODE: z.enum(['hybrid', 'dense', 'lexical']).default('hybrid'),
-  RETRIEVAL_FUSION: z.enum(['rrf', 'weighted']).default('rrf'),
+  RETRIEVAL_FUSION: z.enum(['weighted', 'rrf']).default('weighted'),
   RETRIEVAL_CANDIDATES: positiveInt.max(500).default(40),
   MEMORY_TOKEN_BUDGET: positiveInt.default(1200),
   MAX_QUESTION_CHARS: positiveInt.default(2000),

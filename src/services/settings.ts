@@ -84,7 +84,10 @@ export interface SettingsView {
   aiPersona: string;
   /** Extra instructions the assistant follows in every answer. */
   aiInstructions: string;
-  /** Answers whose retrieval confidence is below this (0..1) are not given; the assistant abstains. */
+  /**
+   * The assistant answers when the calibrated probability (0..1) that the page it found answers the
+   * question is at least this; below it, it abstains and offers a person.
+   */
   confidenceThreshold: number;
   escalationRules: EscalationRulesSettings;
   ticketRules: TicketRulesSettings;
@@ -101,6 +104,8 @@ export interface SettingsUpdate {
   /** @maxLength 8000 */
   aiInstructions?: string;
   /**
+   * The calibrated probability (0..1) that the page found answers the question, at or above which
+   * the assistant answers; below it, it abstains and offers a person.
    * @minimum 0
    * @maximum 1
    */

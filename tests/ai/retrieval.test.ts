@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { LexicalIndex, analyze } from '../../src/ai/lexical-index';
-import { calibratedConfidence, fuse, retrieve } from '../../src/ai/retrieval';
-import { type Organization } from '../../src/db/models';
+import { calibratedConfidence, fuse, pageLogit, retrieve } from '../../src/ai/retrieval';
+import { Document, type Organization } from '../../src/db/models';
 import { useTestDatabase } from '../helpers/db';
 import { buildOrganization } from '../helpers/factories';
 import { testActor, uploaded, useKnowledgeServices, waitForDocument } from '../helpers/knowledge';
@@ -80,41 +80,38 @@ describe('lexical index (BM25)', () => {
   });
 });
 
-describe('fusion', () => {
-  const dense = [
-    { id: 'a', score: 0.8 },
-    { id: 'b', score: 0.7 },
-  ];
-  const lexical = [
-    { id: 'b', score: 9, normalized: 0.9 },
-    { id: 'c', score: 4, normalized: 0.4 },
-  ];
-
-  it('by reciprocal rank: a passage both rankings found comes first, ranks kept for the trace', () => {
-    const fused = fuse(dense, lexical, 'rrf');
-    expect(fused.map((c) => c.id)).toEqual(['b', 'a', 'c']);
-    expect(fused[0]).toMatchObject({ dense: { rank: 2 }, lexical: { rank: 1 } });
-    expect(fused[2]!.dense).toBeUndefined();
-  });
-
-  it('by weighted sum of cosine and normalised BM25', () => {
-    const fused = fuse(dense, lexical, 'weighted');
-    expect(fused.map((c) => c.id)).toEqual(['b', 'a', 'c']);
-    expect(fused[0]!.fused).toBeCloseTo(0.5 * 0.7 + 0.5 * 0.9);
+describe('candidates of both rankings', () => {
+  it('are merged, each keeping its rank and score on the sides that found it', () => {
+    const merged = fuse(
+      [
+        { id: 'a', score: 0.8 },
+        { id: 'b', score: 0.7 },
+      ],
+      [
+        { id: 'b', score: 9, normalized: 0.9 },
+        { id: 'c', score: 4, normalized: 0.4 },
+      ],
+    );
+    expect(merged.map((c) => c.id).sort()).toEqual(['a', 'b', 'c']);
+    expect(merged.find((c) => c.id === 'b')).toMatchObject({
+      dense: { rank: 2, score: 0.7 },
+      lexical: { rank: 1, normalized: 0.9 },
+    });
+    expect(merged.find((c) => c.id === 'c')!.dense).toBeUndefined();
   });
 });
 
 describe('calibrated confidence', () => {
-  it('rises with similarity and coverage, within 0–1', () => {
-    expect(calibratedConfidence(0.7, 0.8)).toBeGreaterThan(calibratedConfidence(0.4, 0.8));
-    expect(calibratedConfidence(0.5, 0.9)).toBeGreaterThanOrEqual(calibratedConfidence(0.5, 0.1));
-    for (const [cosine, coverage] of [
-      [0, 0],
-      [1, 1],
-    ]) {
-      expect(calibratedConfidence(cosine!, coverage!)).toBeGreaterThan(0);
-      expect(calibratedConfidence(cosine!, coverage!)).toBeLessThan(1);
+  const evidence = { dense: 0.5, title: 0.4, lexical: 0.5, coverage: 0.5 };
+  const confidence = (change: Partial<typeof evidence>) =>
+    calibratedConfidence({ logit: pageLogit({ ...evidence, ...change }) });
+
+  it('rises with each kind of evidence, within 0–1', () => {
+    for (const feature of Object.keys(evidence) as (keyof typeof evidence)[]) {
+      expect(confidence({ [feature]: 0.9 })).toBeGreaterThan(confidence({ [feature]: 0.1 }));
     }
+    expect(confidence({ dense: 0, title: 0, lexical: 0, coverage: 0 })).toBeGreaterThan(0);
+    expect(confidence({ dense: 1, title: 1, lexical: 1, coverage: 1 })).toBeLessThan(1);
   });
 });
 
@@ -133,7 +130,7 @@ describe('hybrid retrieval over a tenant’s knowledge', () => {
   const search = (owner: Organization, question: string) =>
     retrieve(worker().dependencies, owner.id, question, {
       mode: 'hybrid',
-      fusion: 'rrf',
+      fusion: 'weighted',
       candidates: 20,
       topK: 5,
     });
@@ -156,13 +153,21 @@ describe('hybrid retrieval over a tenant’s knowledge', () => {
     );
     const result = await search(organization, 'postbus');
     const [first] = result.passages;
-    expect(first).toMatchObject({ title: 'Shipping', headings: ['PO boxes'] });
+    expect(first).toMatchObject({ title: 'Shipping' });
+    // Two sections too small to stand alone share a passage, each under its heading line.
+    expect(first!.text).toContain('**PO boxes**');
     expect(first!.context).toContain('national post');
     expect(result.trace.hits[0]).toMatchObject({ lexicalRank: 1 });
     expect(typeof result.trace.hits[0]!.denseRank).toBe('number');
     expect(typeof result.trace.timings?.embed).toBe('number');
     expect(typeof result.trace.timings?.lexical).toBe('number');
     expect(result.confidence).toBeGreaterThan(0);
+    // The first page's evidence, its title's own vector included.
+    expect(result.pages[0]!.documentId).toBe(first!.documentId);
+    expect(result.pages[0]!.lexical).toBeGreaterThan(0.5);
+    const shipping = await Document.query().forOrganization(organization.id).findById(first!.documentId);
+    expect(shipping!.titleEmbedding?.length).toBe(384 * 4);
+    expect(result.pages[0]!.title).not.toBe(result.pages[0]!.dense);
   });
 
   it('follows ingestion and deletion, and never crosses tenants', async () => {

@@ -35,9 +35,9 @@ describe('configuration', () => {
     expect(() => loadConfig({ CHUNK_SIZE: '50' })).toThrow('CHUNK_SIZE');
     expect(loadConfig({ CHUNK_SIZE: '120' }).ingestion).toMatchObject({ chunkSize: 120 });
     expect(() => loadConfig({ RETRIEVAL_MODE: 'magic' })).toThrow('RETRIEVAL_MODE');
-    expect(loadConfig({ RETRIEVAL_MODE: 'dense', RETRIEVAL_FUSION: 'weighted' }).retrieval).toMatchObject({
+    expect(loadConfig({ RETRIEVAL_MODE: 'dense', RETRIEVAL_FUSION: 'rrf' }).retrieval).toMatchObject({
       mode: 'dense',
-      fusion: 'weighted',
+      fusion: 'rrf',
     });
   });
 

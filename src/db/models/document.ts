@@ -26,6 +26,8 @@ export class Document extends TenantModel {
   declare error: string | null;
   declare progress: IngestionProgress;
   declare lastSyncedAt: Date | null;
+  /** The title's vector (float32, the chunks' model), set when a version goes live; null before. */
+  declare titleEmbedding: Buffer | null;
   declare createdAt: Date;
   declare updatedAt: Date;
 

@@ -201,7 +201,7 @@ function settingsForm(
         <legend>Assistant</legend>
         ${textarea({ name: 'aiPersona', label: 'Persona', value: v.aiPersona, errors, rows: 2, hint: 'Who the assistant is: its name and voice.' })}
         ${textarea({ name: 'aiInstructions', label: 'Instructions', value: v.aiInstructions, errors, rows: 4, hint: 'Followed in every answer.' })}
-        ${input({ name: 'confidenceThreshold', label: 'Confidence threshold', type: 'number', value: v.confidenceThreshold, errors, attributes: html`min="0" max="1" step="0.05"`, hint: 'From 0 to 1. Below it the assistant says it does not know and offers a person.' })}
+        ${input({ name: 'confidenceThreshold', label: 'Confidence threshold', type: 'number', value: v.confidenceThreshold, errors, attributes: html`min="0" max="1" step="0.05"`, hint: 'The assistant answers only when the chance that it found the right page is at least this (0 to 1, measured on real question sets). Raise it and it answers less often but is wrong less; lower it and it answers more, and more often wrongly. Below it, the assistant says it does not know and offers a person.' })}
       </fieldset>
       <fieldset class="card" ${canWrite ? '' : html`disabled`}>
         <legend>Escalation rules</legend>
