@@ -1,7 +1,7 @@
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import multer from 'multer';
 import { findUnstorable, textProblem, type Unstorable } from '../lib/storable';
-import { problems } from './problem';
+import { HttpProblem, problems } from './problem';
 
 /**
  * Every parser of request bodies the app uses, each followed by the check that the values can be
@@ -25,9 +25,46 @@ const refuseUnstorableBody = (req: Request, _res: Response, next: NextFunction):
   next(found ? refusal(found) : undefined);
 };
 
+/**
+ * How deep arrays and objects may nest in a JSON body or frame. Parley's deepest schema nests four
+ * levels; validators recurse per level, so thousands of levels overflowed tsoa's union validation.
+ */
+export const MAX_JSON_DEPTH = 32;
+
+/** True when the JSON text nests arrays or objects deeper than `max` (counted before it is parsed). */
+export function jsonTooDeep(text: Buffer | string, max = MAX_JSON_DEPTH): boolean {
+  const bytes = typeof text === 'string' ? Buffer.from(text) : text;
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < bytes.length; i++) {
+    const byte = bytes[i];
+    if (inString) {
+      if (byte === 0x5c)
+        i++; // a backslash escapes the next byte
+      else if (byte === 0x22) inString = false;
+    } else if (byte === 0x22) inString = true;
+    else if (byte === 0x5b || byte === 0x7b) {
+      if (++depth > max) return true;
+    } else if (byte === 0x5d || byte === 0x7d) depth--;
+  }
+  return false;
+}
+
+export const tooDeep = (): HttpProblem =>
+  problems.badRequest(`The JSON body nests arrays or objects more than ${MAX_JSON_DEPTH} levels deep.`);
+
 /** JSON bodies (`strict: false` lets a bare string reach validation, which names the body). */
 export function jsonBody(options: { limit: number | string; strict?: boolean }): RequestHandler[] {
-  return [express.json(options), refuseUnstorableBody];
+  return [
+    express.json({
+      ...options,
+      // Refused before parsing: nesting depth is what overflows validators' stacks.
+      verify: (_req, _res, buffer) => {
+        if (jsonTooDeep(buffer)) throw tooDeep();
+      },
+    }),
+    refuseUnstorableBody,
+  ];
 }
 
 /** HTML forms (application/x-www-form-urlencoded). */
@@ -43,6 +80,8 @@ export function formBody(options: { limit: number | string }): RequestHandler[] 
 export function fileUpload(options: { maxBytes: number }): multer.Multer {
   const upload = multer({
     storage: multer.memoryStorage(),
+    // Browsers send a file's name as raw UTF-8 in the part's header; busboy assumes latin1.
+    defParamCharset: 'utf8',
     limits: { fileSize: options.maxBytes, files: 1 },
     fileFilter: (_req, file, accept) => {
       const problem = textProblem(file.originalname);
@@ -51,12 +90,18 @@ export function fileUpload(options: { maxBytes: number }): multer.Multer {
       else accept(null, true);
     },
   });
+  // Busboy throws on a multipart body without a boundary (a 500 before); it cannot be read, so 415.
   const checked =
     (middleware: RequestHandler): RequestHandler =>
-    (req, res, next) =>
+    (req, res, next) => {
+      if (req.is('multipart/form-data') && !/;\s*boundary=/i.test(req.headers['content-type'] ?? '')) {
+        next(new HttpProblem('unsupported-media-type', 'Send multipart/form-data with a boundary.'));
+        return;
+      }
       void middleware(req, res, (error?: unknown) =>
         error ? next(error) : refuseUnstorableBody(req, res, next),
       );
+    };
   return {
     ...upload,
     single: (name) => checked(upload.single(name)),
