@@ -52,7 +52,8 @@ export function webRouter(): Router {
     res.type('html').send(articlePage(article).toString());
   });
   router.get('/demo/sitemap.xml', (req, res) => {
-    res.type('application/xml').send(demoSitemap(`${req.protocol}://${req.get('host')}`, articles));
+    // PUBLIC_URL, never the Host header: a client chooses that, and it would land in the XML unescaped.
+    res.type('application/xml').send(demoSitemap(servicesOf(req).config.http.publicUrl, articles));
   });
   router.use(webErrorHandler);
   return router;

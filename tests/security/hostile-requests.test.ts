@@ -1,12 +1,12 @@
 import net from 'node:net';
 import { Writable } from 'node:stream';
-import { Organization } from '../../src/db/models';
+import { ApiKey, Organization } from '../../src/db/models';
 import { createLogger } from '../../src/lib/logger';
 import { signUp, PASSWORD, type Account } from '../helpers/accounts';
 import { useTestApi } from '../helpers/api';
 import { ConsoleAgent } from '../helpers/console';
 import { useTestDatabase } from '../helpers/db';
-import { widgetSession } from '../helpers/widget';
+import { VisitorSocket, widgetSession } from '../helpers/widget';
 
 /**
  * Requests a black-box probe (issue #17) answered with a 500, a bare Node error or the wrong error:
@@ -185,5 +185,134 @@ describe('unauthenticated requests that answered 500', () => {
     const garbage = await rawRequest('GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nBad Header\r\n\r\n');
     expect(garbage.status).toBe(400);
     expect(garbage.headers).toMatch(/content-type: application\/problem\+json/i);
+  });
+});
+
+describe('smaller findings', () => {
+  it('a NUL in a widget message or clientMessageId is invalid_message, not unavailable', async () => {
+    const session = await widgetSession(api().baseUrl, widgetKey, SITE);
+    const socket = await VisitorSocket.connect(api().baseUrl, widgetKey, SITE);
+    socket.send({ type: 'hello', token: session.data.token });
+    await socket.next('welcome');
+    socket.send({ type: 'message', clientMessageId: 'a\u0000b', content: 'hi' });
+    socket.send({ type: 'message', clientMessageId: 'ok', content: 'a\u0000b' });
+    socket.send({ type: 'escalate', clientMessageId: '\u0000' });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const errors = socket.frames.filter((f) => f.type === 'error');
+    expect(errors.map((e) => e.type === 'error' && e.code)).toEqual([
+      'invalid_message',
+      'invalid_message',
+      'invalid_message',
+    ]);
+    socket.close();
+    // The HTTP fallback too.
+    for (const frame of [
+      { type: 'message', clientMessageId: 'x\u0000', content: 'hi' },
+      { type: 'message', clientMessageId: 'x', content: '\u0000' },
+    ]) {
+      await expectProblem(
+        await fetch(`${api().baseUrl}/widget/v1/frames?key=${widgetKey}`, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            authorization: `Bearer ${session.data.token}`,
+            origin: SITE,
+          },
+          body: JSON.stringify(frame),
+        }),
+        422,
+      );
+    }
+  });
+
+  it('a WebSocket upgrade with ?key=%00 is refused with 403', async () => {
+    for (const key of ['%00', 'a%ED%A0%80', '%ZZ', '%', 'x'.repeat(5000)]) {
+      const raw = await rawRequest(
+        `GET /widget/v1/ws?key=${key} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+          `Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+      );
+      expect([key.slice(0, 10), raw.status]).toEqual([key.slice(0, 10), 403]);
+    }
+  });
+
+  it('/demo/sitemap.xml names PUBLIC_URL, never the Host header', async () => {
+    const answer = await rawRequest(
+      'GET /demo/sitemap.xml HTTP/1.1\r\nHost: evil.example"><x>&\r\nConnection: close\r\n\r\n',
+    );
+    expect(answer.status).toBe(200);
+    expect(answer.body).not.toContain('evil');
+    expect(answer.body).toContain(`<loc>${api().config.http.publicUrl}/demo/help/`);
+  });
+
+  it('a visitor token in ?token= is neither logged nor echoed in the problem instance', async () => {
+    const session = await widgetSession(api().baseUrl, widgetKey, SITE);
+    const token = session.data.token;
+    const answer = await fetch(
+      `${api().baseUrl}/widget/v1/attachments/not-a-uuid?key=${widgetKey}&token=${token}`,
+      { headers: { origin: SITE } },
+    );
+    const body = await expectProblem(answer, 404);
+    expect(body.instance).toBe(`/widget/v1/attachments/not-a-uuid?key=${widgetKey}&token=[redacted]`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(lines.length).toBeGreaterThan(0);
+    expect(JSON.stringify(lines)).not.toContain(token);
+  });
+
+  it('a key scoped to api_keys:write cannot revoke a wider key', async () => {
+    const client = owner.client;
+    const wide = await client.POST('/v1/api-keys', { body: { name: 'wide' } });
+    const narrow = await client.POST('/v1/api-keys', {
+      body: { name: 'narrow', scopes: ['api_keys:write'] },
+    });
+    const peer = await client.POST('/v1/api-keys', { body: { name: 'peer', scopes: ['api_keys:write'] } });
+    const revoke = (id: string) =>
+      fetch(`${api().baseUrl}/v1/api-keys/${id}`, {
+        method: 'DELETE',
+        headers: { authorization: `Bearer ${narrow.data!.key}` },
+      });
+    await expectProblem(await revoke(wide.data!.id), 403, '/problems/forbidden');
+    const stored = await ApiKey.query()
+      .forOrganization(owner.session.organization.id)
+      .findById(wide.data!.id);
+    expect(stored!.revokedAt).toBeNull();
+    expect((await revoke(peer.data!.id)).status).toBe(204);
+  });
+
+  it('sign-ins to one account are throttled whatever address they come from', async () => {
+    const limit = api().config.rateLimits.loginFailuresPerAccount;
+    const email = owner.session.user.email;
+    const attempt = (password: string, ip: string) =>
+      fetch(`${api().baseUrl}/v1/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-forwarded-for': ip },
+        body: JSON.stringify({ email: email.toUpperCase(), password }),
+      });
+    for (let i = 0; i < limit; i++) expect((await attempt('wrong password', `10.0.0.${i}`)).status).toBe(401);
+    await expectProblem(await attempt(PASSWORD, '10.0.1.1'), 429, '/problems/rate-limited');
+    // Another account is not affected.
+    const other = await signUp(api());
+    expect((await attempt.call(null, PASSWORD, '10.0.1.2')).status).toBe(429);
+    expect(
+      (
+        await fetch(`${api().baseUrl}/v1/auth/login`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ email: other.session.user.email, password: PASSWORD }),
+        })
+      ).status,
+    ).toBe(200);
+  });
+
+  it('non-ASCII upload filenames are decoded as UTF-8', async () => {
+    const form = new FormData();
+    form.append('file', new Blob(['# Größe\n\nÜber alles.'], { type: 'text/markdown' }), 'Größe-日本.md');
+    const answer = await fetch(`${api().baseUrl}/v1/documents/upload`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${owner.session.accessToken}` },
+      body: form,
+    });
+    expect(answer.status).toBe(201);
+    const document = (await answer.json()) as { title: string; source?: string; filename?: string };
+    expect(JSON.stringify(document)).toContain('Größe-日本');
   });
 });
