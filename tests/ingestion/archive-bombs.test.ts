@@ -110,7 +110,10 @@ describe('archive and text bombs', () => {
   });
 
   it('text past the limit fails, in every kind', async () => {
-    const tooMuch = { code: 'too_large', message: expect.stringMatching(/more than 50 characters of text/) };
+    const tooMuch = {
+      code: 'too_large',
+      message: expect.stringMatching(/more than 50 characters of text/) as string,
+    };
     await expect(
       parseDocument({ bytes: Buffer.from('# Notes\n\n' + 'word '.repeat(20)), maxTextChars: 50 }),
     ).rejects.toMatchObject(tooMuch);
