@@ -26,15 +26,19 @@ const refuseUnstorableBody = (req: Request, _res: Response, next: NextFunction):
 };
 
 /**
- * How deep arrays and objects may nest in a JSON body or frame. Parley's deepest schema nests four
- * levels; validators recurse per level, so thousands of levels overflowed tsoa's union validation.
+ * The shape a JSON body or frame may have, checked on its text before it is parsed: validators
+ * recurse per level (thousands of levels overflowed tsoa's union validation) and slow down with long
+ * arrays (tsoa's array validation is quadratic in the items that fail). Parley's schemas nest four
+ * levels and take at most 50 items.
  */
 export const MAX_JSON_DEPTH = 32;
+export const MAX_JSON_ARRAY_ITEMS = 1000;
 
-/** True when the JSON text nests arrays or objects deeper than `max` (counted before it is parsed). */
-export function jsonTooDeep(text: Buffer | string, max = MAX_JSON_DEPTH): boolean {
+/** Why this JSON text has a shape no request needs, or undefined. */
+export function jsonShapeProblem(text: Buffer | string): string | undefined {
   const bytes = typeof text === 'string' ? Buffer.from(text) : text;
-  let depth = 0;
+  // One entry per open array (its commas so far) or object (-1).
+  const open: number[] = [];
   let inString = false;
   for (let i = 0; i < bytes.length; i++) {
     const byte = bytes[i];
@@ -44,28 +48,46 @@ export function jsonTooDeep(text: Buffer | string, max = MAX_JSON_DEPTH): boolea
       else if (byte === 0x22) inString = false;
     } else if (byte === 0x22) inString = true;
     else if (byte === 0x5b || byte === 0x7b) {
-      if (++depth > max) return true;
-    } else if (byte === 0x5d || byte === 0x7d) depth--;
+      open.push(byte === 0x5b ? 0 : -1);
+      if (open.length > MAX_JSON_DEPTH)
+        return `nests arrays or objects more than ${MAX_JSON_DEPTH} levels deep`;
+    } else if (byte === 0x5d || byte === 0x7d) open.pop();
+    else if (byte === 0x2c && open.length > 0 && open[open.length - 1]! >= 0) {
+      if (++open[open.length - 1]! >= MAX_JSON_ARRAY_ITEMS)
+        return `has an array of more than ${MAX_JSON_ARRAY_ITEMS} items`;
+    }
   }
-  return false;
+  return undefined;
 }
-
-export const tooDeep = (): HttpProblem =>
-  problems.badRequest(`The JSON body nests arrays or objects more than ${MAX_JSON_DEPTH} levels deep.`);
 
 /** JSON bodies (`strict: false` lets a bare string reach validation, which names the body). */
 export function jsonBody(options: { limit: number | string; strict?: boolean }): RequestHandler[] {
   return [
     express.json({
       ...options,
-      // Refused before parsing: nesting depth is what overflows validators' stacks.
       verify: (_req, _res, buffer) => {
-        if (jsonTooDeep(buffer)) throw tooDeep();
+        const problem = jsonShapeProblem(buffer);
+        if (problem) throw problems.badRequest(`The JSON body ${problem}.`);
       },
     }),
     refuseUnstorableBody,
   ];
 }
+
+/**
+ * Pages take forms only: a JSON or text body would reach their handlers as no body at all. (Requests
+ * without a body pass; `req.is` answers null for them.)
+ */
+export const formsOnly: RequestHandler = (req, _res, next) => {
+  next(
+    req.is(['urlencoded', 'multipart']) === false
+      ? new HttpProblem(
+          'unsupported-media-type',
+          'Send the form as application/x-www-form-urlencoded or multipart/form-data.',
+        )
+      : undefined,
+  );
+};
 
 /** HTML forms (application/x-www-form-urlencoded). */
 export function formBody(options: { limit: number | string }): RequestHandler[] {

@@ -93,6 +93,10 @@ export function toProblem(error: unknown): HttpProblem | undefined {
   if (tagged.type === 'encoding.unsupported' || tagged.type === 'charset.unsupported') {
     return new HttpProblem('unsupported-media-type', 'The request body encoding is not supported.');
   }
+  // The router could not decode a path parameter (`/x/%ED%A0%80` is not UTF-8): the URL names nothing.
+  if (error instanceof URIError && tagged.status === 400) {
+    return problems.badRequest('The URL holds a percent-encoding that is not UTF-8.');
+  }
   // Anything else they mark as the client's fault, e.g. `Content-Encoding: gzip` on a body that is not.
   if (
     tagged.expose === true &&
