@@ -63,6 +63,8 @@ export async function openBenchStack(): Promise<BenchStack> {
   process.env.RATE_LIMIT_API_KEY_PER_MINUTE = '1000000';
   process.env.RATE_LIMIT_ORGANIZATION_PER_MINUTE = '1000000';
   process.env.WIDGET_MESSAGES_PER_MINUTE = '1000000';
+  process.env.WIDGET_SESSIONS_PER_IP_PER_MINUTE = '1000000';
+  process.env.WIDGET_SESSIONS_PER_KEY_PER_MINUTE = '1000000';
 
   const admin = createKnex({ url: base.replace(/\/[^/]*$/, '/postgres'), poolMax: 1 });
   try {
@@ -276,8 +278,9 @@ export async function createTenant(
     plan: 'enterprise',
   });
   await Subscription.query(stack.knex).forOrganization(organization.id).patch({ plan: 'enterprise' });
-  if (allowedOrigins.length) {
-    await OrganizationSettings.query(stack.knex).forOrganization(organization.id).patch({ allowedOrigins });
-  }
+  // Bench tenants' visitors send far more than the default hourly budget.
+  await OrganizationSettings.query(stack.knex)
+    .forOrganization(organization.id)
+    .patch({ anonymousMessagesPerHour: 100_000, ...(allowedOrigins.length ? { allowedOrigins } : {}) });
   return { organization: upgraded, email, password };
 }

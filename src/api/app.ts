@@ -15,6 +15,7 @@ import { httpMetricsMiddleware, renderMetrics } from '../observability/metrics';
 import { tracingMiddleware } from '../observability/tracing';
 import { HttpProblem, problems } from './problem';
 import { fileUpload, jsonBody, refuseUnstorableQuery } from './body-parsers';
+import { redactUrl } from '../lib/logger';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,100}$/;
 
@@ -46,6 +47,7 @@ export function createApp(services: ApiServices): Express {
           : { requestId: req.id };
       },
       customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : 'info'),
+      serializers: { req: (req: { url: string }) => Object.assign(req, { url: redactUrl(req.url) }) },
       autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/metrics' },
     }),
   );

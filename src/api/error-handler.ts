@@ -13,6 +13,7 @@ import {
   ValidationError,
 } from 'objection';
 import { TemporalUnavailableError } from '../temporal/client';
+import { redactUrl } from '../lib/logger';
 import { reportError } from '../observability/sentry';
 import type { Principal } from './auth/principal';
 import { HttpProblem, problems, type FieldError } from './problem';
@@ -80,7 +81,7 @@ export function toProblem(error: unknown): HttpProblem | undefined {
     ]);
   }
   // body-parser and friends tag their errors with an HTTP status and a type.
-  const tagged = error as { type?: string; status?: number; limit?: number };
+  const tagged = error as { type?: string; status?: number; limit?: number; expose?: boolean };
   if (tagged.type === 'entity.too.large') {
     return new HttpProblem(
       'payload-too-large',
@@ -91,6 +92,19 @@ export function toProblem(error: unknown): HttpProblem | undefined {
     return problems.badRequest('The request body is not valid JSON.');
   if (tagged.type === 'encoding.unsupported' || tagged.type === 'charset.unsupported') {
     return new HttpProblem('unsupported-media-type', 'The request body encoding is not supported.');
+  }
+  // The router could not decode a path parameter (`/x/%ED%A0%80` is not UTF-8): the URL names nothing.
+  if (error instanceof URIError && tagged.status === 400) {
+    return problems.badRequest('The URL holds a percent-encoding that is not UTF-8.');
+  }
+  // Anything else they mark as the client's fault, e.g. `Content-Encoding: gzip` on a body that is not.
+  if (
+    tagged.expose === true &&
+    typeof tagged.status === 'number' &&
+    tagged.status >= 400 &&
+    tagged.status < 500
+  ) {
+    return problems.badRequest(`The request body could not be read (${(error as Error).message}).`);
   }
   return undefined;
 }
@@ -113,7 +127,7 @@ export const errorHandler: ErrorRequestHandler = (error: unknown, req, res, _nex
         title: 'Internal server error',
         status: 500,
         detail: `Something went wrong on our side. Quote request id ${requestId} when you contact support.`,
-        instance: req.originalUrl,
+        instance: redactUrl(req.originalUrl),
         requestId,
       });
     return;
@@ -124,7 +138,7 @@ export const errorHandler: ErrorRequestHandler = (error: unknown, req, res, _nex
     res
       .status(problem.status)
       .type('application/problem+json')
-      .json(problem.toDocument(req.originalUrl, requestId));
+      .json(problem.toDocument(redactUrl(req.originalUrl), requestId));
   // A body refused unread (too large) is still arriving: closing at once would reset the connection
   // before a slow client reads the answer. Read the rest (bounded by the server's request timeout)
   // and discard it, then answer and close.

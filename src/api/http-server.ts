@@ -1,7 +1,9 @@
 import { createServer, type Server } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { CLOSE } from '../live/protocol';
 import { attachWidgetSockets } from '../live/widget-socket';
 import { createApp } from './app';
+import { problemTypeUri, PROBLEM_JSON, PROBLEM_TYPES } from './problem';
 import type { ApiServices } from './services';
 
 export interface HttpServer {
@@ -12,6 +14,7 @@ export interface HttpServer {
 /** The HTTP server: the app, the widget's WebSocket endpoint, and the live event bus behind them. */
 export async function createHttpServer(services: ApiServices): Promise<HttpServer> {
   const server = createServer(createApp(services));
+  server.on('clientError', answerClientError);
   const sockets = attachWidgetSockets(server, services.live);
   await services.bus.start();
   return {
@@ -24,4 +27,31 @@ export async function createHttpServer(services: ApiServices): Promise<HttpServe
       await services.bus.stop();
     },
   };
+}
+
+/**
+ * Requests Node's parser refuses before the app sees them (a URL or headers over 16 KB, a malformed
+ * request line or header) get a problem document like every other error, instead of Node's bare
+ * status line; they are the client's mistake, so nothing is logged.
+ */
+function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+  if (error.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const slug = error.code === 'HPE_HEADER_OVERFLOW' ? 'headers-too-large' : 'bad-request';
+  const { status, title } = PROBLEM_TYPES[slug];
+  const body = JSON.stringify({
+    type: problemTypeUri(slug),
+    title,
+    status,
+    detail:
+      slug === 'bad-request'
+        ? 'The request is not well-formed HTTP/1.1.'
+        : 'The URL and headers together exceed 16 KB.',
+  });
+  socket.end(
+    `HTTP/1.1 ${status} ${title}\r\n` +
+      `Content-Type: ${PROBLEM_JSON}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }

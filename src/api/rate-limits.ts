@@ -12,11 +12,29 @@ export class RateLimits {
   private readonly auth: RateLimiterMemory;
   private readonly apiKey: RateLimiterMemory;
   private readonly organization: RateLimiterMemory;
+  private readonly loginFailures: RateLimiterMemory;
 
   constructor(config: Config['rateLimits']) {
     this.auth = new RateLimiterMemory({ points: config.authPerMinute, duration: 60 });
     this.apiKey = new RateLimiterMemory({ points: config.apiKeyPerMinute, duration: 60 });
     this.organization = new RateLimiterMemory({ points: config.organizationPerMinute, duration: 60 });
+    this.loginFailures = new RateLimiterMemory({ points: config.loginFailuresPerAccount, duration: 15 * 60 });
+  }
+
+  /**
+   * Per account, whatever the address: guessing one account's password from many addresses is
+   * throttled after a few failures (15 minutes), while its owner's right password resets the count.
+   */
+  async checkLogin(email: string): Promise<void> {
+    const used = await this.loginFailures.get(accountKey(email));
+    if (used && used.remainingPoints <= 0) {
+      throw problems.rateLimited(Math.max(1, Math.ceil(used.msBeforeNext / 1000)));
+    }
+  }
+
+  async recordLogin(email: string, succeeded: boolean): Promise<void> {
+    if (succeeded) await this.loginFailures.delete(accountKey(email));
+    else await this.loginFailures.penalty(accountKey(email));
   }
 
   async consumeAuth(ip: string): Promise<void> {
@@ -39,3 +57,5 @@ async function consume(limiter: RateLimiterMemory, key: string): Promise<void> {
     throw rejection;
   }
 }
+
+const accountKey = (email: string) => email.trim().toLowerCase();

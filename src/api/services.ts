@@ -66,7 +66,7 @@ export function createApiServices(base: {
       visitors: new VisitorService({ ...base, conversations }),
       bus,
       logger: base.logger,
-      limits: new VisitorLimits(base.config.widget.messagesPerMinute),
+      limits: new VisitorLimits(base.config.widget),
     },
   };
 }

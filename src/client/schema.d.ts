@@ -1169,6 +1169,12 @@ export interface components {
             ticketRules: components["schemas"]["TicketRulesSettings"];
             /** @description Origins allowed to embed the widget. */
             allowedOrigins: components["schemas"]["Origin"][];
+            /**
+             * Format: double
+             * @description Visitor messages the widget accepts per hour for the whole organization (default 300); more are
+             *     refused, so anonymous visitors cannot spend the plan's messages in a burst.
+             */
+            anonymousMessagesPerHour: number;
             /** Format: date-time */
             updatedAt: string;
         };
@@ -1182,6 +1188,8 @@ export interface components {
             escalationRules?: components["schemas"]["EscalationRulesSettings"];
             ticketRules?: components["schemas"]["TicketRulesSettings"];
             allowedOrigins?: components["schemas"]["Origin"][];
+            /** Format: int32 */
+            anonymousMessagesPerHour?: number;
         };
         /**
          * @description A member's role: owner > admin > agent.

@@ -89,6 +89,8 @@ const schema = z.object({
 
   WIDGET_ATTACHMENT_MAX_BYTES: positiveInt.default(5 * 1024 * 1024),
   WIDGET_MESSAGES_PER_MINUTE: positiveInt.default(20),
+  WIDGET_SESSIONS_PER_IP_PER_MINUTE: positiveInt.default(10),
+  WIDGET_SESSIONS_PER_KEY_PER_MINUTE: positiveInt.default(120),
 
   RETRIEVAL_TOP_K: positiveInt.max(50).default(5),
   RETRIEVAL_MODE: z.enum(['hybrid', 'dense', 'lexical']).default('hybrid'),
@@ -132,6 +134,7 @@ const schema = z.object({
   RATE_LIMIT_AUTH_PER_MINUTE: perMinute.default(30),
   RATE_LIMIT_API_KEY_PER_MINUTE: perMinute.default(600),
   RATE_LIMIT_ORGANIZATION_PER_MINUTE: perMinute.default(1200),
+  RATE_LIMIT_LOGIN_FAILURES_PER_ACCOUNT: positiveInt.default(10),
   CORS_ORIGINS: z
     .string()
     .default('')
@@ -205,7 +208,13 @@ export interface Config {
     invitationTtlSeconds: number;
   };
   smtp: { host: string; port: number; secure: boolean; user?: string; password?: string; from: string };
-  rateLimits: { authPerMinute: number; apiKeyPerMinute: number; organizationPerMinute: number };
+  rateLimits: {
+    authPerMinute: number;
+    apiKeyPerMinute: number;
+    organizationPerMinute: number;
+    /** Failed sign-ins to one account in 15 minutes, from any address, before it is throttled. */
+    loginFailuresPerAccount: number;
+  };
   cors: { origins: string[] };
   billing: {
     /** Absent when STRIPE_SECRET_KEY is unset: billing endpoints then answer 503. */
@@ -247,7 +256,13 @@ export interface Config {
     /** Passages each ranking retrieves before fusion. */
     candidates: number;
   };
-  widget: { attachmentMaxBytes: number; messagesPerMinute: number };
+  widget: {
+    attachmentMaxBytes: number;
+    messagesPerMinute: number;
+    /** New visitor sessions per minute from one IP address, and for one widget key. */
+    sessionsPerIpPerMinute: number;
+    sessionsPerKeyPerMinute: number;
+  };
   ingestion: {
     uploadMaxBytes: number;
     chunkSize: number;
@@ -361,6 +376,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       authPerMinute: env.RATE_LIMIT_AUTH_PER_MINUTE,
       apiKeyPerMinute: env.RATE_LIMIT_API_KEY_PER_MINUTE,
       organizationPerMinute: env.RATE_LIMIT_ORGANIZATION_PER_MINUTE,
+      loginFailuresPerAccount: env.RATE_LIMIT_LOGIN_FAILURES_PER_ACCOUNT,
     },
     cors: { origins: env.CORS_ORIGINS },
     billing: {
@@ -407,6 +423,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     widget: {
       attachmentMaxBytes: env.WIDGET_ATTACHMENT_MAX_BYTES,
       messagesPerMinute: env.WIDGET_MESSAGES_PER_MINUTE,
+      sessionsPerIpPerMinute: env.WIDGET_SESSIONS_PER_IP_PER_MINUTE,
+      sessionsPerKeyPerMinute: env.WIDGET_SESSIONS_PER_KEY_PER_MINUTE,
     },
     ingestion: {
       uploadMaxBytes: env.UPLOAD_MAX_BYTES,

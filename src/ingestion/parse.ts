@@ -1,4 +1,5 @@
 import mammoth from 'mammoth';
+import { checkZipLimits } from './archive';
 import { DocumentError } from './errors';
 import { htmlToText } from './html';
 import { clipTitle, normalizeText } from './normalize';
@@ -7,6 +8,11 @@ import { MIME_TYPES, sniffType, unsupportedType, type DocumentKind } from './sni
 
 export const DEFAULT_MAX_BYTES = 20 * 1024 * 1024;
 export const DEFAULT_MAX_PAGES = 500;
+/** What a DOCX may unpack to (its XML, images and parts), and how many parts it may have. */
+export const DEFAULT_MAX_UNPACKED_BYTES = 40 * 1024 * 1024;
+export const DEFAULT_MAX_ENTRIES = 1000;
+/** Text extracted from one document (about 2,000 pages); more is a bomb or belongs in several files. */
+export const DEFAULT_MAX_TEXT_CHARS = 5_000_000;
 
 export interface ParseInput {
   bytes: Uint8Array;
@@ -16,6 +22,9 @@ export interface ParseInput {
   declaredType?: string;
   maxBytes?: number;
   maxPages?: number;
+  maxUnpackedBytes?: number;
+  maxEntries?: number;
+  maxTextChars?: number;
   /** The kinds this deployment accepts; all by default. */
   allowedKinds?: readonly DocumentKind[];
 }
@@ -47,6 +56,7 @@ export async function parseDocument(input: ParseInput): Promise<ParsedDocument> 
   if (input.allowedKinds && !input.allowedKinds.includes(kind)) throw unsupportedType();
 
   const extracted = await extract(kind, input);
+  if (extracted.text.length > maxTextChars(input)) throw tooMuchText(input);
   const text = normalizeText(extracted.text);
   if (!text) {
     throw new DocumentError(
@@ -70,8 +80,12 @@ async function extract(kind: DocumentKind, input: ParseInput): Promise<{ title?:
   const bytes = Buffer.from(input.bytes.buffer, input.bytes.byteOffset, input.bytes.byteLength);
   switch (kind) {
     case 'pdf':
-      return pdfToText(bytes, input.maxPages ?? DEFAULT_MAX_PAGES);
+      return pdfToText(bytes, input.maxPages ?? DEFAULT_MAX_PAGES, maxTextChars(input), tooMuchText(input));
     case 'docx':
+      checkZipLimits(bytes, {
+        maxUnpackedBytes: input.maxUnpackedBytes ?? DEFAULT_MAX_UNPACKED_BYTES,
+        maxEntries: input.maxEntries ?? DEFAULT_MAX_ENTRIES,
+      });
       return htmlToText(await docxToHtml(bytes));
     case 'html':
       return htmlToText(bytes);
@@ -97,6 +111,15 @@ async function docxToHtml(buffer: Buffer): Promise<string> {
     );
   }
 }
+
+const maxTextChars = (input: ParseInput): number => input.maxTextChars ?? DEFAULT_MAX_TEXT_CHARS;
+
+const tooMuchText = (input: ParseInput): DocumentError =>
+  new DocumentError(
+    'too_large',
+    `This document holds more than ${maxTextChars(input).toLocaleString('en')} characters of text, ` +
+      'the limit for one document; split it into smaller files.',
+  );
 
 const firstLine = (text: string): string => text.split('\n', 1)[0]!.replace(/^#+\s*/, '');
 

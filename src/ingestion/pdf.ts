@@ -30,9 +30,12 @@ function loadPdfJs(): Promise<PdfJs> {
 /** Character maps let pdf.js decode text in CJK fonts that are not embedded. */
 const CMAP_URL = path.join(path.dirname(require.resolve('pdfjs-dist/package.json')), 'cmaps') + path.sep;
 
+/** Stops at `maxChars` of text (throwing `tooMuch`): compressed content streams can expand without end. */
 export async function pdfToText(
   bytes: Uint8Array,
   maxPages: number,
+  maxChars: number,
+  tooMuch: DocumentError,
 ): Promise<{ title?: string; text: string }> {
   const { getDocument, VerbosityLevel } = await loadPdfJs();
   const task = getDocument({
@@ -52,11 +55,15 @@ export async function pdfToText(
       );
     }
     const pages: string[] = [];
+    let chars = 0;
     for (let number = 1; number <= pdf.numPages; number++) {
       const content = await (await pdf.getPage(number)).getTextContent();
-      pages.push(
-        content.items.map((item) => ('str' in item ? item.str + (item.hasEOL ? '\n' : '') : '')).join(''),
-      );
+      const page = content.items
+        .map((item) => ('str' in item ? item.str + (item.hasEOL ? '\n' : '') : ''))
+        .join('');
+      chars += page.length;
+      if (chars > maxChars) throw tooMuch;
+      pages.push(page);
     }
     const { info } = await pdf.getMetadata();
     const title = (info as { Title?: unknown } | undefined)?.Title;

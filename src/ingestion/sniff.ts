@@ -78,24 +78,42 @@ function sniffZip(buffer: Buffer): DocumentKind {
   return 'docx';
 }
 
-/** Entry names from the ZIP central directory (read without inflating anything); undefined if unreadable. */
 function zipEntryNames(buffer: Buffer): string[] | undefined {
+  return zipEntries(buffer)?.map((entry) => entry.name);
+}
+
+export interface ZipEntry {
+  name: string;
+  /** 0: stored, 8: deflated (the only methods DOCX writers use). */
+  method: number;
+  compressedSize: number;
+  /** Where the entry's local header starts. */
+  localOffset: number;
+}
+
+/** The ZIP central directory's entries (read without inflating anything); undefined if unreadable. */
+export function zipEntries(buffer: Buffer): ZipEntry[] | undefined {
   // The end-of-central-directory record is the last 22 bytes plus an optional comment of up to 64 KiB.
   const end = buffer.lastIndexOf(ZIP_END_OF_CENTRAL_DIRECTORY);
   if (end < 0 || end < buffer.length - 22 - 0xffff || end + 22 > buffer.length) return undefined;
   const count = buffer.readUInt16LE(end + 10);
   let offset = buffer.readUInt32LE(end + 16);
-  const names: string[] = [];
+  const entries: ZipEntry[] = [];
   for (let i = 0; i < count; i++) {
     if (offset + 46 > buffer.length || buffer.readUInt32LE(offset) !== ZIP_CENTRAL_FILE_HEADER)
       return undefined;
     const nameLength = buffer.readUInt16LE(offset + 28);
     const extraLength = buffer.readUInt16LE(offset + 30);
     const commentLength = buffer.readUInt16LE(offset + 32);
-    names.push(buffer.toString('utf8', offset + 46, offset + 46 + nameLength));
+    entries.push({
+      name: buffer.toString('utf8', offset + 46, offset + 46 + nameLength),
+      method: buffer.readUInt16LE(offset + 10),
+      compressedSize: buffer.readUInt32LE(offset + 20),
+      localOffset: buffer.readUInt32LE(offset + 42),
+    });
     offset += 46 + nameLength + extraLength + commentLength;
   }
-  return names;
+  return entries;
 }
 
 function looksLikeHtml(buffer: Buffer, declaredHtml: boolean): boolean {

@@ -2,6 +2,12 @@ import pino, { type DestinationStream, type Logger } from 'pino';
 
 export type { Logger };
 
+/** Credentials some clients can only send in a URL: visitor tokens (EventSource, img src), email links. */
+const SECRET_PARAMETER = /([?&]token=)[^&#]*/gi;
+
+/** The URL as it may be logged or echoed: secret query parameters replaced. */
+export const redactUrl = (url: string): string => url.replace(SECRET_PARAMETER, '$1[redacted]');
+
 /** Structured JSON logs; request, organization and workflow ids travel as child-logger fields. */
 export function createLogger(
   options: { level: string; name: string },
@@ -12,7 +18,14 @@ export function createLogger(
       name: options.name,
       level: options.level,
       redact: {
-        paths: ['req.headers.authorization', 'req.headers.cookie', '*.password', '*.token', '*.apiKey'],
+        paths: [
+          'req.headers.authorization',
+          'req.headers.cookie',
+          'req.query.token',
+          '*.password',
+          '*.token',
+          '*.apiKey',
+        ],
         censor: '[redacted]',
       },
     },

@@ -1,6 +1,7 @@
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { Message } from '../db/models';
 import type { ParleyEvent } from '../lib/events';
+import type { Config } from '../config';
 import type { Logger } from '../lib/logger';
 import { toWireMessage, WidgetError, type VisitorIdentity, type VisitorService } from '../services/visitors';
 import type { EventBus } from './event-bus';
@@ -20,12 +21,25 @@ export interface LiveDeps {
   limits: VisitorLimits;
 }
 
+/**
+ * Per visitor (messages, typing), and for new sessions per IP address and per widget key: a loop that
+ * makes a new visitor per message meets the session limits, then the organization's hourly budget.
+ */
 export class VisitorLimits {
   readonly messages: RateLimiterMemory;
   readonly typing = new RateLimiterMemory({ points: 60, duration: 60 });
+  readonly sessionsPerIp: RateLimiterMemory;
+  readonly sessionsPerKey: RateLimiterMemory;
 
-  constructor(messagesPerMinute: number) {
-    this.messages = new RateLimiterMemory({ points: messagesPerMinute, duration: 60 });
+  constructor(
+    config: Pick<
+      Config['widget'],
+      'messagesPerMinute' | 'sessionsPerIpPerMinute' | 'sessionsPerKeyPerMinute'
+    >,
+  ) {
+    this.messages = new RateLimiterMemory({ points: config.messagesPerMinute, duration: 60 });
+    this.sessionsPerIp = new RateLimiterMemory({ points: config.sessionsPerIpPerMinute, duration: 60 });
+    this.sessionsPerKey = new RateLimiterMemory({ points: config.sessionsPerKeyPerMinute, duration: 60 });
   }
 }
 
@@ -88,6 +102,14 @@ export class VisitorConnection {
               type: 'error',
               code: 'rate_limited',
               message: 'Too many messages; wait a moment and try again.',
+            });
+            return;
+          }
+          if (!(await visitors.withinMessageBudget(this.identity))) {
+            this.send({
+              type: 'error',
+              code: 'rate_limited',
+              message: 'The assistant is taking too many questions right now; try again later.',
             });
             return;
           }

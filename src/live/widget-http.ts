@@ -2,12 +2,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import { fileUpload, jsonBody } from '../api/body-parsers';
+import { RateLimiterRes, type RateLimiterMemory } from 'rate-limiter-flexible';
 import { z } from 'zod';
 import { problems, type HttpProblem } from '../api/problem';
 import type { Config } from '../config';
 import type { Knex } from 'knex';
 import { projectRoot } from '../lib/paths';
 import { attachmentHeaders, loadAttachment, storeAttachment } from '../services/attachments';
+import { minuteWindow, recordRefusal, type RefusingLimit } from '../services/usage';
 import { WidgetError, type VisitorIdentity, type Widget } from '../services/visitors';
 import { clientFrame, type ServerFrame } from './protocol';
 import { VisitorConnection, type LiveDeps } from './visitor-connection';
@@ -53,6 +55,22 @@ function toProblem(error: WidgetError): HttpProblem {
 export function widgetRouter(deps: LiveDeps & { knex: Knex; config: Config }): Router {
   const router = Router();
   const { visitors } = deps;
+
+  /** Counts a new session against a limit; over it, the refusal is recorded (usage events) and 429. */
+  const admit = async (
+    widget: Widget,
+    limiter: RateLimiterMemory,
+    key: string,
+    limit: RefusingLimit,
+  ): Promise<void> => {
+    try {
+      await limiter.consume(key);
+    } catch (rejection) {
+      if (!(rejection instanceof RateLimiterRes)) throw rejection;
+      await recordRefusal(deps.knex, widget.organizationId, 'sessions', limit, minuteWindow());
+      throw problems.rateLimited(Math.max(1, Math.ceil(rejection.msBeforeNext / 1000)));
+    }
+  };
   const upload = fileUpload({ maxBytes: deps.config.widget.attachmentMaxBytes });
 
   // Tenants' pages call these endpoints from their own origins; permission is checked per request.
@@ -96,7 +114,10 @@ export function widgetRouter(deps: LiveDeps & { knex: Knex; config: Config }): R
       );
     }
     const widget = await visitors.resolveWidget(body.data.key, req.headers.origin);
-    const session = await visitors.startSession(widget, body.data);
+    const session = await visitors.startSession(widget, body.data, async () => {
+      await admit(widget, deps.limits.sessionsPerIp, req.ip ?? 'unknown', 'widget_sessions_per_ip');
+      await admit(widget, deps.limits.sessionsPerKey, widget.organizationId, 'widget_sessions_per_key');
+    });
     res.json({
       token: session.token,
       visitorId: session.visitorId,

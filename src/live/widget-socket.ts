@@ -1,5 +1,6 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { jsonShapeProblem } from '../api/body-parsers';
 import { findUnstorable, type Unstorable } from '../lib/storable';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { WidgetError, type Widget } from '../services/visitors';
@@ -134,6 +135,7 @@ function parse(data: RawData): { frame: ClientFrame } | { unstorable: Unstorable
       : Buffer.isBuffer(data)
         ? data
         : Buffer.from(data);
+    if (jsonShapeProblem(bytes)) return undefined;
     const json: unknown = JSON.parse(bytes.toString('utf8'));
     const unstorable = findUnstorable(json, '');
     if (unstorable) return { unstorable };

@@ -64,19 +64,22 @@ const toView = (key: ApiKey): ApiKeyView => ({
   createdAt: key.createdAt,
 });
 
+/**
+ * A key can create or revoke keys only within its own scopes, never a wider one (an empty list is
+ * an unrestricted key).
+ */
+const widerThan = (principal: Principal, scopes: string[]): boolean =>
+  scopes.length === 0 ? !principal.scopes.includes(ALL_SCOPES) : !scopes.every((s) => hasScope(principal, s));
+
 export async function createApiKey(
   knex: Knex,
   principal: Principal,
   actor: Actor,
   input: ApiKeyCreation,
 ): Promise<CreatedApiKey> {
-  // A key can mint keys only within its own scopes, never a wider one.
   const scopes = input.scopes ?? [];
-  const widening =
-    scopes.length === 0
-      ? !principal.scopes.includes(ALL_SCOPES)
-      : !scopes.every((s) => hasScope(principal, s));
-  if (widening) throw problems.forbidden('A key cannot create a key with scopes it does not hold.');
+  if (widerThan(principal, scopes))
+    throw problems.forbidden('A key cannot create a key with scopes it does not hold.');
   const key = newSecret(API_KEY_PREFIX);
   return knex.transaction(async (trx) => {
     const row = await ApiKey.query(trx)
@@ -119,10 +122,12 @@ export async function getApiKey(organizationId: string, id: string): Promise<Api
 }
 
 /** Revoking is final and idempotent; the key stops working at once (see ApiKeyAuthenticator). */
-async function revokeApiKey(knex: Knex, actor: Actor, id: string): Promise<void> {
+async function revokeApiKey(knex: Knex, principal: Principal, actor: Actor, id: string): Promise<void> {
   await knex.transaction(async (trx) => {
     const key = await ApiKey.query(trx).forOrganization(actor.organizationId).findById(id).forUpdate();
     if (!key) throw problems.notFound('The API key');
+    if (widerThan(principal, key.scopes))
+      throw problems.forbidden('A key cannot revoke a key with scopes it does not hold.');
     if (key.revokedAt) return;
     await ApiKey.query(trx)
       .forOrganization(actor.organizationId)
@@ -197,8 +202,8 @@ export class ApiKeyAuthenticator {
   }
 
   /** Revokes a key and forgets it here at once (other processes hear of it on the events channel). */
-  async revoke(actor: Actor, id: string): Promise<void> {
-    await revokeApiKey(this.knex, actor, id);
+  async revoke(principal: Principal, actor: Actor, id: string): Promise<void> {
+    await revokeApiKey(this.knex, principal, actor, id);
     this.forget((principal) => principal.apiKeyId === id);
   }
 

@@ -20,6 +20,7 @@ import { HttpProblem, problems } from '../api/problem';
 import type { Principal } from '../api/auth/principal';
 import { ALL_SCOPES } from '../api/auth/scopes';
 import type { Email, MemberRole, OpaqueToken, Password, Uuid } from '../api/schemas';
+import type { RateLimits } from '../api/rate-limits';
 import type { AccessTokens } from './access-tokens';
 import { recordAudit } from './audit';
 import { passwordResetEmail, sendInBackground, verificationEmail } from './emails';
@@ -224,9 +225,15 @@ export async function signUp(deps: AuthDeps, input: SignUpRequest, ip: string | 
   return startSession(deps, owner, membership!);
 }
 
-export async function login(deps: AuthDeps, input: LoginRequest, ip: string | null): Promise<Session> {
+export async function login(
+  deps: AuthDeps & { rateLimits: RateLimits },
+  input: LoginRequest,
+  ip: string | null,
+): Promise<Session> {
+  await deps.rateLimits.checkLogin(input.email);
   const user = await findUserByEmail(input.email);
   const valid = await verifyPassword(input.password, user?.passwordHash ?? (await DUMMY_HASH));
+  await deps.rateLimits.recordLogin(input.email, Boolean(user && valid));
   if (!user || !valid) throw invalidCredentials();
   const membership = input.organizationId
     ? await Membership.query().forOrganization(input.organizationId).findOne({ userId: user.id })

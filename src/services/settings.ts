@@ -93,6 +93,11 @@ export interface SettingsView {
   ticketRules: TicketRulesSettings;
   /** Origins allowed to embed the widget. */
   allowedOrigins: Origin[];
+  /**
+   * Visitor messages the widget accepts per hour for the whole organization (default 300); more are
+   * refused, so anonymous visitors cannot spend the plan's messages in a burst.
+   */
+  anonymousMessagesPerHour: number;
   updatedAt: Date;
 }
 
@@ -114,6 +119,12 @@ export interface SettingsUpdate {
   ticketRules?: TicketRulesSettings;
   /** @maxItems 50 */
   allowedOrigins?: Origin[];
+  /**
+   * @isInt
+   * @minimum 1
+   * @maximum 100000
+   */
+  anonymousMessagesPerHour?: number;
 }
 
 const toView = (s: OrganizationSettings): SettingsView => ({
@@ -124,6 +135,7 @@ const toView = (s: OrganizationSettings): SettingsView => ({
   escalationRules: s.escalationRules,
   ticketRules: s.ticketRules,
   allowedOrigins: s.allowedOrigins,
+  anonymousMessagesPerHour: s.anonymousMessagesPerHour,
   updatedAt: s.updatedAt,
 });
 

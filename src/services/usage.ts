@@ -171,6 +171,51 @@ export async function usageEventsPage(
   };
 }
 
+/** The limits that refuse anonymous visitors before a tenant's quota is spent (see recordRefusal). */
+export type RefusingLimit =
+  'widget_sessions_per_ip' | 'widget_sessions_per_key' | 'anonymous_messages_per_hour';
+
+/**
+ * Records what a limit refused, as a usage event `refused.sessions` or `refused.messages` whose
+ * subject names the limit and its window (`anonymous_messages_per_hour:2026-12-06T13`), the quantity
+ * counting the refusals in that window: the usage export shows what was not served, and why.
+ */
+export async function recordRefusal(
+  knex: Knex,
+  organizationId: string,
+  what: 'sessions' | 'messages',
+  limit: RefusingLimit,
+  window: string,
+): Promise<void> {
+  const period = (await usagePeriod(knex, organizationId)).start;
+  await knex.raw(
+    `insert into usage_events (organization_id, metric, subject_id, quantity, period_start) values (?, ?, ?, 1, ?)
+     on conflict (organization_id, metric, subject_id) do update set quantity = usage_events.quantity + 1`,
+    [organizationId, `refused.${what}`, `${limit}:${window}`, period],
+  );
+}
+
+/** When the organization's anonymous message budget last refused messages (within a day), and how many. */
+export async function recentBudgetRefusal(
+  knex: Knex,
+  organizationId: string,
+): Promise<{ hour: string; refused: number } | undefined> {
+  const event = await UsageEvent.query(knex)
+    .forOrganization(organizationId)
+    .where('metric', 'refused.messages')
+    .where('subjectId', 'like', 'anonymous_messages_per_hour:%')
+    .where('createdAt', '>', new Date(Date.now() - 24 * 3600 * 1000))
+    .orderBy('createdAt', 'desc')
+    .first();
+  return event
+    ? { hour: event.subjectId.slice('anonymous_messages_per_hour:'.length), refused: event.quantity }
+    : undefined;
+}
+
+/** The current hour (UTC), as refusal windows name it: 2026-12-06T13. */
+export const hourWindow = (now = new Date()): string => now.toISOString().slice(0, 13);
+export const minuteWindow = (now = new Date()): string => now.toISOString().slice(0, 16);
+
 /** Refuses new API messages once the period's answered messages reach the plan's limit (402). */
 export async function assertMessageQuota(db: Knex | Knex.Transaction, organizationId: string): Promise<void> {
   const organization = await Organization.query(db).findById(organizationId).throwIfNotFound();

@@ -15,6 +15,10 @@ import { publish } from '../lib/events';
 import type { WireMessage } from '../live/protocol';
 import type { ConversationService } from './conversations';
 import { textProblem } from '../lib/storable';
+import { hourWindow, recordRefusal } from './usage';
+
+/** The hourly budget of visitor messages when the settings name none (the column's default). */
+const DEFAULT_ANONYMOUS_MESSAGES_PER_HOUR = 300;
 
 /**
  * The visitor's side of a conversation: who the visitor is (a signed token the widget keeps), what
@@ -114,6 +118,8 @@ export class VisitorService {
   async startSession(
     widget: Widget,
     input: { token?: string; name?: string; email?: string },
+    /** Called before a new visitor begins (not on a resume): the session limits throw from here. */
+    admitNew: () => Promise<void> = async () => {},
   ): Promise<VisitorSession> {
     const known = input.token ? await this.verify(input.token).catch(() => undefined) : undefined;
     if (known && known.organizationId === widget.organizationId) {
@@ -125,6 +131,7 @@ export class VisitorService {
       }
       return { ...known, token: input.token!, widget };
     }
+    await admitNew();
     const visitorId = `visitor-${randomUUID()}`;
     const conversation = await this.deps.conversations.create(widget.organizationId, {
       visitorId,
@@ -198,6 +205,32 @@ export class VisitorService {
       .whereIn('role', ['assistant', 'agent']);
     if (conversation.visitorReadAt) query.where('createdAt', '>', conversation.visitorReadAt);
     return query.resultSize();
+  }
+
+  /**
+   * Whether the organization's visitors may send another message this hour (its settings'
+   * `anonymousMessagesPerHour`); a refusal is recorded as a usage event the console shows admins.
+   */
+  async withinMessageBudget(identity: VisitorIdentity): Promise<boolean> {
+    const { knex } = this.deps;
+    const settings = await OrganizationSettings.query(knex)
+      .forOrganization(identity.organizationId)
+      .findById(identity.organizationId);
+    const budget = settings?.anonymousMessagesPerHour ?? DEFAULT_ANONYMOUS_MESSAGES_PER_HOUR;
+    const sent = await Message.query(knex)
+      .forOrganization(identity.organizationId)
+      .where('role', 'visitor')
+      .where('createdAt', '>', new Date(Date.now() - 3600 * 1000))
+      .resultSize();
+    if (sent < budget) return true;
+    await recordRefusal(
+      knex,
+      identity.organizationId,
+      'messages',
+      'anonymous_messages_per_hour',
+      hourWindow(),
+    );
+    return false;
   }
 
   /** Stores the visitor's message (idempotent on its client id) and starts the chat turn. */

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import express, { Router } from 'express';
-import { formBody } from '../api/body-parsers';
+import { formBody, formsOnly } from '../api/body-parsers';
 import { projectRoot } from '../lib/paths';
 import { assetsRouter } from './assets';
 import { consoleRouter } from './console';
@@ -33,7 +33,7 @@ export function webRouter(): Router {
   router.use('/static', express.static(path.join(projectRoot, 'src', 'web', 'static'), { maxAge: '5m' }));
   router.use('/console', consoleRouter());
   // Form bodies are parsed only on the pages that take them, never on API routes.
-  router.use(PUBLIC_FORMS, formBody({ limit: '64kb' }), requireCsrf);
+  router.use(PUBLIC_FORMS, formsOnly, formBody({ limit: '64kb' }), requireCsrf);
   router.use(accountRouter());
   router.get('/demo', (req, res) => {
     const key =
@@ -52,7 +52,8 @@ export function webRouter(): Router {
     res.type('html').send(articlePage(article).toString());
   });
   router.get('/demo/sitemap.xml', (req, res) => {
-    res.type('application/xml').send(demoSitemap(`${req.protocol}://${req.get('host')}`, articles));
+    // PUBLIC_URL, never the Host header: a client chooses that, and it would land in the XML unescaped.
+    res.type('application/xml').send(demoSitemap(servicesOf(req).config.http.publicUrl, articles));
   });
   router.use(webErrorHandler);
   return router;

@@ -156,11 +156,11 @@ export const requireCsrf: RequestHandler = (req, _res, next) => {
   const body = req.body as Record<string, unknown> | undefined;
   const field = body?.[CSRF_FIELD];
   const sent = req.get(CSRF_HEADER) ?? (typeof field === 'string' ? field : '');
-  const expected = secret ? csrfFor(services, secret) : undefined;
+  // Bytes, not string lengths: 43 non-ASCII characters are more than 43 bytes (timingSafeEqual threw).
+  const expected = secret ? Buffer.from(csrfFor(services, secret)) : undefined;
+  const given = Buffer.from(sent);
   const valid =
-    expected !== undefined &&
-    sent.length === expected.length &&
-    timingSafeEqual(Buffer.from(sent), Buffer.from(expected));
+    expected !== undefined && given.length === expected.length && timingSafeEqual(given, expected);
   next(
     valid
       ? undefined

@@ -51,6 +51,8 @@ export function useTestApi(getKnex: () => Knex, overrides: TestApiOverrides = {}
       smtp: { ...base.smtp, host: '127.0.0.1', port: smtpPort },
       // Every test signs in from 127.0.0.1; rate-limit tests lower this again through `configure`.
       rateLimits: { ...base.rateLimits, authPerMinute: 100_000 },
+      // Likewise every widget session; tests/security/anonymous-quota.test.ts lowers these.
+      widget: { ...base.widget, sessionsPerIpPerMinute: 100_000, sessionsPerKeyPerMinute: 100_000 },
     });
     const logger = overrides.logger ?? createLogger({ level: config.logLevel, name: 'parley-api-test' });
     const temporal = new TemporalGateway(config.temporal, logger);

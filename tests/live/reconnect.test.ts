@@ -49,7 +49,11 @@ describe('live events across a lost LISTEN connection', () => {
       visitors: api().services.live.visitors,
       bus,
       logger: createLogger({ level: 'silent', name: 'bus-test' }),
-      limits: new VisitorLimits(20),
+      limits: new VisitorLimits({
+        messagesPerMinute: 20,
+        sessionsPerIpPerMinute: 10,
+        sessionsPerKeyPerMinute: 120,
+      }),
     };
     const connection = new VisitorConnection(deps, identity, (frame) => frames.push(frame));
     await connection.open();

@@ -108,7 +108,7 @@ export class ApiKeysController extends Controller {
   @Response<ProblemDocument>(429, 'Too many requests; see Retry-After', undefined, PROBLEM)
   @Response<ProblemDocument>(500, 'Unexpected error', undefined, PROBLEM)
   public async revokeApiKey(@Request() req: ExRequest, @Path() id: Uuid): Promise<void> {
-    await this.services.apiKeys.revoke(actorOf(req), id);
+    await this.services.apiKeys.revoke(principalOf(req), actorOf(req), id);
     this.setStatus(204);
   }
 }

@@ -16,7 +16,8 @@ export function stripeWebhookRouter(services: ApiServices): Router {
   const router = express.Router();
   router.post(
     '/webhooks/stripe',
-    express.raw({ type: () => true, limit: services.config.http.bodyLimitBytes }),
+    // Stripe never compresses its events: a Content-Encoding is refused (415), not inflated.
+    express.raw({ type: () => true, limit: services.config.http.bodyLimitBytes, inflate: false }),
     async (req, res) => {
       const { webhookSecret, webhookToleranceSeconds } = services.config.billing;
       if (!webhookSecret) throw problems.unavailable('Billing is not configured (STRIPE_WEBHOOK_SECRET).');

@@ -66,6 +66,7 @@ export class OrganizationSettings extends TenantModel {
   declare escalationRules: EscalationRules;
   declare ticketRules: TicketRulesSettings;
   declare allowedOrigins: string[];
+  declare anonymousMessagesPerHour: number;
   declare createdAt: Date;
   declare updatedAt: Date;
 
@@ -80,6 +81,7 @@ export class OrganizationSettings extends TenantModel {
       escalationRules: { type: 'object' },
       ticketRules: { type: 'object' },
       allowedOrigins: { type: 'array', items: { type: 'string' } },
+      anonymousMessagesPerHour: { type: 'integer', minimum: 1, maximum: 100_000 },
     },
   };
 }

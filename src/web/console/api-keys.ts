@@ -184,7 +184,7 @@ export function apiKeysRouter(): Router {
 
   router.post('/api-keys/:id/revoke', async (req: Request, res: Response) => {
     requireRole(res, 'admin');
-    await servicesOf(req).apiKeys.revoke(consoleActor(req, res), idParam(req));
+    await servicesOf(req).apiKeys.revoke(consoleUser(res).principal, consoleActor(req, res), idParam(req));
     res.redirect(303, '/console/api-keys');
   });
 

@@ -1,5 +1,5 @@
 import { Router, type NextFunction, type Request, type Response } from 'express';
-import { fileUpload, formBody } from '../../api/body-parsers';
+import { fileUpload, formBody, formsOnly } from '../../api/body-parsers';
 import { hasRole } from '../../api/auth/principal';
 import { problems } from '../../api/problem';
 import { servicesOf } from '../../api/services';
@@ -59,7 +59,7 @@ export function consoleRouter(): Router {
     res.set('Cache-Control', 'private, no-store');
     next();
   });
-  router.use(formBody({ limit: '256kb' }));
+  router.use(formsOnly, formBody({ limit: '256kb' }));
   router.use((req: Request, res: Response, next: NextFunction) => {
     fileUpload({ maxBytes: servicesOf(req).config.ingestion.uploadMaxBytes }).single('file')(req, res, next);
   });

@@ -3,11 +3,13 @@ import { hasRole } from '../../api/auth/principal';
 import { servicesOf } from '../../api/services';
 import { PLAN_CATALOG } from '../../domain/plans';
 import { computeAnalytics, type AnalyticsReport } from '../../services/analytics';
-import { usageSummary, type MetricUsage } from '../../services/usage';
+import { getSettings } from '../../services/settings';
+import { recentBudgetRefusal, usageSummary, type MetricUsage } from '../../services/usage';
 import { html, jsonForScript, type SafeHtml } from '../html';
 import { option } from '../forms';
 import { sendPage, when } from '../layout';
 import { consoleUser } from './index';
+import { budgetNotice } from './settings';
 
 /**
  * The overview: the analytics service's figures for a period (the same as GET /v1/analytics), daily
@@ -134,12 +136,14 @@ export function overviewRouter(): Router {
     const days = PERIODS.includes(requested) ? requested : 30;
     const to = new Date();
     const showUsage = hasRole(principal.role, 'admin');
-    const [report, usage] = await Promise.all([
+    const [report, usage, refusal, settings] = await Promise.all([
       computeAnalytics(services.knex, principal.organizationId, {
         from: new Date(to.getTime() - days * DAY_MS),
         to,
       }),
       showUsage ? usageSummary(services.knex, principal.organizationId) : undefined,
+      showUsage ? recentBudgetRefusal(services.knex, principal.organizationId) : undefined,
+      showUsage ? getSettings(principal.organizationId) : undefined,
     ]);
     sendPage(req, res, {
       title: 'Overview',
@@ -155,6 +159,7 @@ export function overviewRouter(): Router {
             <button type="submit" class="button secondary">Show</button>
           </form>
         </div>
+        ${settings ? budgetNotice(refusal, settings.anonymousMessagesPerHour) : ''}
         <div class="kpis">
           ${kpi('Conversations', String(report.conversations), `${report.engagedConversations} with a visitor message`)}
           ${kpi('Messages', String(report.messages))}

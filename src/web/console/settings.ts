@@ -2,6 +2,7 @@ import { Router, type Request, type Response } from 'express';
 import { hasRole } from '../../api/auth/principal';
 import { servicesOf } from '../../api/services';
 import { getSettings, updateSettings, type SettingsUpdate, type SettingsView } from '../../services/settings';
+import { recentBudgetRefusal } from '../../services/usage';
 import {
   errorSummary,
   input,
@@ -44,6 +45,7 @@ type Values = Look & {
   keywords: string;
   maxAbstentions: string;
   allowedOrigins: string;
+  anonymousMessagesPerHour: string;
 };
 
 function valuesOf(settings: SettingsView): Values {
@@ -61,6 +63,7 @@ function valuesOf(settings: SettingsView): Values {
     keywords: (rules.keywords ?? []).join('\n'),
     maxAbstentions: rules.maxAbstentions === undefined ? '' : String(rules.maxAbstentions),
     allowedOrigins: settings.allowedOrigins.join('\n'),
+    anonymousMessagesPerHour: String(settings.anonymousMessagesPerHour),
   };
 }
 
@@ -78,6 +81,7 @@ function submitted(body: unknown): Values {
     keywords: text(body, 'escalationRules.keywords'),
     maxAbstentions: text(body, 'escalationRules.maxAbstentions'),
     allowedOrigins: text(body, 'allowedOrigins'),
+    anonymousMessagesPerHour: text(body, 'anonymousMessagesPerHour'),
   };
 }
 
@@ -109,7 +113,22 @@ function toUpdate(current: SettingsView, v: Values): SettingsUpdate {
       maxAbstentions: numeric(v.maxAbstentions),
     }),
     allowedOrigins: lines(v.allowedOrigins),
+    anonymousMessagesPerHour: numeric(v.anonymousMessagesPerHour) as number,
   };
+}
+
+/** Shown to admins (settings, overview) for a day after the hourly budget refused visitors' messages. */
+export function budgetNotice(
+  refusal: { hour: string; refused: number } | undefined,
+  budget: number,
+): SafeHtml | '' {
+  if (!refusal) return '';
+  return html`<div class="alert alert-warning" role="status" id="budget-notice">
+    Visitors reached this organization's budget of ${budget} messages an hour at ${refusal.hour}:00 UTC;
+    ${refusal.refused} message${refusal.refused === 1 ? ' was' : 's were'} refused. If that was real traffic,
+    raise <a href="/console/settings#f-anonymousMessagesPerHour">the budget</a>; if not, it spared your plan's
+    messages.
+  </div>`;
 }
 
 export function widgetPreview(look: Partial<Look>, organizationName: string): SafeHtml {
@@ -143,11 +162,12 @@ function settingsForm(
   errors: FieldErrors,
   canWrite: boolean,
   saved: boolean,
+  notice: SafeHtml | '' = '',
 ): SafeHtml {
   const organization = ctx.console!.organization;
   const snippet = `<script src="${ctx.publicUrl}/widget.js" data-key="${organization.widgetKey}" async></script>`;
   return html`<div class="page-header"><h1>Settings</h1></div>
-    ${saved ? html`<div class="alert alert-success" role="status">Settings saved.</div>` : ''}
+    ${saved ? html`<div class="alert alert-success" role="status">Settings saved.</div>` : ''} ${notice}
     ${canWrite ? '' : html`<div class="alert alert-info">Only admins and owners can change settings.</div>`}
     ${errorSummary(errors)}
     <form id="settings-form" method="post" action="/console/settings" novalidate>
@@ -213,6 +233,10 @@ function settingsForm(
         <legend>Allowed origins</legend>
         ${textarea({ name: 'allowedOrigins', label: 'Sites that may embed the widget', value: v.allowedOrigins, errors, errorPrefix: 'allowedOrigins', rows: 3, hint: 'One origin per line, like https://www.example.com. Empty: any site.' })}
       </fieldset>
+      <fieldset class="card" ${canWrite ? '' : html`disabled`}>
+        <legend>Anonymous visitors</legend>
+        ${input({ name: 'anonymousMessagesPerHour', label: 'Visitor messages per hour', type: 'number', value: v.anonymousMessagesPerHour, errors, attributes: html`min="1" max="100000" step="1"`, hint: 'For the whole organization; more are refused, so a flood of visitors cannot spend your plan’s messages.' })}
+      </fieldset>
       ${canWrite ? html`<button type="submit" class="button">Save settings</button>` : ''}
     </form>`;
 }
@@ -223,6 +247,7 @@ export function settingsRouter(): Router {
   router.get('/settings', async (req: Request, res: Response) => {
     const { principal } = consoleUser(res);
     const settings = await getSettings(principal.organizationId);
+    const refusal = await recentBudgetRefusal(servicesOf(req).knex, principal.organizationId);
     sendPage(req, res, {
       title: 'Settings',
       main: settingsForm(
@@ -231,6 +256,7 @@ export function settingsRouter(): Router {
         {},
         hasRole(principal.role, 'admin'),
         req.query.saved === '1',
+        budgetNotice(refusal, settings.anonymousMessagesPerHour),
       ),
     });
   });
