@@ -949,19 +949,53 @@ export interface components {
         Citation: {
             documentId: string;
             title: string;
+            /** @description Where the visitor can read the source: its URL, with the cited section's anchor when it has one. */
             url: string | null;
             chunkId: string;
+            /** @description The section the reply quotes from: "Returns › Flown kites" (absent on replies before sections). */
+            section?: string;
+            /** @description The words the reply quotes, or the start of the passage it drew on. */
+            snippet?: string;
+        };
+        RetrievalHit: {
+            chunkId: string;
+            documentId: string;
+            /** Format: double */
+            documentVersion: number;
+            /**
+             * Format: double
+             * @description Cosine similarity of the passage to the question.
+             */
+            score: number;
+            /**
+             * Format: double
+             * @description Share of the question's words (weighted by IDF) found in the passage's section.
+             */
+            coverage?: number;
+            /**
+             * Format: double
+             * @description The fused ranking's score, and the passage's place in each ranking (null: not retrieved there).
+             */
+            fused?: number;
+            /** Format: double */
+            denseRank?: number | null;
+            /** Format: double */
+            lexicalRank?: number | null;
+        };
+        /** @description Construct a type with a set of properties K of type T */
+        "Record_string.number_": {
+            [key: string]: number;
         };
         RetrievalTrace: {
             query: string;
-            hits: {
-                /** Format: double */
-                score: number;
-                /** Format: double */
-                documentVersion: number;
-                documentId: string;
-                chunkId: string;
-            }[];
+            hits: components["schemas"]["RetrievalHit"][];
+            /**
+             * Format: double
+             * @description The calibrated probability that the first passage answers the question (see src/ai/retrieval.ts).
+             */
+            confidence?: number | null;
+            /** @description Milliseconds per retrieval stage (embedding, each search, fusion), for the eval and the console. */
+            timings?: components["schemas"]["Record_string.number_"];
         };
         MessageView: {
             id: string;
@@ -1162,7 +1196,8 @@ export interface components {
             aiInstructions: string;
             /**
              * Format: double
-             * @description Answers whose retrieval confidence is below this (0..1) are not given; the assistant abstains.
+             * @description The assistant answers when the calibrated probability (0..1) that the page it found answers the
+             *     question is at least this; below it, it abstains and offers a person.
              */
             confidenceThreshold: number;
             escalationRules: components["schemas"]["EscalationRulesSettings"];
@@ -1183,7 +1218,11 @@ export interface components {
             widget?: components["schemas"]["WidgetLook"];
             aiPersona?: string;
             aiInstructions?: string;
-            /** Format: double */
+            /**
+             * Format: double
+             * @description The calibrated probability (0..1) that the page found answers the question, at or above which
+             *     the assistant answers; below it, it abstains and offers a person.
+             */
             confidenceThreshold?: number;
             escalationRules?: components["schemas"]["EscalationRulesSettings"];
             ticketRules?: components["schemas"]["TicketRulesSettings"];
