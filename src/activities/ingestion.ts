@@ -306,12 +306,18 @@ export function createIngestionActivities(deps: IngestionDependencies) {
     /** Unchanged content: the document is ready again and its last sync time moves on. */
     async markUnchanged(ref: DocumentRef): Promise<void> {
       const document = await loadDocument(ref);
+      // A document ingested before titles had vectors gets one here (npm run reindex re-syncs all).
+      const titleEmbedding =
+        document.titleEmbedding ?? encodeVector(await deps.embeddings.embedQuery(document.title));
       await setStatus(document, {
         status: 'ready',
         error: null,
         lastSyncedAt: new Date(),
         progress: { ...document.progress, stage: 'ready' },
+        titleEmbedding,
       });
+      // The indexes read title vectors when the knowledge revision moves.
+      if (!document.titleEmbedding) await bumpKnowledgeRevision(knex, ref.organizationId);
       deps.metrics.ingestions.inc({ result: 'unchanged' });
     },
 

@@ -106,6 +106,24 @@ describe('document ingestion workflow', () => {
     expect((await waitForDocument(organization.id, created.id)).version).toBe(1);
   });
 
+  it('gives a title its vector on re-sync when it was ingested before titles had one', async () => {
+    const { documents } = services();
+    const { created, handle } = await ingestedHours();
+    const titled = () => Document.query().forOrganization(organization.id).findById(created.id);
+    const vector = (await titled())!.titleEmbedding;
+    expect(vector?.length).toBe(384 * 4);
+    await Document.query()
+      .forOrganization(organization.id)
+      .findById(created.id)
+      .patch({ titleEmbedding: null });
+
+    await documents.resync(organization.id, created.id);
+    expect(await handle.result()).toMatchObject({ stage: 'unchanged' });
+    expect((await titled())!.titleEmbedding).toEqual(vector);
+    const indexes = await worker().dependencies.indexes.get(organization.id);
+    expect(indexes.titles.vector(created.id)).toBeDefined();
+  });
+
   it('cuts unchanged content again on re-sync once the chunking settings changed', async () => {
     const { documents } = services();
     const { created, handle, before } = await ingestedHours();
