@@ -27,6 +27,7 @@ export interface LocalEmbeddingsOptions {
 export class LocalTransformersEmbeddings extends Embeddings {
   private extractor: Promise<FeatureExtractionPipeline> | undefined;
   private readonly batchSize: number;
+  private readonly recentQueries = new Map<string, Promise<number[]>>();
 
   constructor(private readonly options: LocalEmbeddingsOptions) {
     super({ maxConcurrency: 1 });
@@ -53,11 +54,27 @@ export class LocalTransformersEmbeddings extends Embeddings {
     return vectors;
   }
 
-  async embedQuery(text: string): Promise<number[]> {
-    const [vector] = await this.embedDocuments([text]);
-    return vector!;
+  /**
+   * A chat turn embeds the visitor's message twice at once — its sentiment and its retrieval read
+   * the same vector — so the latest queries' vectors are shared (in flight too).
+   */
+  embedQuery(text: string): Promise<number[]> {
+    let vector = this.recentQueries.get(text);
+    if (vector) {
+      this.recentQueries.delete(text); // re-inserted below: the most recent stay
+    } else {
+      vector = this.embedDocuments([text]).then(([first]) => first!);
+      vector.catch(() => this.recentQueries.delete(text));
+    }
+    this.recentQueries.set(text, vector);
+    if (this.recentQueries.size > RECENT_QUERIES)
+      this.recentQueries.delete(this.recentQueries.keys().next().value!);
+    return vector;
   }
 }
+
+/** Query vectors kept for reuse: enough for the turns a worker runs at once. */
+const RECENT_QUERIES = 256;
 
 /** Scales vectors to unit length (OpenAI's are already; this keeps the cosine contract explicit). */
 export const normalize = (vector: number[]): number[] => {

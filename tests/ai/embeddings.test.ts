@@ -31,8 +31,19 @@ describe('local embedding model (transformers.js, offline)', () => {
     expect(cosine(document!, query)).toBeCloseTo(1, 5);
   });
 
+  it('embeds a query asked twice at once (a turn’s sentiment and retrieval) only once', async () => {
+    const [first, second] = await Promise.all([
+      embeddings.embedQuery('Where is my parcel?'),
+      embeddings.embedQuery('Where is my parcel?'),
+    ]);
+    expect(second).toBe(first);
+    expect(await embeddings.embedQuery('Where is my parcel now?')).not.toBe(first);
+  });
+
   it('fails clearly when the model is not in the models folder', async () => {
     const missing = new LocalTransformersEmbeddings({ model: 'no-such-model', modelsDir: config.modelsDir });
+    await expect(missing.embedQuery('hi')).rejects.toThrow(/local|no-such-model|not found/i);
+    // A failure is not kept: the next call tries again.
     await expect(missing.embedQuery('hi')).rejects.toThrow(/local|no-such-model|not found/i);
   });
 });
