@@ -14,8 +14,8 @@ import {
 } from 'objection';
 import { TemporalUnavailableError } from '../temporal/client';
 import { reportError } from '../observability/sentry';
-import type { Principal } from './auth/principal';
-import { HttpProblem, problems, type FieldError } from './problem';
+import type { Principal } from '../domain/principal';
+import { HttpProblem, problems, type FieldError } from '../lib/problem';
 
 /** tsoa reports fields as `requestBody.email`; clients know them as `body.email`. */
 function tsoaFieldErrors(error: ValidateError): FieldError[] {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import { fileUpload, jsonBody } from '../api/body-parsers';
 import { z } from 'zod';
-import { problems, type HttpProblem } from '../api/problem';
+import { problems, type HttpProblem } from '../lib/problem';
 import type { Config } from '../config';
 import type { Knex } from 'knex';
 import { projectRoot } from '../lib/paths';

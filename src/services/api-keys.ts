@@ -1,10 +1,10 @@
 import type { Knex } from 'knex';
 import { ApiKey } from '../db/models';
 import { newSecret, sha256 } from '../lib/secrets';
-import { paginate, type Page, type PageParams } from '../api/pagination';
-import { problems } from '../api/problem';
-import type { Principal } from '../api/auth/principal';
-import { ALL_SCOPES, hasScope, type ApiKeyScope } from '../api/auth/scopes';
+import { paginate, type Page, type PageParams } from '../lib/pagination';
+import { problems } from '../lib/problem';
+import type { Principal } from '../domain/principal';
+import { ALL_SCOPES, hasScope, type ApiKeyScope } from '../domain/scopes';
 import { publish } from '../lib/events';
 import type { EventBus } from '../live/event-bus';
 import { recordAudit, type Actor } from './audit';

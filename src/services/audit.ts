@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { AuditLogEntry } from '../db/models';
-import { paginate, type Page, type PageParams } from '../api/pagination';
+import { paginate, type Page, type PageParams } from '../lib/pagination';
 
 /** Who did something: a member, an API key, or (for sign-in flows) a person not yet authenticated. */
 export interface Actor {

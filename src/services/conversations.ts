@@ -11,10 +11,10 @@ import {
   type MessageRole,
   type RetrievalTrace,
 } from '../db/models';
-import { problems } from '../api/problem';
+import { problems } from '../lib/problem';
 import { publish } from '../lib/events';
 import { assertMessageQuota } from './usage';
-import { paginate, type Page, type PageParams } from '../api/pagination';
+import { paginate, type Page, type PageParams } from '../lib/pagination';
 import type { TemporalGateway } from '../temporal/client';
 import { turnWorkflowId, type TurnResult } from '../workflows/contracts';
 import type { chatTurn } from '../workflows/chat-turn';

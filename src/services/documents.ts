@@ -11,8 +11,8 @@ import {
 import { DocumentError, sniffType } from '../ingestion';
 import { recordAudit, type Actor } from './audit';
 import { bumpKnowledgeRevision } from './knowledge';
-import { HttpProblem, problems } from '../api/problem';
-import { paginate, type Page, type PageParams } from '../api/pagination';
+import { HttpProblem, problems } from '../lib/problem';
+import { paginate, type Page, type PageParams } from '../lib/pagination';
 import type { TemporalGateway } from '../temporal/client';
 import { ingestWorkflowId, resyncSignal, type IngestInput } from '../workflows/contracts';
 import type { ingestDocument } from '../workflows/ingestion';

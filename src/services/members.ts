@@ -1,9 +1,9 @@
 import type { Knex } from 'knex';
 import { Membership, RefreshToken } from '../db/models';
-import { paginate, type Page, type PageParams } from '../api/pagination';
-import { problems } from '../api/problem';
-import type { Principal } from '../api/auth/principal';
-import type { MemberRole } from '../api/schemas';
+import { paginate, type Page, type PageParams } from '../lib/pagination';
+import { problems } from '../lib/problem';
+import type { Principal } from '../domain/principal';
+import type { MemberRole } from '../domain/schemas';
 import { recordAudit, type Actor } from './audit';
 
 export interface MemberView {

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { OrganizationSettings } from '../db/models';
-import { problems, type FieldError } from '../api/problem';
+import { problems, type FieldError } from '../lib/problem';
 import { recordAudit, type Actor } from './audit';
 
 /** How the widget looks on the customer's site. */

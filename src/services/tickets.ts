@@ -7,9 +7,9 @@ import {
 } from '@temporalio/client';
 import { TemporalFailure } from '@temporalio/common';
 import type { Knex } from 'knex';
-import type { Principal } from '../api/auth/principal';
-import { paginate, type Page, type PageParams } from '../api/pagination';
-import { problems } from '../api/problem';
+import type { Principal } from '../domain/principal';
+import { paginate, type Page, type PageParams } from '../lib/pagination';
+import { problems } from '../lib/problem';
 import {
   Conversation,
   Membership,

@@ -1,7 +1,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Request, RequestHandler, Response } from 'express';
-import type { Principal } from '../api/auth/principal';
-import { HttpProblem, problems } from '../api/problem';
+import type { Principal } from '../domain/principal';
+import { HttpProblem, problems } from '../lib/problem';
 import { servicesOf, type ApiServices } from '../api/services';
 import { Organization, User } from '../db/models';
 import { sha256 } from '../lib/secrets';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
-import { HttpProblem } from '../../src/api/problem';
+import { HttpProblem } from '../../src/lib/problem';
 import { loadConfig } from '../../src/config';
 import { Ticket } from '../../src/db/models';
 import { createLogger } from '../../src/lib/logger';

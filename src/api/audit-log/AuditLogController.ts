@@ -2,9 +2,9 @@ import type { Request as ExRequest } from 'express';
 import { Controller, Get, Query, Request, Response, Route, Security, Tags } from 'tsoa';
 import { listAuditEntries, type AuditEntryView } from '../../services/audit';
 import { principalOf } from '../auth/principal';
-import type { Page } from '../pagination';
-import { PROBLEM_JSON as PROBLEM, type ProblemDocument } from '../problem';
-import type { Uuid } from '../schemas';
+import type { Page } from '../../lib/pagination';
+import { PROBLEM_JSON as PROBLEM, type ProblemDocument } from '../../lib/problem';
+import type { Uuid } from '../../domain/schemas';
 
 /** Sensitive actions: sign-ins, key creation and revocation, role changes, removals, settings changes. */
 @Route('v1/audit-log')

@@ -22,8 +22,8 @@ import {
 } from '../../services/auth';
 import { getOrganization, toOrganizationView, type OrganizationView } from '../../services/organizations';
 import { toUserView, type UserView } from '../../services/users';
-import { PROBLEM_JSON as PROBLEM, problems, type ProblemDocument } from '../problem';
-import type { MemberRole } from '../schemas';
+import { PROBLEM_JSON as PROBLEM, problems, type ProblemDocument } from '../../lib/problem';
+import type { MemberRole } from '../../domain/schemas';
 import type { ApiServices } from '../services';
 import { principalOf } from './principal';
 

@@ -24,9 +24,9 @@ import {
 } from '../../services/members';
 import { actorOf } from '../auth/actor';
 import { principalOf } from '../auth/principal';
-import type { Page } from '../pagination';
-import { PROBLEM_JSON as PROBLEM, type ProblemDocument } from '../problem';
-import type { MemberRole, Uuid } from '../schemas';
+import type { Page } from '../../lib/pagination';
+import { PROBLEM_JSON as PROBLEM, type ProblemDocument } from '../../lib/problem';
+import type { MemberRole, Uuid } from '../../domain/schemas';
 import type { ApiServices } from '../services';
 
 /** The people in the organization and their roles. Members are addressed by membership id. */

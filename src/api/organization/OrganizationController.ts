@@ -10,7 +10,7 @@ import {
 import { getSettings, updateSettings, type SettingsUpdate, type SettingsView } from '../../services/settings';
 import { actorOf } from '../auth/actor';
 import { principalOf } from '../auth/principal';
-import { PROBLEM_JSON as PROBLEM, type ProblemDocument } from '../problem';
+import { PROBLEM_JSON as PROBLEM, type ProblemDocument } from '../../lib/problem';
 import type { ApiServices } from '../services';
 
 /** The caller's organization and its settings (widget, assistant, escalation, allowed origins). */

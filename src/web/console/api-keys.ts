@@ -1,6 +1,6 @@
 import { Router, type Request, type Response } from 'express';
 import { servicesOf } from '../../api/services';
-import type { ApiKeyScope } from '../../api/auth/scopes';
+import type { ApiKeyScope } from '../../domain/scopes';
 import { createApiKey, listApiKeys, type CreatedApiKey } from '../../services/api-keys';
 import {
   errorSummary,

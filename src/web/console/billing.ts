@@ -1,5 +1,5 @@
 import { Router, type Request, type Response } from 'express';
-import { problems } from '../../api/problem';
+import { problems } from '../../lib/problem';
 import { servicesOf } from '../../api/services';
 import { PAID_PLANS, PLAN_CATALOG, PLANS, type PaidPlan } from '../../domain/plans';
 import { text } from '../forms';

@@ -1,8 +1,8 @@
 import { Router, type Request, type Response } from 'express';
-import { hasRole } from '../../api/auth/principal';
-import { HttpProblem } from '../../api/problem';
+import { hasRole } from '../../domain/principal';
+import { HttpProblem } from '../../lib/problem';
 import { servicesOf } from '../../api/services';
-import type { Page } from '../../api/pagination';
+import type { Page } from '../../lib/pagination';
 import { DOCUMENT_STATUSES, DocumentChunk, type Document, type DocumentStatus } from '../../db/models';
 import { ingestWorkflowId } from '../../workflows/contracts';
 import {

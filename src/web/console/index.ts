@@ -1,7 +1,7 @@
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import { fileUpload, formBody } from '../../api/body-parsers';
-import { hasRole } from '../../api/auth/principal';
-import { problems } from '../../api/problem';
+import { hasRole } from '../../domain/principal';
+import { problems } from '../../lib/problem';
 import { servicesOf } from '../../api/services';
 import type { Role } from '../../db/models';
 import type { Actor } from '../../services/audit';

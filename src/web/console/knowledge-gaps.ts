@@ -1,5 +1,5 @@
 import { Router, type Request, type Response } from 'express';
-import { hasRole } from '../../api/auth/principal';
+import { hasRole } from '../../domain/principal';
 import { servicesOf } from '../../api/services';
 import { listKnowledgeGaps, type KnowledgeGap } from '../../services/knowledge-gaps';
 import { slugify } from '../../services/organizations';

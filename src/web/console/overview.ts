@@ -1,5 +1,5 @@
 import { Router, type Request, type Response } from 'express';
-import { hasRole } from '../../api/auth/principal';
+import { hasRole } from '../../domain/principal';
 import { servicesOf } from '../../api/services';
 import { PLAN_CATALOG } from '../../domain/plans';
 import { computeAnalytics, type AnalyticsReport } from '../../services/analytics';

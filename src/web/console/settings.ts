@@ -1,5 +1,5 @@
 import { Router, type Request, type Response } from 'express';
-import { hasRole } from '../../api/auth/principal';
+import { hasRole } from '../../domain/principal';
 import { servicesOf } from '../../api/services';
 import { getSettings, updateSettings, type SettingsUpdate, type SettingsView } from '../../services/settings';
 import {

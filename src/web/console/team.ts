@@ -1,6 +1,6 @@
 import { Router, type Request, type Response } from 'express';
-import { hasRole } from '../../api/auth/principal';
-import { HttpProblem } from '../../api/problem';
+import { hasRole } from '../../domain/principal';
+import { HttpProblem } from '../../lib/problem';
 import { servicesOf } from '../../api/services';
 import { PLAN_CATALOG } from '../../domain/plans';
 import { createInvitation, listInvitations, revokeInvitation } from '../../services/invitations';

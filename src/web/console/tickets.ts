@@ -1,6 +1,6 @@
 import { Router, type Request, type Response } from 'express';
 import { randomUUID } from 'node:crypto';
-import { HttpProblem, problems } from '../../api/problem';
+import { HttpProblem, problems } from '../../lib/problem';
 import { servicesOf } from '../../api/services';
 import { TICKET_PRIORITIES, TICKET_STATUSES, type Ticket } from '../../db/models';
 import { SETTABLE_STATUSES, type ReplyStatus, type SettableStatus } from '../../domain/tickets';

@@ -1,5 +1,5 @@
 import { Router, type Request, type Response } from 'express';
-import { HttpProblem } from '../../api/problem';
+import { HttpProblem } from '../../lib/problem';
 import { servicesOf } from '../../api/services';
 import {
   acceptInvitation,
