@@ -16,9 +16,8 @@ import { publish } from '../lib/events';
 import { assertMessageQuota } from './usage';
 import { paginate, type Page, type PageParams } from '../lib/pagination';
 import type { TemporalGateway } from '../temporal/client';
-import { turnWorkflowId, type TurnResult } from '../workflows/contracts';
+import { turnWorkflowId, type TurnRef, type TurnResult } from '../workflows/contracts';
 import type { chatTurn } from '../workflows/chat-turn';
-import type { TurnRef } from '../activities/chat';
 
 /** Conversations and visitor messages; each visitor message is answered by a chat-turn workflow. */
 

@@ -1,10 +1,11 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { TurnRecord } from '../activities/chat';
+import type { Citation, RetrievalTrace } from '../db/models';
 import type { TicketPriority, TicketStatus } from '../db/models/ticket';
 import type { ReplyStatus, SettableStatus } from '../domain/tickets';
 import type { BillingState } from '../domain/billing';
 import type { PaidPlan } from '../domain/plans';
+import type { TurnAction } from '../domain/turn-decision';
 
 /**
  * What the API and the worker share about workflows: ids (business ids, so a retried request cannot
@@ -41,6 +42,29 @@ export interface IngestionProgress {
 
 export const ingestionProgressQuery = defineQuery<IngestionProgress>('ingestionProgress');
 export const resyncSignal = defineSignal('resync');
+
+/** A chat turn's input: the visitor message it answers (the API starts it, the activities load it). */
+export interface TurnRef {
+  organizationId: string;
+  conversationId: string;
+  /** The visitor message this turn answers. */
+  messageId: string;
+}
+
+/** What a turn records about its reply, passed from the workflow to the activity that stores it. */
+export interface TurnRecord extends TurnRef {
+  outcome: TurnAction | 'quota_exceeded' | 'handed_off';
+  text: string;
+  citations: Citation[];
+  trace: RetrievalTrace | null;
+  sentiment: number;
+  model: string | null;
+  promptVersion: string | null;
+  promptTokens: number | null;
+  completionTokens: number | null;
+  latencyMs: number;
+  reasons: string[];
+}
 
 export interface TurnResult {
   outcome: TurnRecord['outcome'];
