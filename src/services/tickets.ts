@@ -30,6 +30,7 @@ import {
   takeOverUpdate,
   DATABASE_FAILURES,
   TICKET_FAILURES,
+  ticketStartOptions,
   ticketWorkflowId,
   type MessageOutcome,
 } from '../workflows/contracts';
@@ -40,7 +41,7 @@ import {
   type ConversationDetail,
   type MessageView,
 } from './conversations';
-import { loadTicketSnapshot, openTicket, ticketStartOptions } from './ticket-workflow';
+import { loadTicketSnapshot, openTicket } from './ticket-store';
 import { isUuid } from '../lib/uuid';
 
 /**
