@@ -13,7 +13,7 @@ import {
 } from '../forms';
 import { html, type SafeHtml } from '../html';
 import { contextOf, csrfField, sendPage, timeTag, type PageContext } from '../layout';
-import { consoleActor, consoleUser, idParam, requireRole } from './index';
+import { consoleActor, consoleUser, idParam, requireRole } from './request';
 
 /** API keys for integrators: create (the key is shown once, in the response to the POST), list, revoke. */
 

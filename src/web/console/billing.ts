@@ -5,7 +5,7 @@ import { PAID_PLANS, PLAN_CATALOG, PLANS, type PaidPlan } from '../../domain/pla
 import { text } from '../forms';
 import { html } from '../html';
 import { contextOf, csrfField, sendPage, when } from '../layout';
-import { consoleUser, requireRole } from './index';
+import { consoleUser, requireRole } from './request';
 
 /**
  * Billing: the plan, its status and period, usage against its limits, and the ways to change it —

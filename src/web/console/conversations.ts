@@ -13,7 +13,7 @@ import { turnWorkflowId } from '../../workflows/contracts';
 import { classes, html, safeUrl, type SafeHtml } from '../html';
 import { option } from '../forms';
 import { contextOf, csrfField, sendPage, timeTag } from '../layout';
-import { consoleUser, idParam } from './index';
+import { consoleUser, idParam } from './request';
 import { temporalRunLink } from './temporal-link';
 
 /**

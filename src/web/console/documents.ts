@@ -16,7 +16,7 @@ import {
 } from '../forms';
 import { classes, html, safeUrl, type SafeHtml } from '../html';
 import { contextOf, csrfField, sendPage, timeTag, wantsFragment, type PageContext } from '../layout';
-import { consoleActor, consoleUser, idParam, requireRole } from './index';
+import { consoleActor, consoleUser, idParam, requireRole } from './request';
 import { temporalRunLink } from './temporal-link';
 
 /**

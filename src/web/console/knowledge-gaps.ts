@@ -6,7 +6,7 @@ import { slugify } from '../../services/organizations';
 import { option, errorSummary, input, text, textarea, type FieldErrors } from '../forms';
 import { html, type SafeHtml } from '../html';
 import { contextOf, csrfField, sendPage, timeTag, type PageContext } from '../layout';
-import { consoleUser, requireRole } from './index';
+import { consoleUser, requireRole } from './request';
 import { clip } from '../../lib/storable';
 
 /**

@@ -7,7 +7,7 @@ import { usageSummary, type MetricUsage } from '../../services/usage';
 import { html, jsonForScript, type SafeHtml } from '../html';
 import { option } from '../forms';
 import { sendPage, when } from '../layout';
-import { consoleUser } from './index';
+import { consoleUser } from './request';
 
 /**
  * The overview: the analytics service's figures for a period (the same as GET /v1/analytics), daily

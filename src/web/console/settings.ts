@@ -16,7 +16,7 @@ import {
 } from '../forms';
 import { html, safeUrl, type SafeHtml } from '../html';
 import { contextOf, csrfField, sendPage, type PageContext } from '../layout';
-import { consoleActor, consoleUser, requireRole } from './index';
+import { consoleActor, consoleUser, requireRole } from './request';
 
 /**
  * Settings: the widget's look (with a live preview the server re-renders as the form changes, and

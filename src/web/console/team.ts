@@ -17,7 +17,7 @@ import {
 } from '../forms';
 import { html, type SafeHtml } from '../html';
 import { contextOf, csrfField, sendPage, timeTag, type PageContext } from '../layout';
-import { consoleActor, consoleUser, idParam, requireRole } from './index';
+import { consoleActor, consoleUser, idParam, requireRole } from './request';
 
 /** The team: members and their roles, pending invitations, and inviting someone by email. */
 

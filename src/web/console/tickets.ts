@@ -18,7 +18,7 @@ import {
 import { classes, html, type SafeHtml } from '../html';
 import { contextOf, csrfField, sendPage, timeTag, when, type PageContext } from '../layout';
 import { documentTitles, messageItem, poller, sentimentBadge } from './conversations';
-import { consoleUser, idParam } from './index';
+import { consoleUser, idParam } from './request';
 import { temporalRunLink } from './temporal-link';
 import { isUuid } from '../../lib/uuid';
 
