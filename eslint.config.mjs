@@ -124,6 +124,16 @@ export default tseslint.config(
         },
       ],
       'no-restricted-imports': ['error', { paths: [multer] }],
+      // Data access takes its Knex (or transaction) from the caller: Model.query(knex), never the
+      // process-wide binding (ARCHITECTURE.md, Data access).
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector:
+            'CallExpression[arguments.length=0][callee.property.name=/^(query|\\$query|\\$relatedQuery)$/]',
+          message: 'Pass the knex or transaction: Model.query(knex).',
+        },
+      ],
     },
   },
   ...LAYERS.flat()

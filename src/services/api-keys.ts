@@ -90,30 +90,31 @@ export async function createApiKey(
       })
       .returning('*');
     await recordAudit(
+      trx,
       actor,
       'api_key.created',
       { type: 'api_key', id: row.id },
       { name: row.name, scopes },
-      trx,
     );
     return { ...toView(row), key };
   });
 }
 
 export async function listApiKeys(
+  knex: Knex,
   organizationId: string,
   params: PageParams,
   filters: ApiKeyFilters,
 ): Promise<Page<ApiKeyView>> {
-  const query = ApiKey.query().forOrganization(organizationId);
+  const query = ApiKey.query(knex).forOrganization(organizationId);
   if (filters.active === true) query.whereNull('revokedAt');
   if (filters.active === false) query.whereNotNull('revokedAt');
   const page = await paginate(query, 'api_keys', params, { createdAt: 'createdAt', name: 'name' });
   return { items: page.items.map(toView), nextCursor: page.nextCursor };
 }
 
-export async function getApiKey(organizationId: string, id: string): Promise<ApiKeyView> {
-  const key = await ApiKey.query().forOrganization(organizationId).findById(id);
+export async function getApiKey(knex: Knex, organizationId: string, id: string): Promise<ApiKeyView> {
+  const key = await ApiKey.query(knex).forOrganization(organizationId).findById(id);
   if (!key) throw problems.notFound('The API key');
   return toView(key);
 }
@@ -128,7 +129,7 @@ async function revokeApiKey(knex: Knex, actor: Actor, id: string): Promise<void>
       .forOrganization(actor.organizationId)
       .findById(id)
       .patch({ revokedAt: new Date() });
-    await recordAudit(actor, 'api_key.revoked', { type: 'api_key', id }, { name: key.name }, trx);
+    await recordAudit(trx, actor, 'api_key.revoked', { type: 'api_key', id }, { name: key.name });
     await publish(trx, { type: 'api_key_revoked', organizationId: actor.organizationId, apiKeyId: id });
   });
 }

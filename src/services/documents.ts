@@ -208,11 +208,11 @@ export class DocumentService {
       await Document.query(trx).forOrganization(organizationId).deleteById(document.id);
       await bumpKnowledgeRevision(trx, organizationId);
       await recordAudit(
+        trx,
         actor,
         'document.deleted',
         { type: 'document', id: document.id },
         { title: document.title },
-        trx,
       );
     });
     // Stop a running ingestion or a waiting re-sync timer; one that already finished has nothing to stop.

@@ -145,8 +145,8 @@ function originErrors(origins: string[]): FieldError[] {
   );
 }
 
-export async function getSettings(organizationId: string): Promise<SettingsView> {
-  const settings = await OrganizationSettings.query()
+export async function getSettings(knex: Knex, organizationId: string): Promise<SettingsView> {
+  const settings = await OrganizationSettings.query(knex)
     .forOrganization(organizationId)
     .findById(organizationId);
   if (!settings) throw problems.notFound('The settings');
@@ -166,11 +166,11 @@ export async function updateSettings(
       .patchAndFetchById(actor.organizationId, update);
     if (!settings) throw problems.notFound('The settings');
     await recordAudit(
+      trx,
       actor,
       'settings.updated',
       { type: 'organization', id: actor.organizationId },
       { fields: Object.keys(update) },
-      trx,
     );
     return toView(settings);
   });

@@ -107,8 +107,8 @@ export async function authenticateConsole(
     return undefined;
   }
   const [user, organization] = await Promise.all([
-    User.query().findById(principal.userId),
-    Organization.query().findById(principal.organizationId),
+    User.query(services.knex).findById(principal.userId),
+    Organization.query(services.knex).findById(principal.organizationId),
   ]);
   if (!user || !organization) return undefined;
   return { principal, user, organization };

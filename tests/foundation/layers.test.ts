@@ -109,4 +109,17 @@ describe('the layers (ARCHITECTURE.md)', () => {
       expect.stringContaining('src/services may not import from a layer above it (ARCHITECTURE.md, Layers).'),
     ]);
   }, 300_000);
+
+  it('and data access through the process-wide model binding fails it too', async () => {
+    const [global, injected] = await lint([
+      { file: 'src/services/users.ts', code: 'export const first = () => User.query().first();\n' },
+      {
+        file: 'src/services/users.ts',
+        code: 'export const first = (knex: Knex) => User.query(knex).first();\n',
+      },
+    ]);
+    const restricted = (messages: { ruleId: string | null }[]) =>
+      messages.filter((m) => m.ruleId === 'no-restricted-syntax').length;
+    expect([restricted(global!), restricted(injected!)]).toEqual([1, 0]);
+  }, 300_000);
 });

@@ -81,7 +81,12 @@ export class ApiKeysController extends Controller {
     @Query() sort?: 'createdAt' | '-createdAt' | 'name' | '-name',
     @Query() active?: boolean,
   ): Promise<Page<ApiKeyView>> {
-    return listApiKeys(principalOf(req).organizationId, { limit, cursor, sort }, { active });
+    return listApiKeys(
+      this.services.knex,
+      principalOf(req).organizationId,
+      { limit, cursor, sort },
+      { active },
+    );
   }
 
   /** One key (without the secret). */
@@ -94,7 +99,7 @@ export class ApiKeysController extends Controller {
   @Response<ProblemDocument>(429, 'Too many requests; see Retry-After', undefined, PROBLEM)
   @Response<ProblemDocument>(500, 'Unexpected error', undefined, PROBLEM)
   public async getApiKey(@Request() req: ExRequest, @Path() id: Uuid): Promise<ApiKeyView> {
-    return getApiKey(principalOf(req).organizationId, id);
+    return getApiKey(this.services.knex, principalOf(req).organizationId, id);
   }
 
   /** Revokes a key at once; revoking a revoked key changes nothing. */

@@ -5,11 +5,16 @@ import { principalOf } from '../auth/principal';
 import type { Page } from '../../lib/pagination';
 import { PROBLEM_JSON as PROBLEM, type ProblemDocument } from '../../lib/problem';
 import type { Uuid } from '../../domain/schemas';
+import type { ApiServices } from '../services';
 
 /** Sensitive actions: sign-ins, key creation and revocation, role changes, removals, settings changes. */
 @Route('v1/audit-log')
 @Tags('Audit log')
 export class AuditLogController extends Controller {
+  constructor(private readonly services: ApiServices) {
+    super();
+  }
+
   /**
    * The organization's audit entries, newest first by default.
    * @param limit Page size, 1 to 100 (default 20).
@@ -39,6 +44,7 @@ export class AuditLogController extends Controller {
     @Query() targetType?: string,
   ): Promise<Page<AuditEntryView>> {
     return listAuditEntries(
+      this.services.knex,
       principalOf(req).organizationId,
       { limit, cursor, sort },
       { action, actorUserId, targetType },

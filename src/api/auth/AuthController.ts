@@ -94,7 +94,7 @@ export class AuthController extends Controller {
   @Response<ProblemDocument>(429, 'Too many requests; see Retry-After', undefined, PROBLEM)
   @Response<ProblemDocument>(500, 'Unexpected error', undefined, PROBLEM)
   public async logout(@Body() body: RefreshRequest): Promise<void> {
-    await logout(body.refreshToken);
+    await logout(this.services.knex, body.refreshToken);
     this.setStatus(204);
   }
 
@@ -156,7 +156,7 @@ export class AuthController extends Controller {
   public async resendVerification(@Request() req: ExRequest): Promise<void> {
     const { userId } = principalOf(req);
     if (!userId) throw problems.forbidden('Only a signed-in member has an email address to verify.');
-    const user = await User.query().findById(userId).throwIfNotFound();
+    const user = await User.query(this.services.knex).findById(userId).throwIfNotFound();
     if (!user.emailVerifiedAt) await sendVerificationEmail(this.services, user);
     this.setStatus(202);
   }
@@ -193,8 +193,8 @@ export class AuthController extends Controller {
   public async me(@Request() req: ExRequest): Promise<Me> {
     const principal = principalOf(req);
     const [organization, user] = await Promise.all([
-      getOrganization(principal.organizationId),
-      principal.userId ? User.query().findById(principal.userId) : undefined,
+      getOrganization(this.services.knex, principal.organizationId),
+      principal.userId ? User.query(this.services.knex).findById(principal.userId) : undefined,
     ]);
     return {
       organization: toOrganizationView(organization),

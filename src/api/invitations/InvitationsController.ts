@@ -84,7 +84,12 @@ export class InvitationsController extends Controller {
     @Query() sort?: 'createdAt' | '-createdAt',
     @Query() status?: InvitationStatus,
   ): Promise<Page<InvitationView>> {
-    return listInvitations(principalOf(req).organizationId, { limit, cursor, sort }, { status });
+    return listInvitations(
+      this.services.knex,
+      principalOf(req).organizationId,
+      { limit, cursor, sort },
+      { status },
+    );
   }
 
   /** One invitation. */
@@ -97,7 +102,7 @@ export class InvitationsController extends Controller {
   @Response<ProblemDocument>(429, 'Too many requests; see Retry-After', undefined, PROBLEM)
   @Response<ProblemDocument>(500, 'Unexpected error', undefined, PROBLEM)
   public async getInvitation(@Request() req: ExRequest, @Path() id: Uuid): Promise<InvitationView> {
-    return getInvitation(principalOf(req).organizationId, id);
+    return getInvitation(this.services.knex, principalOf(req).organizationId, id);
   }
 
   /** Withdraws an invitation; its link stops working. */

@@ -62,6 +62,7 @@ export class MembersController extends Controller {
     @Query() role?: MemberRole,
   ): Promise<Page<MemberView>> {
     return listMembers(
+      this.services.knex,
       principalOf(req).organizationId,
       { limit, cursor, sort: sort ?? 'createdAt' },
       { role },
@@ -78,7 +79,7 @@ export class MembersController extends Controller {
   @Response<ProblemDocument>(429, 'Too many requests; see Retry-After', undefined, PROBLEM)
   @Response<ProblemDocument>(500, 'Unexpected error', undefined, PROBLEM)
   public async getMember(@Request() req: ExRequest, @Path() id: Uuid): Promise<MemberView> {
-    return getMember(principalOf(req).organizationId, id);
+    return getMember(this.services.knex, principalOf(req).organizationId, id);
   }
 
   /** Changes a member's role or availability. Only owners touch the owner role; one owner always remains. */

@@ -29,7 +29,7 @@ export class OrganizationController extends Controller {
   @Response<ProblemDocument>(429, 'Too many requests; see Retry-After', undefined, PROBLEM)
   @Response<ProblemDocument>(500, 'Unexpected error', undefined, PROBLEM)
   public async getOrganization(@Request() req: ExRequest): Promise<OrganizationView> {
-    return toOrganizationView(await getOrganization(principalOf(req).organizationId));
+    return toOrganizationView(await getOrganization(this.services.knex, principalOf(req).organizationId));
   }
 
   /** Renames the organization. */
@@ -57,7 +57,7 @@ export class OrganizationController extends Controller {
   @Response<ProblemDocument>(429, 'Too many requests; see Retry-After', undefined, PROBLEM)
   @Response<ProblemDocument>(500, 'Unexpected error', undefined, PROBLEM)
   public async getSettings(@Request() req: ExRequest): Promise<SettingsView> {
-    return getSettings(principalOf(req).organizationId);
+    return getSettings(this.services.knex, principalOf(req).organizationId);
   }
 
   /** Changes settings: each field given replaces the stored one whole; fields left out stay as they are. */

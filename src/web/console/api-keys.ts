@@ -62,7 +62,7 @@ async function keysPage(
 ): Promise<void> {
   const { principal } = consoleUser(res);
   const ctx = contextOf(req, res);
-  const keys = await listApiKeys(principal.organizationId, { limit: 100 }, {});
+  const keys = await listApiKeys(servicesOf(req).knex, principal.organizationId, { limit: 100 }, {});
   sendPage(req, res, {
     title: 'API keys',
     status: state.created ? 201 : Object.keys(state.errors).length ? 422 : 200,

@@ -1,3 +1,4 @@
+import type { Knex } from 'knex';
 import { Router, type Request, type Response } from 'express';
 import { servicesOf } from '../../api/services';
 import {
@@ -290,12 +291,13 @@ export function poller(conversationId: string, lastId: string | undefined): Safe
 }
 
 export async function documentTitles(
+  knex: Knex,
   organizationId: string,
   messages: Message[],
 ): Promise<Map<string, string>> {
   const ids = [...new Set(messages.flatMap((m) => m.retrievalTrace?.hits.map((h) => h.documentId) ?? []))];
   if (ids.length === 0) return new Map();
-  const documents = await Document.query()
+  const documents = await Document.query(knex)
     .forOrganization(organizationId)
     .whereIn('id', ids)
     .select('id', 'title');
@@ -328,7 +330,7 @@ export function conversationsRouter(): Router {
     const after = typeof req.query.after === 'string' ? req.query.after : '';
     const index = after ? messages.findIndex((m) => m.id === after) : -1;
     const fresh = after && index < 0 ? [] : messages.slice(index + 1);
-    const titles = await documentTitles(organizationId, fresh);
+    const titles = await documentTitles(services.knex, organizationId, fresh);
     const last = fresh.at(-1)?.id ?? (after || undefined);
     res
       .vary('HX-Request')
@@ -345,8 +347,8 @@ export function conversationsRouter(): Router {
     const conversation = await services.conversations.get(organizationId, idParam(req));
     const messages = conversation.messages ?? [];
     const [titles, ticket] = await Promise.all([
-      documentTitles(organizationId, messages),
-      Ticket.query()
+      documentTitles(services.knex, organizationId, messages),
+      Ticket.query(services.knex)
         .forOrganization(organizationId)
         .where('conversationId', conversation.id)
         .orderBy('createdAt', 'desc')

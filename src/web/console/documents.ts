@@ -463,7 +463,7 @@ export function documentsRouter(): Router {
       document.sourceType === 'sitemap'
         ? services.documents.list(principal.organizationId, { parentId: document.id, limit: 100 })
         : undefined,
-      DocumentChunk.query()
+      DocumentChunk.query(services.knex)
         .forOrganization(principal.organizationId)
         .where('documentId', document.id)
         .groupBy('documentVersion')

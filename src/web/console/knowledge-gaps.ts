@@ -81,7 +81,7 @@ async function gapsPage(req: Request, res: Response, draft?: ArticleDraft): Prom
   const { principal } = consoleUser(res);
   const requested = Number(req.query.days);
   const days = PERIODS.includes(requested) ? requested : 30;
-  const gaps = await listKnowledgeGaps(principal.organizationId, { days });
+  const gaps = await listKnowledgeGaps(servicesOf(req).knex, principal.organizationId, { days });
   const ctx = contextOf(req, res);
   const canWrite = hasRole(principal.role, 'admin');
   sendPage(req, res, {

@@ -222,7 +222,7 @@ export function settingsRouter(): Router {
 
   router.get('/settings', async (req: Request, res: Response) => {
     const { principal } = consoleUser(res);
-    const settings = await getSettings(principal.organizationId);
+    const settings = await getSettings(servicesOf(req).knex, principal.organizationId);
     sendPage(req, res, {
       title: 'Settings',
       main: settingsForm(
@@ -260,7 +260,7 @@ export function settingsRouter(): Router {
     requireRole(res, 'admin');
     const { principal } = consoleUser(res);
     const values = submitted(req.body);
-    const update = toUpdate(await getSettings(principal.organizationId), values);
+    const update = toUpdate(await getSettings(servicesOf(req).knex, principal.organizationId), values);
     let errors = validateAgainst('SettingsUpdate', update);
     if (Object.keys(errors).length === 0) {
       try {

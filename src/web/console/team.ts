@@ -44,8 +44,10 @@ async function teamPage(
   const canManage = hasRole(principal.role, 'admin');
   const isOwner = principal.role === 'owner';
   const [members, invitations] = await Promise.all([
-    listMembers(principal.organizationId, { limit: 100 }, {}),
-    canManage ? listInvitations(principal.organizationId, { limit: 100 }, { status: 'pending' }) : undefined,
+    listMembers(servicesOf(req).knex, principal.organizationId, { limit: 100 }, {}),
+    canManage
+      ? listInvitations(servicesOf(req).knex, principal.organizationId, { limit: 100 }, { status: 'pending' })
+      : undefined,
   ]);
   const seats = PLAN_CATALOG[organization.plan].seats;
   sendPage(req, res, {

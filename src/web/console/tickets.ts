@@ -302,11 +302,11 @@ async function ticketPage(req: Request, res: Response, drafts: Drafts = {}): Pro
   const ticket = await services.tickets.find(principal.organizationId, idParam(req));
   const [detail, members, conversation] = await Promise.all([
     services.tickets.detail(principal.organizationId, ticket.id),
-    listMembers(principal.organizationId, { limit: 100 }, {}),
+    listMembers(servicesOf(req).knex, principal.organizationId, { limit: 100 }, {}),
     services.conversations.get(principal.organizationId, ticket.conversationId),
   ]);
   const messages = conversation.messages ?? [];
-  const titles = await documentTitles(principal.organizationId, messages);
+  const titles = await documentTitles(services.knex, principal.organizationId, messages);
   const ctx = contextOf(req, res);
   const draft = drafts.reply ?? drafts.note;
   sendPage(req, res, {
@@ -398,7 +398,7 @@ export function ticketsRouter(): Router {
     };
     const [page, members] = await Promise.all([
       services.tickets.list(principal.organizationId, filters),
-      listMembers(principal.organizationId, { limit: 100 }, {}),
+      listMembers(servicesOf(req).knex, principal.organizationId, { limit: 100 }, {}),
     ]);
     const region = listRegion(page.items, members.items, page.nextCursor, query);
     sendPage(req, res, {

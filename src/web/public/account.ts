@@ -190,7 +190,7 @@ export function accountRouter(): Router {
 
   router.post('/logout', async (req: Request, res: Response) => {
     const refresh = parseCookies(req)[REFRESH_COOKIE];
-    if (refresh) await logout(refresh);
+    if (refresh) await logout(servicesOf(req).knex, refresh);
     clearSessionCookies(res, servicesOf(req));
     res.redirect(303, '/login?notice=signed-out');
   });
