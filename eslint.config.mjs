@@ -43,7 +43,15 @@ function layerPatterns(layer) {
     case 'api':
     case 'web':
     case 'live':
-      return [folders(['worker'], 'The API process does not load the worker.')];
+      return [
+        folders(['worker'], 'The API process does not load the worker.'),
+        // Controllers, pages and the widget's transports query through services: from db/ they take
+        // types and constants (roles, statuses), not the models.
+        folders(['db'], 'Query through a service, not a model (ARCHITECTURE.md, Layers).', {
+          importNamePattern: '^[A-Z][a-z]',
+          allowTypeImports: true,
+        }),
+      ];
     case 'worker':
       return [folders(['api', 'web', 'live'], 'The worker does not load the HTTP layer.')];
     case 'services':

@@ -195,6 +195,12 @@ async function spendLinkToken(
   return User.query(trx).findById(spent.userId).throwIfNotFound();
 }
 
+/** A new verification link, unless the member's email is verified already. */
+export async function resendVerificationEmail(deps: AuthDeps, userId: string): Promise<void> {
+  const user = await User.query(deps.knex).findById(userId).throwIfNotFound();
+  if (!user.emailVerifiedAt) await sendVerificationEmail(deps, user);
+}
+
 export async function sendVerificationEmail(deps: AuthDeps, user: User): Promise<void> {
   const ttl = deps.config.auth.emailVerificationTtlSeconds;
   const link = await issueLinkToken(deps, user, 'email_verification', 'verify-email', ttl);

@@ -3,6 +3,7 @@ import type { Knex } from 'knex';
 import type { Config } from '../config';
 import {
   Document,
+  DocumentChunk,
   DocumentFile,
   type DocumentSourceType,
   type DocumentStatus,
@@ -77,6 +78,12 @@ export interface DocumentFilters extends PageParams {
 }
 
 const MAX_TITLE = 500;
+
+export interface DocumentVersion {
+  documentVersion: number;
+  /** As PostgreSQL counts: a bigint, so a string. */
+  count: string;
+}
 
 export class DocumentService {
   constructor(private readonly deps: DocumentServiceDeps) {}
@@ -153,6 +160,27 @@ export class DocumentService {
       updatedAt: 'updatedAt',
       title: 'title',
     });
+  }
+
+  /** The titles of these documents, by id (for the sources a conversation's answers cite). */
+  async titles(organizationId: string, documentIds: string[]): Promise<Map<string, string>> {
+    if (documentIds.length === 0) return new Map();
+    const documents = await Document.query(this.deps.knex)
+      .forOrganization(organizationId)
+      .whereIn('id', documentIds)
+      .select('id', 'title');
+    return new Map(documents.map((d) => [d.id, d.title]));
+  }
+
+  /** The document's versions that have chunks, newest first, with their chunk counts. */
+  async versions(organizationId: string, documentId: string): Promise<DocumentVersion[]> {
+    return DocumentChunk.query(this.deps.knex)
+      .forOrganization(organizationId)
+      .where('documentId', documentId)
+      .groupBy('documentVersion')
+      .select('documentVersion')
+      .count('* as count')
+      .orderBy('documentVersion', 'desc') as unknown as Promise<DocumentVersion[]>;
   }
 
   async get(organizationId: string, documentId: string): Promise<Document> {

@@ -84,6 +84,13 @@ export interface OrganizationUpdate {
   name?: string;
 }
 
+export async function findOrganization(
+  knex: Knex,
+  organizationId: string,
+): Promise<Organization | undefined> {
+  return Organization.query(knex).findById(organizationId);
+}
+
 export async function getOrganization(knex: Knex, organizationId: string): Promise<Organization> {
   return Organization.query(knex).findById(organizationId).throwIfNotFound();
 }

@@ -157,6 +157,15 @@ export class TicketService {
     return ticket;
   }
 
+  /** The conversation's latest ticket, closed or not; undefined when it was never escalated. */
+  async latestOfConversation(organizationId: string, conversationId: string): Promise<Ticket | undefined> {
+    return Ticket.query(this.deps.knex)
+      .forOrganization(organizationId)
+      .where('conversationId', conversationId)
+      .orderBy('createdAt', 'desc')
+      .first();
+  }
+
   async detail(organizationId: string, ticketId: string): Promise<TicketDetail> {
     const ticket = await this.find(organizationId, ticketId);
     const [events, conversation, messages] = await Promise.all([

@@ -1,6 +1,5 @@
 import type { Request as ExRequest } from 'express';
 import { Body, Controller, Get, Post, Request, Response, Route, Security, SuccessResponse, Tags } from 'tsoa';
-import { User } from '../../db/models';
 import {
   acceptInvitation,
   login,
@@ -8,7 +7,7 @@ import {
   refreshSession,
   requestPasswordReset,
   resetPassword,
-  sendVerificationEmail,
+  resendVerificationEmail,
   signUp,
   verifyEmail,
   type EmailVerification,
@@ -21,7 +20,7 @@ import {
   type SignUpRequest,
 } from '../../services/auth';
 import { getOrganization, toOrganizationView, type OrganizationView } from '../../services/organizations';
-import { toUserView, type UserView } from '../../services/users';
+import { findUser, toUserView, type UserView } from '../../services/users';
 import { PROBLEM_JSON as PROBLEM, problems, type ProblemDocument } from '../../lib/problem';
 import type { MemberRole } from '../../domain/schemas';
 import type { ApiServices } from '../services';
@@ -156,8 +155,7 @@ export class AuthController extends Controller {
   public async resendVerification(@Request() req: ExRequest): Promise<void> {
     const { userId } = principalOf(req);
     if (!userId) throw problems.forbidden('Only a signed-in member has an email address to verify.');
-    const user = await User.query(this.services.knex).findById(userId).throwIfNotFound();
-    if (!user.emailVerifiedAt) await sendVerificationEmail(this.services, user);
+    await resendVerificationEmail(this.services, userId);
     this.setStatus(202);
   }
 
@@ -194,7 +192,7 @@ export class AuthController extends Controller {
     const principal = principalOf(req);
     const [organization, user] = await Promise.all([
       getOrganization(this.services.knex, principal.organizationId),
-      principal.userId ? User.query(this.services.knex).findById(principal.userId) : undefined,
+      principal.userId ? findUser(this.services.knex, principal.userId) : undefined,
     ]);
     return {
       organization: toOrganizationView(organization),

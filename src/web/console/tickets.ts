@@ -306,7 +306,7 @@ async function ticketPage(req: Request, res: Response, drafts: Drafts = {}): Pro
     services.conversations.get(principal.organizationId, ticket.conversationId),
   ]);
   const messages = conversation.messages ?? [];
-  const titles = await documentTitles(services.knex, principal.organizationId, messages);
+  const titles = await documentTitles(services.documents, principal.organizationId, messages);
   const ctx = contextOf(req, res);
   const draft = drafts.reply ?? drafts.note;
   sendPage(req, res, {
