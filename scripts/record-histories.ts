@@ -92,7 +92,7 @@ async function main(): Promise<void> {
       password: 'history-recorder-password',
       emailVerified: true,
     });
-    await Organization.query().findById(organization.id).patch({ plan: 'pro' });
+    await Organization.query(knex).findById(organization.id).patch({ plan: 'pro' });
 
     if (wanted('health-check')) {
       const health = `health-${suffix}`;
@@ -120,7 +120,7 @@ async function main(): Promise<void> {
         size: ARTICLE.length,
       });
       await client.workflow.getHandle(ingestWorkflowId(document.id)).result();
-      const ready = await Document.query().forOrganization(organization.id).findById(document.id);
+      const ready = await Document.query(knex).forOrganization(organization.id).findById(document.id);
       if (ready?.status !== 'ready') throw new Error(`ingestion ended ${ready?.status}`);
       recorded['ingest-upload'] = ingestWorkflowId(document.id);
 

@@ -19,14 +19,14 @@ export const DEMO = {
 };
 
 runCommand('seed', async ({ config, knex, temporal }) => {
-  let organization = await Organization.query().findOne({ slug: DEMO.slug });
+  let organization = await Organization.query(knex).findOne({ slug: DEMO.slug });
   if (!organization) {
     ({ organization } = await createOrganizationWithOwner(knex, { ...DEMO, emailVerified: true }));
-    await Organization.query().patchAndFetchById(organization.id, {
+    await Organization.query(knex).patchAndFetchById(organization.id, {
       widgetKey: DEMO.widgetKey,
       plan: 'pro',
     });
-    await OrganizationSettings.query()
+    await OrganizationSettings.query(knex)
       .forOrganization(organization.id)
       .patch({
         widget: {
@@ -40,7 +40,7 @@ runCommand('seed', async ({ config, knex, temporal }) => {
   }
 
   const sitemap = `${config.http.publicUrl}/demo/sitemap.xml`;
-  const known = await Document.query().forOrganization(organization.id).findOne({ sourceUrl: sitemap });
+  const known = await Document.query(knex).forOrganization(organization.id).findOne({ sourceUrl: sitemap });
   if (!known) {
     const documents = new DocumentService({ knex, temporal, config });
     await documents.addUrl(organization.id, {

@@ -2,17 +2,10 @@ import { Context } from '@temporalio/activity';
 import type { Embeddings } from '@langchain/core/embeddings';
 import type { Knex } from 'knex';
 import type { Config } from '../config';
-import {
-  Conversation,
-  Message,
-  Organization,
-  OrganizationSettings,
-  type Citation,
-  type RetrievalTrace,
-} from '../db/models';
+import { Conversation, Message, Organization, OrganizationSettings } from '../db/models';
 import { PLAN_CATALOG } from '../domain/plans';
 import { replies } from '../domain/replies';
-import { DEFAULT_ESCALATION, type EscalationSettings, type TurnAction } from '../domain/turn-decision';
+import { DEFAULT_ESCALATION, type EscalationSettings } from '../domain/turn-decision';
 import { extendSummary, selectMemory, standaloneQuestion } from '../ai/memory';
 import {
   PROMPT_VERSION,
@@ -27,7 +20,7 @@ import type { TenantIndexStore } from '../ai/tenant-index';
 import { publish } from '../lib/events';
 import { recordUsage, usageThisPeriod } from '../services/usage';
 import { startChatTurn } from '../services/conversations';
-import type { SweepScope } from '../workflows/contracts';
+import type { SweepScope, TurnRecord, TurnRef } from '../workflows/contracts';
 
 /** Streamed pieces (words or model tokens) per live token event after the first. */
 const TOKENS_PER_EVENT = 4;
@@ -47,13 +40,6 @@ export interface ChatDependencies {
   chat: Config['chat'];
   retrieval: Config['retrieval'];
   metrics: DomainMetrics;
-}
-
-export interface TurnRef {
-  organizationId: string;
-  conversationId: string;
-  /** The visitor message this turn answers. */
-  messageId: string;
 }
 
 export interface TurnContext {
@@ -80,20 +66,6 @@ export interface Retrieval extends RetrievalResult {
 /** What the generator needs, and the turn it answers (for the streamed tokens' address). */
 export interface AnswerRequest extends GenerationRequest {
   ref: TurnRef;
-}
-
-export interface TurnRecord extends TurnRef {
-  outcome: TurnAction | 'quota_exceeded' | 'handed_off';
-  text: string;
-  citations: Citation[];
-  trace: RetrievalTrace | null;
-  sentiment: number;
-  model: string | null;
-  promptVersion: string | null;
-  promptTokens: number | null;
-  completionTokens: number | null;
-  latencyMs: number;
-  reasons: string[];
 }
 
 export function createChatActivities(deps: ChatDependencies) {

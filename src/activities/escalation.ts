@@ -2,8 +2,8 @@ import { Context } from '@temporalio/activity';
 import type { Knex } from 'knex';
 import { Ticket } from '../db/models';
 import type { DomainMetrics } from '../observability/metrics';
-import { loadTicketSnapshot, openTicket, ticketStartOptions } from '../services/ticket-workflow';
-import { visitorActivitySignal, type VisitorActivity } from '../workflows/contracts';
+import { loadTicketSnapshot, openTicket } from '../services/ticket-store';
+import { ticketStartOptions, visitorActivitySignal, type VisitorActivity } from '../workflows/contracts';
 import type { ticketLifecycle } from '../workflows/tickets';
 
 export interface EscalationRequest {

@@ -12,9 +12,10 @@ import {
 import { publish } from '../lib/events';
 import type { Mailer } from '../lib/mailer';
 import { slaBreachEmail } from '../services/emails';
-import { autoCloseHoursOf, toTicketSnapshot } from '../services/ticket-workflow';
+import { autoCloseHoursOf } from '../services/ticket-store';
 import {
   TICKET_FAILURES,
+  toTicketSnapshot,
   type MessageOutcome,
   type ReplyInput,
   type TicketSnapshot,

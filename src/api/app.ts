@@ -10,10 +10,10 @@ import { webRouter } from '../web/router';
 import { apiReference } from './reference';
 import { stripeWebhookRouter } from './webhooks/stripe';
 import type { ApiServices } from './services';
-import type { Principal } from './auth/principal';
+import type { Principal } from '../domain/principal';
 import { httpMetricsMiddleware, renderMetrics } from '../observability/metrics';
 import { tracingMiddleware } from '../observability/tracing';
-import { HttpProblem, problems } from './problem';
+import { HttpProblem, problems } from '../lib/problem';
 import { fileUpload, jsonBody, refuseUnstorableQuery } from './body-parsers';
 import { redactUrl } from '../lib/logger';
 

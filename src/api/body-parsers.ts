@@ -1,7 +1,7 @@
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import multer from 'multer';
 import { findUnstorable, textProblem, type Unstorable } from '../lib/storable';
-import { HttpProblem, problems } from './problem';
+import { HttpProblem, problems } from '../lib/problem';
 
 /**
  * Every parser of request bodies the app uses, each followed by the check that the values can be

@@ -15,8 +15,8 @@ import {
 import { TemporalUnavailableError } from '../temporal/client';
 import { redactUrl } from '../lib/logger';
 import { reportError } from '../observability/sentry';
-import type { Principal } from './auth/principal';
-import { HttpProblem, problems, type FieldError } from './problem';
+import type { Principal } from '../domain/principal';
+import { HttpProblem, problems, type FieldError } from '../lib/problem';
 
 /** tsoa reports fields as `requestBody.email`; clients know them as `body.email`. */
 function tsoaFieldErrors(error: ValidateError): FieldError[] {

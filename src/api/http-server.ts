@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import { CLOSE } from '../live/protocol';
 import { attachWidgetSockets } from '../live/widget-socket';
 import { createApp } from './app';
-import { problemTypeUri, PROBLEM_JSON, PROBLEM_TYPES } from './problem';
+import { problemTypeUri, PROBLEM_JSON, PROBLEM_TYPES } from '../lib/problem';
 import type { ApiServices } from './services';
 
 export interface HttpServer {

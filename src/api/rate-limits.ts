@@ -1,7 +1,7 @@
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Config } from '../config';
-import type { Principal } from './auth/principal';
-import { problems } from './problem';
+import type { Principal } from '../domain/principal';
+import { problems } from '../lib/problem';
 
 /**
  * Fixed one-minute windows, kept in this process's memory: per IP on the sign-in endpoints (against

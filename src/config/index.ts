@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { projectRoot } from '../lib/paths';
-import { parseAllowlist, type AllowRule } from '../outbound/allowlist';
+import { parseAllowlist } from '../outbound/allowlist';
 
 /** Parley's settings, read from the environment once at boot. See the table in README.md. */
 
@@ -47,7 +47,8 @@ function weakSecretProblem(value: string, nodeEnv: string | undefined): string |
 let processSecret: string | undefined;
 const ephemeralSecret = (): string => (processSecret ??= randomBytes(48).toString('base64url'));
 
-const schema = z.object({
+/** The environment variables, each validated and given its default (README.md's table lists them). */
+export const environmentSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 
@@ -161,124 +162,156 @@ const schema = z.object({
   BILLING_RETURN_URL: url.optional(),
 });
 
-type Env = z.infer<typeof schema>;
-
 /** Every environment variable Parley reads (the README's table lists each one). */
-export const CONFIG_VARIABLES = Object.keys(schema.shape);
+export const CONFIG_VARIABLES = Object.keys(environmentSchema.shape);
 
-export interface Config {
-  env: Env['NODE_ENV'];
-  logLevel: Env['LOG_LEVEL'];
-  http: { host: string; port: number; publicUrl: string; bodyLimitBytes: number };
-  database: { url: string; poolMax: number };
-  temporal: {
-    address: string;
-    namespace: string;
-    taskQueue: string;
-    uiUrl: string;
-    /** How long the API waits for a workflow to take a change (an agent's reply) before answering 503. */
-    updateTimeoutMs: number;
-    workflowBundlePath: string;
+/**
+ * The settings as the code reads them, grouped by concern with the derived values filled in. The
+ * `Config` type is inferred from it: the schema is the one declaration of every setting.
+ */
+const configSchema = environmentSchema.transform((env) => {
+  const modelsDir = env.MODELS_DIR ?? path.join(env.PARLEY_CACHE, 'models');
+  const jwtSecret = env.JWT_SECRET ?? (env.NODE_ENV === 'test' ? TEST_JWT_SECRET : ephemeralSecret());
+  return {
+    env: env.NODE_ENV,
+    logLevel: env.LOG_LEVEL,
+    http: {
+      host: env.HTTP_HOST,
+      port: env.HTTP_PORT,
+      publicUrl: env.PUBLIC_URL.replace(/\/$/, ''),
+      bodyLimitBytes: env.HTTP_BODY_LIMIT_BYTES,
+    },
+    database: { url: env.DATABASE_URL, poolMax: env.DATABASE_POOL_MAX },
+    temporal: {
+      address: env.TEMPORAL_ADDRESS,
+      namespace: env.TEMPORAL_NAMESPACE,
+      taskQueue: env.TEMPORAL_TASK_QUEUE,
+      uiUrl: env.TEMPORAL_UI_URL.replace(/\/$/, ''),
+      /** How long the API waits for a workflow to take a change (an agent's reply) before answering 503. */
+      updateTimeoutMs: env.TEMPORAL_UPDATE_TIMEOUT_MS,
+      workflowBundlePath: env.WORKFLOW_BUNDLE_PATH,
+    },
+    worker: {
+      healthPort: env.WORKER_HEALTH_PORT,
+      /** Where the Temporal Core SDK serves its own Prometheus metrics; off when unset. */
+      temporalMetricsPort: env.TEMPORAL_METRICS_PORT,
+      /** Whether the worker keeps the task queue's orphaned-turn sweeper running (workflows/sweeper.ts). */
+      orphanedTurnSweeper: env.ORPHANED_TURN_SWEEPER === 'on',
+    },
+    observability: {
+      /** Bearer token `/metrics` requires; open when unset (keep it on a private network then). */
+      metricsToken: env.METRICS_TOKEN,
+      /** OTLP/HTTP collector for traces; tracing is off when unset. */
+      otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
+      sentryDsn: env.SENTRY_DSN,
+    },
+    auth: {
+      /** Signs access tokens (also carried by the console's session cookie) and widget visitor tokens. */
+      jwtSecret,
+      /** True when JWT_SECRET was unset outside tests: a random key of this process (see ephemeralSecret). */
+      ephemeralJwtSecret: env.JWT_SECRET === undefined && env.NODE_ENV !== 'test',
+      /** Keys the console's CSRF tokens: CSRF_SECRET, or a key derived from the signing key. */
+      csrfSecret:
+        env.CSRF_SECRET ?? createHmac('sha256', jwtSecret).update('parley csrf key').digest('base64url'),
+      accessTokenTtlSeconds: env.ACCESS_TOKEN_TTL_SECONDS,
+      refreshTokenTtlSeconds: env.REFRESH_TOKEN_TTL_SECONDS,
+      passwordResetTtlSeconds: env.PASSWORD_RESET_TTL_SECONDS,
+      emailVerificationTtlSeconds: env.EMAIL_VERIFICATION_TTL_SECONDS,
+      invitationTtlSeconds: env.INVITATION_TTL_SECONDS,
+    },
+    smtp: {
+      host: env.SMTP_HOST,
+      port: env.SMTP_PORT,
+      secure: env.SMTP_SECURE,
+      user: env.SMTP_USER,
+      password: env.SMTP_PASSWORD,
+      from: env.SMTP_FROM,
+    },
+    rateLimits: {
+      authPerMinute: env.RATE_LIMIT_AUTH_PER_MINUTE,
+      apiKeyPerMinute: env.RATE_LIMIT_API_KEY_PER_MINUTE,
+      organizationPerMinute: env.RATE_LIMIT_ORGANIZATION_PER_MINUTE,
+      /** Failed sign-ins to one account in 15 minutes, from any address, before it is throttled. */
+      loginFailuresPerAccount: env.RATE_LIMIT_LOGIN_FAILURES_PER_ACCOUNT,
+    },
+    cors: { origins: env.CORS_ORIGINS },
+    billing: {
+      /** Absent when STRIPE_SECRET_KEY is unset: billing endpoints then answer 503. */
+      stripe: env.STRIPE_SECRET_KEY
+        ? { secretKey: env.STRIPE_SECRET_KEY, apiBase: env.STRIPE_API_BASE?.replace(/\/$/, '') }
+        : undefined,
+      webhookSecret: env.STRIPE_WEBHOOK_SECRET,
+      webhookToleranceSeconds: env.STRIPE_WEBHOOK_TOLERANCE_SECONDS,
+      /** How long a subscription whose payment failed keeps its plan before dropping to Free. */
+      graceDays: env.BILLING_GRACE_DAYS,
+      /** Where Checkout and the Billing Portal send the customer back to. */
+      returnUrl: env.BILLING_RETURN_URL ?? `${env.PUBLIC_URL.replace(/\/$/, '')}/console`,
+    },
+    cacheDir: env.PARLEY_CACHE,
+    embeddings: {
+      provider: env.EMBEDDINGS_PROVIDER,
+      /**
+       * Which model makes the vectors, stored beside each one: vectors of two models never share an
+       * index, and a document embedded by another model is embedded again on re-sync. Not the
+       * quantisation: q8 and fp32 vectors of one model agree to a cosine of 0.996 or more.
+       */
+      modelId:
+        env.EMBEDDINGS_PROVIDER === 'openai'
+          ? `openai/${env.OPENAI_EMBEDDING_MODEL}`
+          : `local/${env.EMBEDDING_MODEL}`,
+      model: env.EMBEDDING_MODEL,
+      dtype: env.EMBEDDING_DTYPE,
+      modelsDir,
+      openai: { apiKey: env.OPENAI_API_KEY, baseUrl: env.OPENAI_BASE_URL, model: env.OPENAI_EMBEDDING_MODEL },
+    },
+    generation: {
+      provider: env.GENERATION_PROVIDER,
+      timeoutSeconds: env.GENERATION_TIMEOUT_SECONDS,
+      llamaModelPath:
+        env.LLAMA_MODEL_PATH ??
+        path.join(modelsDir, 'SmolLM2-135M-Instruct', 'SmolLM2-135M-Instruct.Q4_1.gguf'),
+      llamaThreads: env.LLAMA_THREADS,
+      openai: { apiKey: env.OPENAI_API_KEY, baseUrl: env.OPENAI_BASE_URL, model: env.OPENAI_CHAT_MODEL },
+    },
+    sentimentModel: env.SENTIMENT_MODEL,
+    chat: {
+      topK: env.RETRIEVAL_TOP_K,
+      memoryTokenBudget: env.MEMORY_TOKEN_BUDGET,
+      maxQuestionChars: env.MAX_QUESTION_CHARS,
+    },
+    retrieval: {
+      /** Lexical (BM25) and dense (FAISS) rankings fused, or one of them alone (for comparison). */
+      mode: env.RETRIEVAL_MODE,
+      fusion: env.RETRIEVAL_FUSION,
+      /** Passages each ranking retrieves before fusion. */
+      candidates: env.RETRIEVAL_CANDIDATES,
+    },
+    widget: {
+      attachmentMaxBytes: env.WIDGET_ATTACHMENT_MAX_BYTES,
+      messagesPerMinute: env.WIDGET_MESSAGES_PER_MINUTE,
+      /** New visitor sessions per minute from one IP address, and for one widget key. */
+      sessionsPerIpPerMinute: env.WIDGET_SESSIONS_PER_IP_PER_MINUTE,
+      sessionsPerKeyPerMinute: env.WIDGET_SESSIONS_PER_KEY_PER_MINUTE,
+    },
+    ingestion: {
+      uploadMaxBytes: env.UPLOAD_MAX_BYTES,
+      chunkSize: env.CHUNK_SIZE,
+      embedBatchSize: env.EMBED_BATCH_SIZE,
+      sitemapMaxPages: env.SITEMAP_MAX_PAGES,
+      fetchTimeoutMs: env.FETCH_TIMEOUT_MS,
+      resyncIntervalMinutes: env.RESYNC_INTERVAL_MINUTES,
+    },
+    outbound: {
+      /**
+       * FETCH_ALLOWED_HOSTS: the intranet origins, hosts and networks that requests to user-supplied
+       * URLs may reach; every other loopback, private or link-local address is refused (src/outbound).
+       */
+      allowlist: env.FETCH_ALLOWED_HOSTS,
+    },
   };
-  worker: {
-    healthPort: number;
-    /** Where the Temporal Core SDK serves its own Prometheus metrics; off when unset. */
-    temporalMetricsPort?: number;
-    /** Whether the worker keeps the task queue's orphaned-turn sweeper running (workflows/sweeper.ts). */
-    orphanedTurnSweeper: boolean;
-  };
-  observability: {
-    /** Bearer token `/metrics` requires; open when unset (keep it on a private network then). */
-    metricsToken?: string;
-    /** OTLP/HTTP collector for traces; tracing is off when unset. */
-    otlpEndpoint?: string;
-    sentryDsn?: string;
-  };
-  auth: {
-    /** Signs access tokens (also carried by the console's session cookie) and widget visitor tokens. */
-    jwtSecret: string;
-    /** True when JWT_SECRET was unset outside tests: a random key of this process (see ephemeralSecret). */
-    ephemeralJwtSecret: boolean;
-    /** Keys the console's CSRF tokens: CSRF_SECRET, or a key derived from the signing key. */
-    csrfSecret: string;
-    accessTokenTtlSeconds: number;
-    refreshTokenTtlSeconds: number;
-    passwordResetTtlSeconds: number;
-    emailVerificationTtlSeconds: number;
-    invitationTtlSeconds: number;
-  };
-  smtp: { host: string; port: number; secure: boolean; user?: string; password?: string; from: string };
-  rateLimits: {
-    authPerMinute: number;
-    apiKeyPerMinute: number;
-    organizationPerMinute: number;
-    /** Failed sign-ins to one account in 15 minutes, from any address, before it is throttled. */
-    loginFailuresPerAccount: number;
-  };
-  cors: { origins: string[] };
-  billing: {
-    /** Absent when STRIPE_SECRET_KEY is unset: billing endpoints then answer 503. */
-    stripe?: { secretKey: string; apiBase?: string };
-    webhookSecret?: string;
-    webhookToleranceSeconds: number;
-    /** How long a subscription whose payment failed keeps its plan before dropping to Free. */
-    graceDays: number;
-    /** Where Checkout and the Billing Portal send the customer back to. */
-    returnUrl: string;
-  };
-  cacheDir: string;
-  embeddings: {
-    provider: Env['EMBEDDINGS_PROVIDER'];
-    /**
-     * Which model makes the vectors, stored beside each one: vectors of two models never share an
-     * index, and a document embedded by another model is embedded again on re-sync. Not the
-     * quantisation: q8 and fp32 vectors of one model agree to a cosine of 0.996 or more.
-     */
-    modelId: string;
-    model: string;
-    dtype: Env['EMBEDDING_DTYPE'];
-    modelsDir: string;
-    openai: { apiKey?: string; baseUrl?: string; model: string };
-  };
-  generation: {
-    provider: Env['GENERATION_PROVIDER'];
-    timeoutSeconds: number;
-    llamaModelPath: string;
-    llamaThreads: number;
-    openai: { apiKey?: string; baseUrl?: string; model: string };
-  };
-  sentimentModel?: string;
-  chat: { topK: number; memoryTokenBudget: number; maxQuestionChars: number };
-  retrieval: {
-    /** Lexical (BM25) and dense (FAISS) rankings fused, or one of them alone (for comparison). */
-    mode: Env['RETRIEVAL_MODE'];
-    fusion: Env['RETRIEVAL_FUSION'];
-    /** Passages each ranking retrieves before fusion. */
-    candidates: number;
-  };
-  widget: {
-    attachmentMaxBytes: number;
-    messagesPerMinute: number;
-    /** New visitor sessions per minute from one IP address, and for one widget key. */
-    sessionsPerIpPerMinute: number;
-    sessionsPerKeyPerMinute: number;
-  };
-  ingestion: {
-    uploadMaxBytes: number;
-    chunkSize: number;
-    embedBatchSize: number;
-    sitemapMaxPages: number;
-    fetchTimeoutMs: number;
-    resyncIntervalMinutes: number;
-  };
-  outbound: {
-    /**
-     * FETCH_ALLOWED_HOSTS: the intranet origins, hosts and networks that requests to user-supplied
-     * URLs may reach; every other loopback, private or link-local address is refused (src/outbound).
-     */
-    allowlist: AllowRule[];
-  };
-}
+});
+
+export type Config = z.output<typeof configSchema>;
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -315,127 +348,14 @@ function crossFieldProblems(source: NodeJS.ProcessEnv): string[] {
 
 /** Validates every variable at once, so a bad deploy reports all its problems in one go. */
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = schema.safeParse(source);
+  const parsed = configSchema.safeParse(source);
   const problems = [
     ...(parsed.error?.issues.map((issue) => `${issue.path.join('.') || '(environment)'}: ${issue.message}`) ??
       []),
     ...crossFieldProblems(source),
   ];
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
-  const env = parsed.data;
-  const modelsDir = env.MODELS_DIR ?? path.join(env.PARLEY_CACHE, 'models');
-  const jwtSecret = env.JWT_SECRET ?? (env.NODE_ENV === 'test' ? TEST_JWT_SECRET : ephemeralSecret());
-  return {
-    env: env.NODE_ENV,
-    logLevel: env.LOG_LEVEL,
-    http: {
-      host: env.HTTP_HOST,
-      port: env.HTTP_PORT,
-      publicUrl: env.PUBLIC_URL.replace(/\/$/, ''),
-      bodyLimitBytes: env.HTTP_BODY_LIMIT_BYTES,
-    },
-    database: { url: env.DATABASE_URL, poolMax: env.DATABASE_POOL_MAX },
-    temporal: {
-      address: env.TEMPORAL_ADDRESS,
-      namespace: env.TEMPORAL_NAMESPACE,
-      taskQueue: env.TEMPORAL_TASK_QUEUE,
-      uiUrl: env.TEMPORAL_UI_URL.replace(/\/$/, ''),
-      updateTimeoutMs: env.TEMPORAL_UPDATE_TIMEOUT_MS,
-      workflowBundlePath: env.WORKFLOW_BUNDLE_PATH,
-    },
-    worker: {
-      healthPort: env.WORKER_HEALTH_PORT,
-      temporalMetricsPort: env.TEMPORAL_METRICS_PORT,
-      orphanedTurnSweeper: env.ORPHANED_TURN_SWEEPER === 'on',
-    },
-    observability: {
-      metricsToken: env.METRICS_TOKEN,
-      otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
-      sentryDsn: env.SENTRY_DSN,
-    },
-    auth: {
-      jwtSecret,
-      ephemeralJwtSecret: env.JWT_SECRET === undefined && env.NODE_ENV !== 'test',
-      csrfSecret:
-        env.CSRF_SECRET ?? createHmac('sha256', jwtSecret).update('parley csrf key').digest('base64url'),
-      accessTokenTtlSeconds: env.ACCESS_TOKEN_TTL_SECONDS,
-      refreshTokenTtlSeconds: env.REFRESH_TOKEN_TTL_SECONDS,
-      passwordResetTtlSeconds: env.PASSWORD_RESET_TTL_SECONDS,
-      emailVerificationTtlSeconds: env.EMAIL_VERIFICATION_TTL_SECONDS,
-      invitationTtlSeconds: env.INVITATION_TTL_SECONDS,
-    },
-    smtp: {
-      host: env.SMTP_HOST,
-      port: env.SMTP_PORT,
-      secure: env.SMTP_SECURE,
-      user: env.SMTP_USER,
-      password: env.SMTP_PASSWORD,
-      from: env.SMTP_FROM,
-    },
-    rateLimits: {
-      authPerMinute: env.RATE_LIMIT_AUTH_PER_MINUTE,
-      apiKeyPerMinute: env.RATE_LIMIT_API_KEY_PER_MINUTE,
-      organizationPerMinute: env.RATE_LIMIT_ORGANIZATION_PER_MINUTE,
-      loginFailuresPerAccount: env.RATE_LIMIT_LOGIN_FAILURES_PER_ACCOUNT,
-    },
-    cors: { origins: env.CORS_ORIGINS },
-    billing: {
-      stripe: env.STRIPE_SECRET_KEY
-        ? { secretKey: env.STRIPE_SECRET_KEY, apiBase: env.STRIPE_API_BASE?.replace(/\/$/, '') }
-        : undefined,
-      webhookSecret: env.STRIPE_WEBHOOK_SECRET,
-      webhookToleranceSeconds: env.STRIPE_WEBHOOK_TOLERANCE_SECONDS,
-      graceDays: env.BILLING_GRACE_DAYS,
-      returnUrl: env.BILLING_RETURN_URL ?? `${env.PUBLIC_URL.replace(/\/$/, '')}/console`,
-    },
-    cacheDir: env.PARLEY_CACHE,
-    embeddings: {
-      provider: env.EMBEDDINGS_PROVIDER,
-      modelId:
-        env.EMBEDDINGS_PROVIDER === 'openai'
-          ? `openai/${env.OPENAI_EMBEDDING_MODEL}`
-          : `local/${env.EMBEDDING_MODEL}`,
-      model: env.EMBEDDING_MODEL,
-      dtype: env.EMBEDDING_DTYPE,
-      modelsDir,
-      openai: { apiKey: env.OPENAI_API_KEY, baseUrl: env.OPENAI_BASE_URL, model: env.OPENAI_EMBEDDING_MODEL },
-    },
-    generation: {
-      provider: env.GENERATION_PROVIDER,
-      timeoutSeconds: env.GENERATION_TIMEOUT_SECONDS,
-      llamaModelPath:
-        env.LLAMA_MODEL_PATH ??
-        path.join(modelsDir, 'SmolLM2-135M-Instruct', 'SmolLM2-135M-Instruct.Q4_1.gguf'),
-      llamaThreads: env.LLAMA_THREADS,
-      openai: { apiKey: env.OPENAI_API_KEY, baseUrl: env.OPENAI_BASE_URL, model: env.OPENAI_CHAT_MODEL },
-    },
-    sentimentModel: env.SENTIMENT_MODEL,
-    chat: {
-      topK: env.RETRIEVAL_TOP_K,
-      memoryTokenBudget: env.MEMORY_TOKEN_BUDGET,
-      maxQuestionChars: env.MAX_QUESTION_CHARS,
-    },
-    retrieval: {
-      mode: env.RETRIEVAL_MODE,
-      fusion: env.RETRIEVAL_FUSION,
-      candidates: env.RETRIEVAL_CANDIDATES,
-    },
-    widget: {
-      attachmentMaxBytes: env.WIDGET_ATTACHMENT_MAX_BYTES,
-      messagesPerMinute: env.WIDGET_MESSAGES_PER_MINUTE,
-      sessionsPerIpPerMinute: env.WIDGET_SESSIONS_PER_IP_PER_MINUTE,
-      sessionsPerKeyPerMinute: env.WIDGET_SESSIONS_PER_KEY_PER_MINUTE,
-    },
-    ingestion: {
-      uploadMaxBytes: env.UPLOAD_MAX_BYTES,
-      chunkSize: env.CHUNK_SIZE,
-      embedBatchSize: env.EMBED_BATCH_SIZE,
-      sitemapMaxPages: env.SITEMAP_MAX_PAGES,
-      fetchTimeoutMs: env.FETCH_TIMEOUT_MS,
-      resyncIntervalMinutes: env.RESYNC_INTERVAL_MINUTES,
-    },
-    outbound: { allowlist: env.FETCH_ALLOWED_HOSTS },
-  };
+  return parsed.data;
 }
 
 /** For process entry points: a bad configuration ends the process with the list of problems. */

@@ -1,8 +1,12 @@
+import type { Message } from '../db/models/conversation';
 import type { TicketPriority, TicketStatus } from '../db/models/ticket';
+import { clip } from '../lib/storable';
+import type { Plan } from './plans';
 
 /**
  * Ticket rules shared by the lifecycle workflow, its activities and the API: service-level targets per
- * priority, how a breach raises the priority, and which status changes an agent may ask for.
+ * priority, how a breach raises the priority, which status changes an agent may ask for, and a new
+ * ticket's priority and summary.
  * Pure and deterministic (the workflow imports it).
  */
 
@@ -80,3 +84,22 @@ export function statusChangeProblem(
 /** The status a ticket ends up with when an agent asks for `to`. */
 export const resultingStatus = (to: SettableStatus, assigneeUserId: string | null): TicketStatus =>
   to === 'open' || to === 'assigned' ? activeStatus(assigneeUserId) : to;
+
+/** Upset visitors and paying plans get seen first. */
+export function priorityFor(sentiment: number, plan: Plan): TicketPriority {
+  let rank = 1;
+  if (sentiment <= -0.6) rank++;
+  if (plan !== 'free') rank++;
+  return PRIORITY_LADDER[Math.min(rank, PRIORITY_LADDER.length - 1)]!;
+}
+
+/**
+ * A few lines for the agent: what the visitor asked first (usually the problem itself), then their
+ * latest messages, newest last.
+ */
+export function summarize(messages: Pick<Message, 'role' | 'content'>[]): string {
+  const asked = messages
+    .filter((m) => m.role === 'visitor')
+    .map((m) => `• ${clip(m.content.replace(/\s+/g, ' '), 200)}`);
+  return (asked.length <= 5 ? asked : [asked[0]!, '…', ...asked.slice(-4)]).join('\n');
+}

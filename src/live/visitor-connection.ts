@@ -1,5 +1,4 @@
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
-import { Message } from '../db/models';
 import type { ParleyEvent } from '../lib/events';
 import type { Config } from '../config';
 import type { Logger } from '../lib/logger';
@@ -189,9 +188,7 @@ export class VisitorConnection {
         return;
       case 'message': {
         if (this.sent.has(event.messageId)) return;
-        const message = await Message.query()
-          .forOrganization(this.identity.organizationId)
-          .findOne({ id: event.messageId, conversationId: this.identity.conversationId, internal: false });
+        const message = await this.deps.visitors.visibleMessage(this.identity, event.messageId);
         if (!message) return;
         this.sent.add(message.id);
         this.send({ type: 'message', message: toWireMessage(message) });

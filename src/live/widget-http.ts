@@ -4,7 +4,7 @@ import { Router, type NextFunction, type Request, type Response } from 'express'
 import { fileUpload, jsonBody } from '../api/body-parsers';
 import { RateLimiterRes, type RateLimiterMemory } from 'rate-limiter-flexible';
 import { z } from 'zod';
-import { problems, type HttpProblem } from '../api/problem';
+import { problems, type HttpProblem } from '../lib/problem';
 import type { Config } from '../config';
 import type { Knex } from 'knex';
 import { projectRoot } from '../lib/paths';

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { problems } from '../api/problem';
+import { problems } from '../lib/problem';
 
 /**
  * The organization's support figures over a date range, computed in PostgreSQL. Shared by the REST API

@@ -1,10 +1,10 @@
 import type { Knex } from 'knex';
 import { ApiKey } from '../db/models';
 import { newSecret, sha256 } from '../lib/secrets';
-import { paginate, type Page, type PageParams } from '../api/pagination';
-import { problems } from '../api/problem';
-import type { Principal } from '../api/auth/principal';
-import { ALL_SCOPES, hasScope, type ApiKeyScope } from '../api/auth/scopes';
+import { paginate, type Page, type PageParams } from '../lib/pagination';
+import { problems } from '../lib/problem';
+import type { Principal } from '../domain/principal';
+import { ALL_SCOPES, hasScope, type ApiKeyScope } from '../domain/scopes';
 import { publish } from '../lib/events';
 import type { EventBus } from '../live/event-bus';
 import { recordAudit, type Actor } from './audit';
@@ -93,30 +93,31 @@ export async function createApiKey(
       })
       .returning('*');
     await recordAudit(
+      trx,
       actor,
       'api_key.created',
       { type: 'api_key', id: row.id },
       { name: row.name, scopes },
-      trx,
     );
     return { ...toView(row), key };
   });
 }
 
 export async function listApiKeys(
+  knex: Knex,
   organizationId: string,
   params: PageParams,
   filters: ApiKeyFilters,
 ): Promise<Page<ApiKeyView>> {
-  const query = ApiKey.query().forOrganization(organizationId);
+  const query = ApiKey.query(knex).forOrganization(organizationId);
   if (filters.active === true) query.whereNull('revokedAt');
   if (filters.active === false) query.whereNotNull('revokedAt');
   const page = await paginate(query, 'api_keys', params, { createdAt: 'createdAt', name: 'name' });
   return { items: page.items.map(toView), nextCursor: page.nextCursor };
 }
 
-export async function getApiKey(organizationId: string, id: string): Promise<ApiKeyView> {
-  const key = await ApiKey.query().forOrganization(organizationId).findById(id);
+export async function getApiKey(knex: Knex, organizationId: string, id: string): Promise<ApiKeyView> {
+  const key = await ApiKey.query(knex).forOrganization(organizationId).findById(id);
   if (!key) throw problems.notFound('The API key');
   return toView(key);
 }
@@ -133,7 +134,7 @@ async function revokeApiKey(knex: Knex, principal: Principal, actor: Actor, id: 
       .forOrganization(actor.organizationId)
       .findById(id)
       .patch({ revokedAt: new Date() });
-    await recordAudit(actor, 'api_key.revoked', { type: 'api_key', id }, { name: key.name }, trx);
+    await recordAudit(trx, actor, 'api_key.revoked', { type: 'api_key', id }, { name: key.name });
     await publish(trx, { type: 'api_key_revoked', organizationId: actor.organizationId, apiKeyId: id });
   });
 }

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { AuditLogEntry } from '../db/models';
-import { paginate, type Page, type PageParams } from '../api/pagination';
+import { paginate, type Page, type PageParams } from '../lib/pagination';
 
 /** Who did something: a member, an API key, or (for sign-in flows) a person not yet authenticated. */
 export interface Actor {
@@ -47,13 +47,13 @@ export interface AuditFilters {
 
 /** Records a sensitive action; pass the transaction that made the change so both commit together. */
 export async function recordAudit(
+  db: Knex | Knex.Transaction,
   actor: Actor,
   action: AuditAction,
   target: { type: string; id: string } | null,
   data: Record<string, unknown> = {},
-  trx?: Knex.Transaction,
 ): Promise<void> {
-  await AuditLogEntry.query(trx)
+  await AuditLogEntry.query(db)
     .forOrganization(actor.organizationId)
     .insert({
       actorUserId: actor.userId,
@@ -79,11 +79,12 @@ const toView = (entry: AuditLogEntry): AuditEntryView => ({
 });
 
 export async function listAuditEntries(
+  knex: Knex,
   organizationId: string,
   params: PageParams,
   filters: AuditFilters,
 ): Promise<Page<AuditEntryView>> {
-  const query = AuditLogEntry.query().forOrganization(organizationId);
+  const query = AuditLogEntry.query(knex).forOrganization(organizationId);
   if (filters.action) query.where('action', filters.action);
   if (filters.actorUserId) query.where('actorUserId', filters.actorUserId);
   if (filters.targetType) query.where('targetType', filters.targetType);

@@ -16,11 +16,10 @@ import type { Logger } from '../lib/logger';
 import type { Mailer } from '../lib/mailer';
 import { hashPassword, verifyPassword } from '../lib/passwords';
 import { newSecret, sha256 } from '../lib/secrets';
-import { HttpProblem, problems } from '../api/problem';
-import type { Principal } from '../api/auth/principal';
-import { ALL_SCOPES } from '../api/auth/scopes';
-import type { Email, MemberRole, OpaqueToken, Password, Uuid } from '../api/schemas';
-import type { RateLimits } from '../api/rate-limits';
+import { HttpProblem, problems } from '../lib/problem';
+import type { Principal } from '../domain/principal';
+import { ALL_SCOPES } from '../domain/scopes';
+import type { Email, MemberRole, OpaqueToken, Password, Uuid } from '../domain/schemas';
 import type { AccessTokens } from './access-tokens';
 import { recordAudit } from './audit';
 import { passwordResetEmail, sendInBackground, verificationEmail } from './emails';
@@ -127,13 +126,13 @@ async function startSession(
   user: User,
   membership: Membership,
   familyId: string = randomUUID(),
-  trx?: Knex.Transaction,
+  db: Knex | Knex.Transaction = deps.knex,
 ): Promise<Session> {
   const refreshToken = newSecret(REFRESH_PREFIX);
   const expiresAt = addSeconds(deps.config.auth.refreshTokenTtlSeconds);
   const [organization] = await Promise.all([
-    Organization.query(trx).findById(membership.organizationId).throwIfNotFound(),
-    RefreshToken.query(trx)
+    Organization.query(db).findById(membership.organizationId).throwIfNotFound(),
+    RefreshToken.query(db)
       .forOrganization(membership.organizationId)
       .insert({ userId: user.id, familyId, tokenHash: sha256(refreshToken), expiresAt }),
   ]);
@@ -154,8 +153,8 @@ async function startSession(
   };
 }
 
-async function revokeFamily(organizationId: string, familyId: string): Promise<void> {
-  await RefreshToken.query()
+async function revokeFamily(knex: Knex, organizationId: string, familyId: string): Promise<void> {
+  await RefreshToken.query(knex)
     .forOrganization(organizationId)
     .patch({ revokedAt: new Date() })
     .where('familyId', familyId)
@@ -171,7 +170,7 @@ async function issueLinkToken(
   ttlSeconds: number,
 ): Promise<string> {
   const token = newSecret(LINK_PREFIX);
-  await UserToken.query().insert({
+  await UserToken.query(deps.knex).insert({
     userId: user.id,
     purpose,
     tokenHash: sha256(token),
@@ -196,6 +195,12 @@ async function spendLinkToken(
   return User.query(trx).findById(spent.userId).throwIfNotFound();
 }
 
+/** A new verification link, unless the member's email is verified already. */
+export async function resendVerificationEmail(deps: AuthDeps, userId: string): Promise<void> {
+  const user = await User.query(deps.knex).findById(userId).throwIfNotFound();
+  if (!user.emailVerifiedAt) await sendVerificationEmail(deps, user);
+}
+
 export async function sendVerificationEmail(deps: AuthDeps, user: User): Promise<void> {
   const ttl = deps.config.auth.emailVerificationTtlSeconds;
   const link = await issueLinkToken(deps, user, 'email_verification', 'verify-email', ttl);
@@ -218,26 +223,34 @@ export async function signUp(deps: AuthDeps, input: SignUpRequest, ip: string | 
     throw error;
   }
   const { organization, owner } = created;
-  const membership = await Membership.query().forOrganization(organization.id).findOne({ userId: owner.id });
+  const membership = await Membership.query(deps.knex)
+    .forOrganization(organization.id)
+    .findOne({ userId: owner.id });
   const actor = { organizationId: organization.id, userId: owner.id, apiKeyId: null, ip };
-  await recordAudit(actor, 'organization.created', { type: 'organization', id: organization.id });
+  await recordAudit(deps.knex, actor, 'organization.created', { type: 'organization', id: organization.id });
   await sendVerificationEmail(deps, owner);
   return startSession(deps, owner, membership!);
 }
 
+/** The per-account sign-in throttle (api/rate-limits keeps the counts). */
+export interface LoginThrottle {
+  checkLogin(email: string): Promise<void>;
+  recordLogin(email: string, succeeded: boolean): Promise<void>;
+}
+
 export async function login(
-  deps: AuthDeps & { rateLimits: RateLimits },
+  deps: AuthDeps & { rateLimits: LoginThrottle },
   input: LoginRequest,
   ip: string | null,
 ): Promise<Session> {
   await deps.rateLimits.checkLogin(input.email);
-  const user = await findUserByEmail(input.email);
+  const user = await findUserByEmail(deps.knex, input.email);
   const valid = await verifyPassword(input.password, user?.passwordHash ?? (await DUMMY_HASH));
   await deps.rateLimits.recordLogin(input.email, Boolean(user && valid));
   if (!user || !valid) throw invalidCredentials();
   const membership = input.organizationId
-    ? await Membership.query().forOrganization(input.organizationId).findOne({ userId: user.id })
-    : await Membership.query()
+    ? await Membership.query(deps.knex).forOrganization(input.organizationId).findOne({ userId: user.id })
+    : await Membership.query(deps.knex)
         .unscoped('a person signs in before choosing one of their organizations')
         .where({ userId: user.id })
         .orderBy('createdAt')
@@ -245,25 +258,26 @@ export async function login(
   // Same answer as a wrong password: a sign-in must not reveal which organizations exist.
   if (!membership) throw invalidCredentials();
   const actor = { organizationId: membership.organizationId, userId: user.id, apiKeyId: null, ip };
-  await recordAudit(actor, 'auth.login', { type: 'user', id: user.id });
+  await recordAudit(deps.knex, actor, 'auth.login', { type: 'user', id: user.id });
   return startSession(deps, user, membership);
 }
 
 /** Rotates a refresh token. Presenting a spent token again means it leaked: the whole family is revoked. */
 export async function refreshSession(deps: AuthDeps, token: string, ip: string | null): Promise<Session> {
-  const row = await RefreshToken.query()
+  const row = await RefreshToken.query(deps.knex)
     .unscoped('a refresh token is looked up by its hash; the row names its organization')
     .findOne({ tokenHash: sha256(token) });
   if (!row || row.revokedAt || row.expiresAt <= new Date()) throw invalidRefreshToken();
-  const spent = await RefreshToken.query()
+  const spent = await RefreshToken.query(deps.knex)
     .forOrganization(row.organizationId)
     .patch({ usedAt: new Date() })
     .where({ id: row.id })
     .whereNull('usedAt');
   if (spent === 0) {
-    await revokeFamily(row.organizationId, row.familyId);
+    await revokeFamily(deps.knex, row.organizationId, row.familyId);
     const actor = { organizationId: row.organizationId, userId: row.userId, apiKeyId: null, ip };
     await recordAudit(
+      deps.knex,
       actor,
       'auth.refresh_token_reused',
       { type: 'user', id: row.userId },
@@ -272,27 +286,27 @@ export async function refreshSession(deps: AuthDeps, token: string, ip: string |
     throw invalidRefreshToken();
   }
   const [user, membership] = await Promise.all([
-    User.query().findById(row.userId),
-    Membership.query().forOrganization(row.organizationId).findOne({ userId: row.userId }),
+    User.query(deps.knex).findById(row.userId),
+    Membership.query(deps.knex).forOrganization(row.organizationId).findOne({ userId: row.userId }),
   ]);
   if (!user || !membership) {
-    await revokeFamily(row.organizationId, row.familyId);
+    await revokeFamily(deps.knex, row.organizationId, row.familyId);
     throw invalidRefreshToken();
   }
   return startSession(deps, user, membership, row.familyId);
 }
 
 /** Ends the session the refresh token belongs to; its access tokens stop working too. */
-export async function logout(token: string): Promise<void> {
-  const row = await RefreshToken.query()
+export async function logout(knex: Knex, token: string): Promise<void> {
+  const row = await RefreshToken.query(knex)
     .unscoped('a refresh token is looked up by its hash; the row names its organization')
     .findOne({ tokenHash: sha256(token) });
-  if (row) await revokeFamily(row.organizationId, row.familyId);
+  if (row) await revokeFamily(knex, row.organizationId, row.familyId);
 }
 
 /** Always succeeds, so the answer does not tell whether the email has an account. */
 export async function requestPasswordReset(deps: AuthDeps, email: string): Promise<void> {
-  const user = await findUserByEmail(email);
+  const user = await findUserByEmail(deps.knex, email);
   if (!user) return;
   const ttl = deps.config.auth.passwordResetTtlSeconds;
   const link = await issueLinkToken(deps, user, 'password_reset', 'reset-password', ttl);
@@ -322,7 +336,7 @@ export async function resetPassword(
       .where({ userId: user.id });
     for (const { organizationId } of memberships) {
       const actor = { organizationId, userId: user.id, apiKeyId: null, ip };
-      await recordAudit(actor, 'auth.password_reset', { type: 'user', id: user.id }, {}, trx);
+      await recordAudit(trx, actor, 'auth.password_reset', { type: 'user', id: user.id }, {});
     }
   });
 }
@@ -340,7 +354,7 @@ export async function acceptInvitation(
   input: InvitationAcceptance,
   ip: string | null,
 ): Promise<Session> {
-  const existing = await findUserByEmail(await invitedEmail(input.token));
+  const existing = await findUserByEmail(deps.knex, await invitedEmail(deps.knex, input.token));
   if (existing && !(await verifyPassword(input.password, existing.passwordHash))) throw invalidCredentials();
   if (!existing && !input.name) {
     throw problems.validation([{ field: 'body.name', message: 'is required to create your account' }]);
@@ -383,19 +397,19 @@ export async function acceptInvitation(
       .patch({ acceptedAt: new Date() });
     const actor = { organizationId, userId: user.id, apiKeyId: null, ip };
     await recordAudit(
+      trx,
       actor,
       'invitation.accepted',
       { type: 'invitation', id: invitation.id },
       { role: invitation.role },
-      trx,
     );
     return startSession(deps, user, membership, undefined, trx);
   });
 }
 
 /** The email an invitation token was sent to; the same 401 as any bad link when there is none. */
-async function invitedEmail(token: string): Promise<string> {
-  const invitation = await Invitation.query()
+async function invitedEmail(knex: Knex, token: string): Promise<string> {
+  const invitation = await Invitation.query(knex)
     .unscoped('an invitation is looked up by its token; the row names its organization')
     .findOne({ tokenHash: sha256(token) })
     .whereNull('acceptedAt')
@@ -408,11 +422,11 @@ async function invitedEmail(token: string): Promise<string> {
 export async function authenticateAccessToken(deps: AuthDeps, token: string): Promise<Principal | undefined> {
   const claims = await deps.accessTokens.verify(token);
   if (!claims) return undefined;
-  const membership = await Membership.query()
+  const membership = await Membership.query(deps.knex)
     .forOrganization(claims.organizationId)
     .findOne({ userId: claims.userId })
     .whereNotExists(
-      RefreshToken.query()
+      RefreshToken.query(deps.knex)
         .forOrganization(claims.organizationId)
         .where('familyId', claims.sessionId)
         .whereNotNull('revokedAt'),

@@ -11,7 +11,7 @@ import type { Config } from '../config';
 import { Subscription, WebhookEvent } from '../db/models';
 import type { BillingStatus } from '../domain/billing';
 import { PLAN_CATALOG, type PaidPlan, type Plan } from '../domain/plans';
-import { problems } from '../api/problem';
+import { problems } from '../lib/problem';
 import type { Logger } from '../lib/logger';
 import type { TemporalGateway } from '../temporal/client';
 import {

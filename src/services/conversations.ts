@@ -11,14 +11,13 @@ import {
   type MessageRole,
   type RetrievalTrace,
 } from '../db/models';
-import { problems } from '../api/problem';
+import { problems } from '../lib/problem';
 import { publish } from '../lib/events';
 import { assertMessageQuota } from './usage';
-import { paginate, type Page, type PageParams } from '../api/pagination';
+import { paginate, type Page, type PageParams } from '../lib/pagination';
 import type { TemporalGateway } from '../temporal/client';
-import { turnWorkflowId, type TurnResult } from '../workflows/contracts';
+import { turnWorkflowId, type TurnRef, type TurnResult } from '../workflows/contracts';
 import type { chatTurn } from '../workflows/chat-turn';
-import type { TurnRef } from '../activities/chat';
 
 /** Conversations and visitor messages; each visitor message is answered by a chat-turn workflow. */
 

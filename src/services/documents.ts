@@ -3,6 +3,7 @@ import type { Knex } from 'knex';
 import type { Config } from '../config';
 import {
   Document,
+  DocumentChunk,
   DocumentFile,
   type DocumentSourceType,
   type DocumentStatus,
@@ -11,8 +12,8 @@ import {
 import { DocumentError, sniffType } from '../ingestion';
 import { recordAudit, type Actor } from './audit';
 import { bumpKnowledgeRevision } from './knowledge';
-import { HttpProblem, problems } from '../api/problem';
-import { paginate, type Page, type PageParams } from '../api/pagination';
+import { HttpProblem, problems } from '../lib/problem';
+import { paginate, type Page, type PageParams } from '../lib/pagination';
 import type { TemporalGateway } from '../temporal/client';
 import { ingestWorkflowId, resyncSignal, type IngestInput } from '../workflows/contracts';
 import type { ingestDocument } from '../workflows/ingestion';
@@ -77,6 +78,12 @@ export interface DocumentFilters extends PageParams {
 }
 
 const MAX_TITLE = 500;
+
+export interface DocumentVersion {
+  documentVersion: number;
+  /** As PostgreSQL counts: a bigint, so a string. */
+  count: string;
+}
 
 export class DocumentService {
   constructor(private readonly deps: DocumentServiceDeps) {}
@@ -155,6 +162,27 @@ export class DocumentService {
     });
   }
 
+  /** The titles of these documents, by id (for the sources a conversation's answers cite). */
+  async titles(organizationId: string, documentIds: string[]): Promise<Map<string, string>> {
+    if (documentIds.length === 0) return new Map();
+    const documents = await Document.query(this.deps.knex)
+      .forOrganization(organizationId)
+      .whereIn('id', documentIds)
+      .select('id', 'title');
+    return new Map(documents.map((d) => [d.id, d.title]));
+  }
+
+  /** The document's versions that have chunks, newest first, with their chunk counts. */
+  async versions(organizationId: string, documentId: string): Promise<DocumentVersion[]> {
+    return DocumentChunk.query(this.deps.knex)
+      .forOrganization(organizationId)
+      .where('documentId', documentId)
+      .groupBy('documentVersion')
+      .select('documentVersion')
+      .count('* as count')
+      .orderBy('documentVersion', 'desc') as unknown as Promise<DocumentVersion[]>;
+  }
+
   async get(organizationId: string, documentId: string): Promise<Document> {
     const document = await Document.query(this.deps.knex)
       .forOrganization(organizationId)
@@ -208,11 +236,11 @@ export class DocumentService {
       await Document.query(trx).forOrganization(organizationId).deleteById(document.id);
       await bumpKnowledgeRevision(trx, organizationId);
       await recordAudit(
+        trx,
         actor,
         'document.deleted',
         { type: 'document', id: document.id },
         { title: document.title },
-        trx,
       );
     });
     // Stop a running ingestion or a waiting re-sync timer; one that already finished has nothing to stop.

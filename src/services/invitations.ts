@@ -2,10 +2,10 @@ import type { Knex } from 'knex';
 import { Invitation, Membership, Organization } from '../db/models';
 import { PLAN_CATALOG } from '../domain/plans';
 import { newSecret, sha256 } from '../lib/secrets';
-import { paginate, type Page, type PageParams } from '../api/pagination';
-import { problems } from '../api/problem';
-import type { Principal } from '../api/auth/principal';
-import type { Email, MemberRole } from '../api/schemas';
+import { paginate, type Page, type PageParams } from '../lib/pagination';
+import { problems } from '../lib/problem';
+import type { Principal } from '../domain/principal';
+import type { Email, MemberRole } from '../domain/schemas';
 import type { AuthDeps } from './auth';
 import { recordAudit, type Actor } from './audit';
 import { invitationEmail, sendInBackground } from './emails';
@@ -68,7 +68,7 @@ export async function createInvitation(
       .findById(actor.organizationId)
       .forUpdate()
       .throwIfNotFound();
-    const user = await findUserByEmail(email);
+    const user = await findUserByEmail(trx, email);
     if (user) {
       const member = await Membership.query(trx)
         .forOrganization(organization.id)
@@ -101,11 +101,11 @@ export async function createInvitation(
       })
       .returning('*');
     await recordAudit(
+      trx,
       actor,
       'invitation.created',
       { type: 'invitation', id: invitation.id },
       { email, role: input.role },
-      trx,
     );
     return { invitation, organization };
   });
@@ -119,11 +119,12 @@ export async function createInvitation(
 }
 
 export async function listInvitations(
+  knex: Knex,
   organizationId: string,
   params: PageParams,
   filters: InvitationFilters,
 ): Promise<Page<InvitationView>> {
-  const query = Invitation.query().forOrganization(organizationId);
+  const query = Invitation.query(knex).forOrganization(organizationId);
   const now = new Date();
   if (filters.status === 'accepted') query.whereNotNull('acceptedAt');
   if (filters.status === 'pending') query.whereNull('acceptedAt').where('expiresAt', '>', now);
@@ -132,8 +133,8 @@ export async function listInvitations(
   return { items: page.items.map(toView), nextCursor: page.nextCursor };
 }
 
-export async function getInvitation(organizationId: string, id: string): Promise<InvitationView> {
-  const invitation = await Invitation.query().forOrganization(organizationId).findById(id);
+export async function getInvitation(knex: Knex, organizationId: string, id: string): Promise<InvitationView> {
+  const invitation = await Invitation.query(knex).forOrganization(organizationId).findById(id);
   if (!invitation) throw problems.notFound('The invitation');
   return toView(invitation);
 }
@@ -145,11 +146,11 @@ export async function revokeInvitation(knex: Knex, actor: Actor, id: string): Pr
     if (!invitation) throw problems.notFound('The invitation');
     await Invitation.query(trx).forOrganization(actor.organizationId).deleteById(id);
     await recordAudit(
+      trx,
       actor,
       'invitation.revoked',
       { type: 'invitation', id },
       { email: invitation.email },
-      trx,
     );
   });
 }

@@ -1,3 +1,4 @@
+import type { Knex } from 'knex';
 import { Message } from '../db/models';
 
 /**
@@ -35,11 +36,12 @@ export const normalizeQuestion = (question: string): string =>
     .trim();
 
 export async function listKnowledgeGaps(
+  knex: Knex,
   organizationId: string,
   filters: KnowledgeGapFilters = {},
 ): Promise<KnowledgeGap[]> {
   const since = new Date(Date.now() - (filters.days ?? 30) * 24 * 3600 * 1000);
-  const abstentions = await Message.query()
+  const abstentions = await Message.query(knex)
     .forOrganization(organizationId)
     .where({ role: 'assistant', outcome: 'abstain' })
     .whereNotNull('replyToMessageId')
@@ -47,12 +49,12 @@ export async function listKnowledgeGaps(
     .select('replyToMessageId');
   const questionIds = [...new Set(abstentions.map((m) => m.replyToMessageId!))];
   if (questionIds.length === 0) return [];
-  const questions = await Message.query()
+  const questions = await Message.query(knex)
     .forOrganization(organizationId)
     .whereIn('id', questionIds)
     .orderBy('createdAt', 'desc');
   const conversationIds = [...new Set(questions.map((q) => q.conversationId))];
-  const agentReplies = await Message.query()
+  const agentReplies = await Message.query(knex)
     .forOrganization(organizationId)
     .whereIn('conversationId', conversationIds)
     .where({ role: 'agent', internal: false })

@@ -1,9 +1,9 @@
 import type { Knex } from 'knex';
 import { Membership, RefreshToken } from '../db/models';
-import { paginate, type Page, type PageParams } from '../api/pagination';
-import { problems } from '../api/problem';
-import type { Principal } from '../api/auth/principal';
-import type { MemberRole } from '../api/schemas';
+import { paginate, type Page, type PageParams } from '../lib/pagination';
+import { problems } from '../lib/problem';
+import type { Principal } from '../domain/principal';
+import type { MemberRole } from '../domain/schemas';
 import { recordAudit, type Actor } from './audit';
 
 export interface MemberView {
@@ -41,18 +41,23 @@ const toView = (m: Membership): MemberView => ({
 });
 
 export async function listMembers(
+  knex: Knex,
   organizationId: string,
   params: PageParams,
   filters: MemberFilters,
 ): Promise<Page<MemberView>> {
-  const query = Membership.query().forOrganization(organizationId).withGraphFetched('user');
+  const query = Membership.query(knex).forOrganization(organizationId).withGraphFetched('user');
   if (filters.role) query.where('role', filters.role);
   const page = await paginate(query, 'memberships', params);
   return { items: page.items.map(toView), nextCursor: page.nextCursor };
 }
 
-async function findMember(organizationId: string, id: string, trx?: Knex.Transaction): Promise<Membership> {
-  const member = await Membership.query(trx)
+async function findMember(
+  db: Knex | Knex.Transaction,
+  organizationId: string,
+  id: string,
+): Promise<Membership> {
+  const member = await Membership.query(db)
     .forOrganization(organizationId)
     .findById(id)
     .withGraphFetched('user');
@@ -60,8 +65,8 @@ async function findMember(organizationId: string, id: string, trx?: Knex.Transac
   return member;
 }
 
-export async function getMember(organizationId: string, id: string): Promise<MemberView> {
-  return toView(await findMember(organizationId, id));
+export async function getMember(knex: Knex, organizationId: string, id: string): Promise<MemberView> {
+  return toView(await findMember(knex, organizationId, id));
 }
 
 /** Owners are the last line of control: only owners touch owners, and one owner always remains. */
@@ -87,7 +92,7 @@ export async function updateMember(
   update: MemberUpdate,
 ): Promise<MemberView> {
   return knex.transaction(async (trx) => {
-    const member = await findMember(actor.organizationId, id, trx);
+    const member = await findMember(trx, actor.organizationId, id);
     const from = member.role;
     const roleChanges = update.role !== undefined && update.role !== from;
     if (roleChanges && update.role === 'owner' && principal.role !== 'owner') {
@@ -97,14 +102,14 @@ export async function updateMember(
     await Membership.query(trx).forOrganization(actor.organizationId).findById(id).patch(update);
     if (roleChanges) {
       await recordAudit(
+        trx,
         actor,
         'member.role_changed',
         { type: 'membership', id },
         { userId: member.userId, from, to: update.role },
-        trx,
       );
     }
-    return toView(await findMember(actor.organizationId, id, trx));
+    return toView(await findMember(trx, actor.organizationId, id));
   });
 }
 
@@ -116,7 +121,7 @@ export async function removeMember(
   id: string,
 ): Promise<void> {
   await knex.transaction(async (trx) => {
-    const member = await findMember(actor.organizationId, id, trx);
+    const member = await findMember(trx, actor.organizationId, id);
     if (member.role === 'owner') await guardOwnerChange(trx, principal, member);
     await Membership.query(trx).forOrganization(actor.organizationId).deleteById(id);
     await RefreshToken.query(trx)
@@ -125,11 +130,11 @@ export async function removeMember(
       .where({ userId: member.userId })
       .whereNull('revokedAt');
     await recordAudit(
+      trx,
       actor,
       'member.removed',
       { type: 'membership', id },
       { userId: member.userId, email: member.user!.email, role: member.role },
-      trx,
     );
   });
 }

@@ -84,8 +84,15 @@ export interface OrganizationUpdate {
   name?: string;
 }
 
-export async function getOrganization(organizationId: string): Promise<Organization> {
-  return Organization.query().findById(organizationId).throwIfNotFound();
+export async function findOrganization(
+  knex: Knex,
+  organizationId: string,
+): Promise<Organization | undefined> {
+  return Organization.query(knex).findById(organizationId);
+}
+
+export async function getOrganization(knex: Knex, organizationId: string): Promise<Organization> {
+  return Organization.query(knex).findById(organizationId).throwIfNotFound();
 }
 
 export async function updateOrganization(
@@ -98,11 +105,11 @@ export async function updateOrganization(
       .patchAndFetchById(actor.organizationId, update)
       .throwIfNotFound();
     await recordAudit(
+      trx,
       actor,
       'organization.updated',
       { type: 'organization', id: organization.id },
       { ...update },
-      trx,
     );
     return organization;
   });

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { OrganizationSettings } from '../db/models';
-import { problems, type FieldError } from '../api/problem';
+import { problems, type FieldError } from '../lib/problem';
 import { recordAudit, type Actor } from './audit';
 
 /** How the widget looks on the customer's site. */
@@ -162,8 +162,8 @@ function originErrors(origins: string[]): FieldError[] {
   );
 }
 
-export async function getSettings(organizationId: string): Promise<SettingsView> {
-  const settings = await OrganizationSettings.query()
+export async function getSettings(knex: Knex, organizationId: string): Promise<SettingsView> {
+  const settings = await OrganizationSettings.query(knex)
     .forOrganization(organizationId)
     .findById(organizationId);
   if (!settings) throw problems.notFound('The settings');
@@ -183,11 +183,11 @@ export async function updateSettings(
       .patchAndFetchById(actor.organizationId, update);
     if (!settings) throw problems.notFound('The settings');
     await recordAudit(
+      trx,
       actor,
       'settings.updated',
       { type: 'organization', id: actor.organizationId },
       { fields: Object.keys(update) },
-      trx,
     );
     return toView(settings);
   });

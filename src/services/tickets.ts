@@ -7,9 +7,9 @@ import {
 } from '@temporalio/client';
 import { TemporalFailure } from '@temporalio/common';
 import type { Knex } from 'knex';
-import type { Principal } from '../api/auth/principal';
-import { paginate, type Page, type PageParams } from '../api/pagination';
-import { problems } from '../api/problem';
+import type { Principal } from '../domain/principal';
+import { paginate, type Page, type PageParams } from '../lib/pagination';
+import { problems } from '../lib/problem';
 import {
   Conversation,
   Membership,
@@ -30,6 +30,7 @@ import {
   takeOverUpdate,
   DATABASE_FAILURES,
   TICKET_FAILURES,
+  ticketStartOptions,
   ticketWorkflowId,
   type MessageOutcome,
 } from '../workflows/contracts';
@@ -40,7 +41,7 @@ import {
   type ConversationDetail,
   type MessageView,
 } from './conversations';
-import { loadTicketSnapshot, openTicket, ticketStartOptions } from './ticket-workflow';
+import { loadTicketSnapshot, openTicket } from './ticket-store';
 import { isUuid } from '../lib/uuid';
 
 /**
@@ -154,6 +155,15 @@ export class TicketService {
     const ticket = await Ticket.query(this.deps.knex).forOrganization(organizationId).findById(ticketId);
     if (!ticket) throw problems.notFound('The ticket');
     return ticket;
+  }
+
+  /** The conversation's latest ticket, closed or not; undefined when it was never escalated. */
+  async latestOfConversation(organizationId: string, conversationId: string): Promise<Ticket | undefined> {
+    return Ticket.query(this.deps.knex)
+      .forOrganization(organizationId)
+      .where('conversationId', conversationId)
+      .orderBy('createdAt', 'desc')
+      .first();
   }
 
   async detail(organizationId: string, ticketId: string): Promise<TicketDetail> {

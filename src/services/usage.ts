@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import { Invitation, Membership, Organization, Subscription, UsageCounter, UsageEvent } from '../db/models';
 import { PLAN_CATALOG, type Plan } from '../domain/plans';
-import { problems } from '../api/problem';
+import { problems } from '../lib/problem';
 
 /**
  * Usage metering. Each counted thing (an answered visitor message) is an event recorded once — the

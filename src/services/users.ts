@@ -1,3 +1,4 @@
+import type { Knex } from 'knex';
 import { User } from '../db/models';
 
 export interface UserView {
@@ -19,9 +20,13 @@ export const toUserView = (u: User): UserView => ({
 
 export const normalizeEmail = (email: string): string => email.trim().toLowerCase();
 
+export async function findUser(knex: Knex, userId: string): Promise<User | undefined> {
+  return User.query(knex).findById(userId);
+}
+
 /** Emails are unique regardless of case (see the users_email_lower_unique index). */
-export async function findUserByEmail(email: string): Promise<User | undefined> {
-  return User.query()
+export async function findUserByEmail(db: Knex | Knex.Transaction, email: string): Promise<User | undefined> {
+  return User.query(db)
     .whereRaw('lower(email) = ?', [normalizeEmail(email)])
     .first();
 }

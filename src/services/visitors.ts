@@ -196,6 +196,13 @@ export class VisitorService {
     return conversation;
   }
 
+  /** A message of the visitor's conversation that the visitor may see; undefined for internal notes. */
+  async visibleMessage(identity: VisitorIdentity, messageId: string): Promise<Message | undefined> {
+    return Message.query(this.deps.knex)
+      .forOrganization(identity.organizationId)
+      .findOne({ id: messageId, conversationId: identity.conversationId, internal: false });
+  }
+
   /** Replies (assistant and agents) the visitor has not read yet. */
   async unreadCount(identity: VisitorIdentity): Promise<number> {
     const conversation = await this.conversation(identity);

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import { HttpProblem } from '../api/problem';
+import { HttpProblem } from '../lib/problem';
 import { projectRoot } from '../lib/paths';
 import { html, type SafeHtml } from './html';
 

@@ -1,5 +1,5 @@
 import type { Request, Response } from 'express';
-import { hasRole } from '../api/auth/principal';
+import { hasRole } from '../domain/principal';
 import { servicesOf } from '../api/services';
 import type { Role } from '../db/models';
 import { html, type SafeHtml } from './html';

@@ -1,11 +1,13 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Request, RequestHandler, Response } from 'express';
-import type { Principal } from '../api/auth/principal';
-import { HttpProblem, problems } from '../api/problem';
+import type { Principal } from '../domain/principal';
+import { HttpProblem, problems } from '../lib/problem';
 import { servicesOf, type ApiServices } from '../api/services';
-import { Organization, User } from '../db/models';
+import type { Organization, User } from '../db/models';
 import { sha256 } from '../lib/secrets';
 import { authenticateAccessToken, refreshSession, type Session } from '../services/auth';
+import { findOrganization } from '../services/organizations';
+import { findUser } from '../services/users';
 
 /**
  * Console sessions ride on the auth service's own tokens: the JWT access token and the rotating
@@ -107,8 +109,8 @@ export async function authenticateConsole(
     return undefined;
   }
   const [user, organization] = await Promise.all([
-    User.query().findById(principal.userId),
-    Organization.query().findById(principal.organizationId),
+    findUser(services.knex, principal.userId),
+    findOrganization(services.knex, principal.organizationId),
   ]);
   if (!user || !organization) return undefined;
   return { principal, user, organization };

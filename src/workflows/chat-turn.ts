@@ -1,10 +1,9 @@
 import { patched, proxyActivities, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { TurnRecord, TurnRef } from '../activities/chat';
 import { PROMPT_VERSION } from '../ai/generation/types';
 import { decideTurn } from '../domain/turn-decision';
 import { replies } from '../domain/replies';
-import type { TurnResult } from './contracts';
+import type { TurnRecord, TurnRef, TurnResult } from './contracts';
 
 /**
  * One workflow per visitor message (id `turn-<messageId>`): load memory → retrieve (with the

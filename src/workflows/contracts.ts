@@ -1,10 +1,11 @@
-import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { defineSearchAttributeKey, SearchAttributeType, TypedSearchAttributes } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { TurnRecord } from '../activities/chat';
-import type { TicketPriority, TicketStatus } from '../db/models/ticket';
+import type { Citation, RetrievalTrace } from '../db/models';
+import type { Ticket, TicketPriority, TicketStatus } from '../db/models/ticket';
 import type { ReplyStatus, SettableStatus } from '../domain/tickets';
 import type { BillingState } from '../domain/billing';
 import type { PaidPlan } from '../domain/plans';
+import type { TurnAction } from '../domain/turn-decision';
 
 /**
  * What the API and the worker share about workflows: ids (business ids, so a retried request cannot
@@ -42,6 +43,29 @@ export interface IngestionProgress {
 export const ingestionProgressQuery = defineQuery<IngestionProgress>('ingestionProgress');
 export const resyncSignal = defineSignal('resync');
 
+/** A chat turn's input: the visitor message it answers (the API starts it, the activities load it). */
+export interface TurnRef {
+  organizationId: string;
+  conversationId: string;
+  /** The visitor message this turn answers. */
+  messageId: string;
+}
+
+/** What a turn records about its reply, passed from the workflow to the activity that stores it. */
+export interface TurnRecord extends TurnRef {
+  outcome: TurnAction | 'quota_exceeded' | 'handed_off';
+  text: string;
+  citations: Citation[];
+  trace: RetrievalTrace | null;
+  sentiment: number;
+  model: string | null;
+  promptVersion: string | null;
+  promptTokens: number | null;
+  completionTokens: number | null;
+  latencyMs: number;
+  reasons: string[];
+}
+
 export interface TurnResult {
   outcome: TurnRecord['outcome'];
   replyId: string | null;
@@ -76,6 +100,40 @@ export interface TicketSnapshot {
   resolutionBreachedAt: string | null;
   /** The organization's quiet period before a resolved ticket closes. */
   autoCloseHours: number;
+}
+
+const iso = (date: Date | null): string | null => (date ? new Date(date).toISOString() : null);
+
+/** The snapshot of a ticket row (the workflow's input, and what each of its activities returns). */
+export function toTicketSnapshot(ticket: Ticket, autoCloseHours: number): TicketSnapshot {
+  return {
+    organizationId: ticket.organizationId,
+    ticketId: ticket.id,
+    number: ticket.number,
+    status: ticket.status,
+    priority: ticket.priority,
+    assigneeUserId: ticket.assigneeUserId,
+    firstResponseDueAt: iso(ticket.firstResponseDueAt),
+    resolutionDueAt: iso(ticket.resolutionDueAt),
+    firstResponseAt: iso(ticket.firstResponseAt),
+    resolvedAt: iso(ticket.resolvedAt),
+    firstResponseBreachedAt: iso(ticket.firstResponseBreachedAt),
+    resolutionBreachedAt: iso(ticket.resolutionBreachedAt),
+    autoCloseHours,
+  };
+}
+
+/** Start options shared by every caller: the business id and the search attributes operators filter on. */
+export function ticketStartOptions(snapshot: TicketSnapshot, taskQueue: string) {
+  return {
+    workflowId: ticketWorkflowId(snapshot.ticketId),
+    taskQueue,
+    args: [snapshot] as [TicketSnapshot],
+    typedSearchAttributes: new TypedSearchAttributes([
+      { key: organizationIdAttribute, value: snapshot.organizationId },
+      { key: ticketIdAttribute, value: snapshot.ticketId },
+    ]),
+  };
 }
 
 /** The visitor wrote again (`visitor_message`) or the assistant escalated again (`escalated`). */

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { Principal } from '../../src/api/auth/principal';
-import { ALL_SCOPES } from '../../src/api/auth/scopes';
+import type { Principal } from '../../src/domain/principal';
+import { ALL_SCOPES } from '../../src/domain/scopes';
 import type { ParleyClient } from '../../src/client';
 import { Conversation, Membership, Ticket, TicketEvent, User } from '../../src/db/models';
 

@@ -1,15 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
-import { HttpProblem } from '../../src/api/problem';
+import { HttpProblem } from '../../src/lib/problem';
 import { loadConfig } from '../../src/config';
 import { Ticket } from '../../src/db/models';
 import { createLogger } from '../../src/lib/logger';
-import { loadTicketSnapshot, ticketStartOptions } from '../../src/services/ticket-workflow';
+import { loadTicketSnapshot } from '../../src/services/ticket-store';
 import { TicketService } from '../../src/services/tickets';
 import { TemporalGateway } from '../../src/temporal/client';
 import { nonRetryableDatabaseFailure } from '../../src/worker/database-failures';
-import { assignTicketUpdate, DATABASE_FAILURES } from '../../src/workflows/contracts';
+import { assignTicketUpdate, DATABASE_FAILURES, ticketStartOptions } from '../../src/workflows/contracts';
 import type { ticketLifecycle } from '../../src/workflows/tickets';
 import { WithStartWorkflowOperation } from '@temporalio/client';
 import { useTestDatabase } from '../helpers/db';

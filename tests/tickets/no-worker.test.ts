@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { HttpProblem } from '../../src/api/problem';
+import { HttpProblem } from '../../src/lib/problem';
 import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/lib/logger';
 import { TicketService } from '../../src/services/tickets';

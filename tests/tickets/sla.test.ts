@@ -5,10 +5,10 @@ import { createActivities, type ActivityDependencies } from '../../src/activitie
 import { loadConfig } from '../../src/config';
 import { Ticket, type Organization, type User } from '../../src/db/models';
 import { createLogger } from '../../src/lib/logger';
-import { loadTicketSnapshot, ticketStartOptions } from '../../src/services/ticket-workflow';
+import { loadTicketSnapshot } from '../../src/services/ticket-store';
 import { createActivityDependencies } from '../../src/worker/dependencies';
 import { workflowSinks } from '../../src/worker/observability';
-import { setTicketStatusUpdate, ticketStateQuery } from '../../src/workflows/contracts';
+import { setTicketStatusUpdate, ticketStartOptions, ticketStateQuery } from '../../src/workflows/contracts';
 import type { ticketLifecycle } from '../../src/workflows/tickets';
 import { useTestDatabase } from '../helpers/db';
 import { buildOrganization } from '../helpers/factories';

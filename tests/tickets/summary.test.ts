@@ -1,4 +1,4 @@
-import { summarize } from '../../src/services/ticket-workflow';
+import { summarize } from '../../src/domain/tickets';
 
 const visitor = (content: string) => ({ role: 'visitor' as const, content });
 const assistant = (content: string) => ({ role: 'assistant' as const, content });

@@ -2,7 +2,7 @@ import type { Request as ExRequest } from 'express';
 import { Controller, Get, Query, Request, Response, Route, Security, Tags } from 'tsoa';
 import { computeAnalytics, type AnalyticsReport } from '../../services/analytics';
 import { principalOf } from '../auth/principal';
-import { PROBLEM_JSON as PROBLEM, type ProblemDocument } from '../problem';
+import { PROBLEM_JSON as PROBLEM, type ProblemDocument } from '../../lib/problem';
 import type { ApiServices } from '../services';
 
 /** Support figures: volume, how much the assistant resolves, escalations, satisfaction, speed, SLAs. */

@@ -24,9 +24,9 @@ import {
 } from '../../services/api-keys';
 import { actorOf } from '../auth/actor';
 import { principalOf } from '../auth/principal';
-import type { Page } from '../pagination';
-import { PROBLEM_JSON as PROBLEM, type ProblemDocument } from '../problem';
-import type { Uuid } from '../schemas';
+import type { Page } from '../../lib/pagination';
+import { PROBLEM_JSON as PROBLEM, type ProblemDocument } from '../../lib/problem';
+import type { Uuid } from '../../domain/schemas';
 import type { ApiServices } from '../services';
 
 /** Keys for integrators: `Authorization: Bearer prly_…`. Each acts as an admin, narrowed by its scopes. */
@@ -81,7 +81,12 @@ export class ApiKeysController extends Controller {
     @Query() sort?: 'createdAt' | '-createdAt' | 'name' | '-name',
     @Query() active?: boolean,
   ): Promise<Page<ApiKeyView>> {
-    return listApiKeys(principalOf(req).organizationId, { limit, cursor, sort }, { active });
+    return listApiKeys(
+      this.services.knex,
+      principalOf(req).organizationId,
+      { limit, cursor, sort },
+      { active },
+    );
   }
 
   /** One key (without the secret). */
@@ -94,7 +99,7 @@ export class ApiKeysController extends Controller {
   @Response<ProblemDocument>(429, 'Too many requests; see Retry-After', undefined, PROBLEM)
   @Response<ProblemDocument>(500, 'Unexpected error', undefined, PROBLEM)
   public async getApiKey(@Request() req: ExRequest, @Path() id: Uuid): Promise<ApiKeyView> {
-    return getApiKey(principalOf(req).organizationId, id);
+    return getApiKey(this.services.knex, principalOf(req).organizationId, id);
   }
 
   /** Revokes a key at once; revoking a revoked key changes nothing. */

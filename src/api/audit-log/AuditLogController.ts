@@ -2,14 +2,19 @@ import type { Request as ExRequest } from 'express';
 import { Controller, Get, Query, Request, Response, Route, Security, Tags } from 'tsoa';
 import { listAuditEntries, type AuditEntryView } from '../../services/audit';
 import { principalOf } from '../auth/principal';
-import type { Page } from '../pagination';
-import { PROBLEM_JSON as PROBLEM, type ProblemDocument } from '../problem';
-import type { Uuid } from '../schemas';
+import type { Page } from '../../lib/pagination';
+import { PROBLEM_JSON as PROBLEM, type ProblemDocument } from '../../lib/problem';
+import type { Uuid } from '../../domain/schemas';
+import type { ApiServices } from '../services';
 
 /** Sensitive actions: sign-ins, key creation and revocation, role changes, removals, settings changes. */
 @Route('v1/audit-log')
 @Tags('Audit log')
 export class AuditLogController extends Controller {
+  constructor(private readonly services: ApiServices) {
+    super();
+  }
+
   /**
    * The organization's audit entries, newest first by default.
    * @param limit Page size, 1 to 100 (default 20).
@@ -39,6 +44,7 @@ export class AuditLogController extends Controller {
     @Query() targetType?: string,
   ): Promise<Page<AuditEntryView>> {
     return listAuditEntries(
+      this.services.knex,
       principalOf(req).organizationId,
       { limit, cursor, sort },
       { action, actorUserId, targetType },

@@ -1,6 +1,5 @@
 import type { Request as ExRequest } from 'express';
 import { Body, Controller, Get, Post, Request, Response, Route, Security, SuccessResponse, Tags } from 'tsoa';
-import { User } from '../../db/models';
 import {
   acceptInvitation,
   login,
@@ -8,7 +7,7 @@ import {
   refreshSession,
   requestPasswordReset,
   resetPassword,
-  sendVerificationEmail,
+  resendVerificationEmail,
   signUp,
   verifyEmail,
   type EmailVerification,
@@ -21,9 +20,9 @@ import {
   type SignUpRequest,
 } from '../../services/auth';
 import { getOrganization, toOrganizationView, type OrganizationView } from '../../services/organizations';
-import { toUserView, type UserView } from '../../services/users';
-import { PROBLEM_JSON as PROBLEM, problems, type ProblemDocument } from '../problem';
-import type { MemberRole } from '../schemas';
+import { findUser, toUserView, type UserView } from '../../services/users';
+import { PROBLEM_JSON as PROBLEM, problems, type ProblemDocument } from '../../lib/problem';
+import type { MemberRole } from '../../domain/schemas';
 import type { ApiServices } from '../services';
 import { principalOf } from './principal';
 
@@ -94,7 +93,7 @@ export class AuthController extends Controller {
   @Response<ProblemDocument>(429, 'Too many requests; see Retry-After', undefined, PROBLEM)
   @Response<ProblemDocument>(500, 'Unexpected error', undefined, PROBLEM)
   public async logout(@Body() body: RefreshRequest): Promise<void> {
-    await logout(body.refreshToken);
+    await logout(this.services.knex, body.refreshToken);
     this.setStatus(204);
   }
 
@@ -156,8 +155,7 @@ export class AuthController extends Controller {
   public async resendVerification(@Request() req: ExRequest): Promise<void> {
     const { userId } = principalOf(req);
     if (!userId) throw problems.forbidden('Only a signed-in member has an email address to verify.');
-    const user = await User.query().findById(userId).throwIfNotFound();
-    if (!user.emailVerifiedAt) await sendVerificationEmail(this.services, user);
+    await resendVerificationEmail(this.services, userId);
     this.setStatus(202);
   }
 
@@ -193,8 +191,8 @@ export class AuthController extends Controller {
   public async me(@Request() req: ExRequest): Promise<Me> {
     const principal = principalOf(req);
     const [organization, user] = await Promise.all([
-      getOrganization(principal.organizationId),
-      principal.userId ? User.query().findById(principal.userId) : undefined,
+      getOrganization(this.services.knex, principal.organizationId),
+      principal.userId ? findUser(this.services.knex, principal.userId) : undefined,
     ]);
     return {
       organization: toOrganizationView(organization),

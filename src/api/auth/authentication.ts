@@ -2,10 +2,10 @@ import type { Request } from 'express';
 import { ROLES, type Role } from '../../db/models';
 import { looksLikeApiKey } from '../../services/api-keys';
 import { authenticateAccessToken } from '../../services/auth';
-import { HttpProblem, problems } from '../problem';
+import { HttpProblem, problems } from '../../lib/problem';
 import { servicesOf } from '../services';
-import { hasRole, type Principal } from './principal';
-import { ALL_SCOPES, hasScope } from './scopes';
+import { hasRole, type Principal } from '../../domain/principal';
+import { ALL_SCOPES, hasScope } from '../../domain/scopes';
 
 /**
  * tsoa's authentication module (tsoa.json `routes.authenticationModule`). One scheme, `bearer`, takes

@@ -2,7 +2,7 @@ import type { Request as ExRequest } from 'express';
 import { Body, Controller, Get, Post, Request, Response, Route, Security, SuccessResponse, Tags } from 'tsoa';
 import type { BillingOverview } from '../../services/billing';
 import { principalOf } from '../auth/principal';
-import { PROBLEM_JSON as PROBLEM, type ProblemDocument } from '../problem';
+import { PROBLEM_JSON as PROBLEM, type ProblemDocument } from '../../lib/problem';
 import type { ApiServices } from '../services';
 
 export interface CheckoutCreation {

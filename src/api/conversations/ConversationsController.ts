@@ -22,9 +22,9 @@ import {
   type MessageView,
 } from '../../services/conversations';
 import { principalOf } from '../auth/principal';
-import type { Page } from '../pagination';
-import { PROBLEM_JSON as PROBLEM, type ProblemDocument } from '../problem';
-import type { Uuid } from '../schemas';
+import type { Page } from '../../lib/pagination';
+import { PROBLEM_JSON as PROBLEM, type ProblemDocument } from '../../lib/problem';
+import type { Uuid } from '../../domain/schemas';
 import type { ApiServices } from '../services';
 import { toTicketView, type TicketView } from '../../services/tickets';
 

@@ -20,9 +20,9 @@ import type { DocumentSourceType, DocumentStatus } from '../../db/models';
 import { toDocumentView, type DocumentView } from '../../services/documents';
 import { actorOf } from '../auth/actor';
 import { principalOf } from '../auth/principal';
-import type { Page } from '../pagination';
-import { PROBLEM_JSON as PROBLEM, problems, type ProblemDocument } from '../problem';
-import type { Uuid } from '../schemas';
+import type { Page } from '../../lib/pagination';
+import { PROBLEM_JSON as PROBLEM, problems, type ProblemDocument } from '../../lib/problem';
+import type { Uuid } from '../../domain/schemas';
 import type { ApiServices } from '../services';
 
 export interface UrlDocumentCreation {

@@ -1,5 +1,5 @@
 import { Controller, Get, Response, Route, Tags } from 'tsoa';
-import type { ProblemDocument } from '../problem';
+import type { ProblemDocument } from '../../lib/problem';
 import type { ApiServices } from '../services';
 
 interface Liveness {

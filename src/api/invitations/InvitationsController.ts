@@ -25,9 +25,9 @@ import {
 } from '../../services/invitations';
 import { actorOf } from '../auth/actor';
 import { principalOf } from '../auth/principal';
-import type { Page } from '../pagination';
-import { PROBLEM_JSON as PROBLEM, type ProblemDocument } from '../problem';
-import type { Uuid } from '../schemas';
+import type { Page } from '../../lib/pagination';
+import { PROBLEM_JSON as PROBLEM, type ProblemDocument } from '../../lib/problem';
+import type { Uuid } from '../../domain/schemas';
 import type { ApiServices } from '../services';
 
 /** Invitations by email; the invitee accepts at POST /v1/auth/accept-invitation. */
@@ -84,7 +84,12 @@ export class InvitationsController extends Controller {
     @Query() sort?: 'createdAt' | '-createdAt',
     @Query() status?: InvitationStatus,
   ): Promise<Page<InvitationView>> {
-    return listInvitations(principalOf(req).organizationId, { limit, cursor, sort }, { status });
+    return listInvitations(
+      this.services.knex,
+      principalOf(req).organizationId,
+      { limit, cursor, sort },
+      { status },
+    );
   }
 
   /** One invitation. */
@@ -97,7 +102,7 @@ export class InvitationsController extends Controller {
   @Response<ProblemDocument>(429, 'Too many requests; see Retry-After', undefined, PROBLEM)
   @Response<ProblemDocument>(500, 'Unexpected error', undefined, PROBLEM)
   public async getInvitation(@Request() req: ExRequest, @Path() id: Uuid): Promise<InvitationView> {
-    return getInvitation(principalOf(req).organizationId, id);
+    return getInvitation(this.services.knex, principalOf(req).organizationId, id);
   }
 
   /** Withdraws an invitation; its link stops working. */

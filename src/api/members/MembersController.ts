@@ -24,9 +24,9 @@ import {
 } from '../../services/members';
 import { actorOf } from '../auth/actor';
 import { principalOf } from '../auth/principal';
-import type { Page } from '../pagination';
-import { PROBLEM_JSON as PROBLEM, type ProblemDocument } from '../problem';
-import type { MemberRole, Uuid } from '../schemas';
+import type { Page } from '../../lib/pagination';
+import { PROBLEM_JSON as PROBLEM, type ProblemDocument } from '../../lib/problem';
+import type { MemberRole, Uuid } from '../../domain/schemas';
 import type { ApiServices } from '../services';
 
 /** The people in the organization and their roles. Members are addressed by membership id. */
@@ -62,6 +62,7 @@ export class MembersController extends Controller {
     @Query() role?: MemberRole,
   ): Promise<Page<MemberView>> {
     return listMembers(
+      this.services.knex,
       principalOf(req).organizationId,
       { limit, cursor, sort: sort ?? 'createdAt' },
       { role },
@@ -78,7 +79,7 @@ export class MembersController extends Controller {
   @Response<ProblemDocument>(429, 'Too many requests; see Retry-After', undefined, PROBLEM)
   @Response<ProblemDocument>(500, 'Unexpected error', undefined, PROBLEM)
   public async getMember(@Request() req: ExRequest, @Path() id: Uuid): Promise<MemberView> {
-    return getMember(principalOf(req).organizationId, id);
+    return getMember(this.services.knex, principalOf(req).organizationId, id);
   }
 
   /** Changes a member's role or availability. Only owners touch the owner role; one owner always remains. */

@@ -10,7 +10,7 @@ import {
 import { getSettings, updateSettings, type SettingsUpdate, type SettingsView } from '../../services/settings';
 import { actorOf } from '../auth/actor';
 import { principalOf } from '../auth/principal';
-import { PROBLEM_JSON as PROBLEM, type ProblemDocument } from '../problem';
+import { PROBLEM_JSON as PROBLEM, type ProblemDocument } from '../../lib/problem';
 import type { ApiServices } from '../services';
 
 /** The caller's organization and its settings (widget, assistant, escalation, allowed origins). */
@@ -29,7 +29,7 @@ export class OrganizationController extends Controller {
   @Response<ProblemDocument>(429, 'Too many requests; see Retry-After', undefined, PROBLEM)
   @Response<ProblemDocument>(500, 'Unexpected error', undefined, PROBLEM)
   public async getOrganization(@Request() req: ExRequest): Promise<OrganizationView> {
-    return toOrganizationView(await getOrganization(principalOf(req).organizationId));
+    return toOrganizationView(await getOrganization(this.services.knex, principalOf(req).organizationId));
   }
 
   /** Renames the organization. */
@@ -57,7 +57,7 @@ export class OrganizationController extends Controller {
   @Response<ProblemDocument>(429, 'Too many requests; see Retry-After', undefined, PROBLEM)
   @Response<ProblemDocument>(500, 'Unexpected error', undefined, PROBLEM)
   public async getSettings(@Request() req: ExRequest): Promise<SettingsView> {
-    return getSettings(principalOf(req).organizationId);
+    return getSettings(this.services.knex, principalOf(req).organizationId);
   }
 
   /** Changes settings: each field given replaces the stored one whole; fields left out stay as they are. */

@@ -17,9 +17,9 @@ import type { TicketPriority, TicketStatus } from '../../db/models';
 import type { MessageView } from '../../services/conversations';
 import { toTicketView, type TicketDetail, type TicketView } from '../../services/tickets';
 import { principalOf } from '../auth/principal';
-import type { Page } from '../pagination';
-import { PROBLEM_JSON as PROBLEM, type ProblemDocument } from '../problem';
-import type { Uuid } from '../schemas';
+import type { Page } from '../../lib/pagination';
+import { PROBLEM_JSON as PROBLEM, type ProblemDocument } from '../../lib/problem';
+import type { Uuid } from '../../domain/schemas';
 import type { ApiServices } from '../services';
 
 export interface TicketAssignment {

@@ -3,8 +3,8 @@ import type { Request as ExRequest } from 'express';
 import { Controller, Get, Produces, Query, Request, Response, Route, Security, Tags } from 'tsoa';
 import { usageEventsPage, usageSummary, type UsageEventView, type UsageSummary } from '../../services/usage';
 import { principalOf } from '../auth/principal';
-import type { Page } from '../pagination';
-import { PROBLEM_JSON as PROBLEM, problems, type ProblemDocument } from '../problem';
+import type { Page } from '../../lib/pagination';
+import { PROBLEM_JSON as PROBLEM, problems, type ProblemDocument } from '../../lib/problem';
 import type { ApiServices } from '../services';
 
 const CSV_COLUMNS = ['id', 'metric', 'subjectId', 'quantity', 'periodStart', 'createdAt'] as const;

@@ -1,6 +1,6 @@
 import express, { type Router } from 'express';
 import Stripe from 'stripe';
-import { problems } from '../problem';
+import { problems } from '../../lib/problem';
 import type { ApiServices } from '../services';
 
 /** Verifies signatures only; no request to Stripe is made with this client. */

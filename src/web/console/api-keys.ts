@@ -1,6 +1,6 @@
 import { Router, type Request, type Response } from 'express';
 import { servicesOf } from '../../api/services';
-import type { ApiKeyScope } from '../../api/auth/scopes';
+import type { ApiKeyScope } from '../../domain/scopes';
 import { createApiKey, listApiKeys, type CreatedApiKey } from '../../services/api-keys';
 import {
   errorSummary,
@@ -13,7 +13,7 @@ import {
 } from '../forms';
 import { html, type SafeHtml } from '../html';
 import { contextOf, csrfField, sendPage, timeTag, type PageContext } from '../layout';
-import { consoleActor, consoleUser, idParam, requireRole } from './index';
+import { consoleActor, consoleUser, idParam, requireRole } from './request';
 
 /** API keys for integrators: create (the key is shown once, in the response to the POST), list, revoke. */
 
@@ -62,7 +62,7 @@ async function keysPage(
 ): Promise<void> {
   const { principal } = consoleUser(res);
   const ctx = contextOf(req, res);
-  const keys = await listApiKeys(principal.organizationId, { limit: 100 }, {});
+  const keys = await listApiKeys(servicesOf(req).knex, principal.organizationId, { limit: 100 }, {});
   sendPage(req, res, {
     title: 'API keys',
     status: state.created ? 201 : Object.keys(state.errors).length ? 422 : 200,

@@ -1,11 +1,11 @@
 import { Router, type Request, type Response } from 'express';
-import { problems } from '../../api/problem';
+import { problems } from '../../lib/problem';
 import { servicesOf } from '../../api/services';
 import { PAID_PLANS, PLAN_CATALOG, PLANS, type PaidPlan } from '../../domain/plans';
 import { text } from '../forms';
 import { html } from '../html';
 import { contextOf, csrfField, sendPage, when } from '../layout';
-import { consoleUser, requireRole } from './index';
+import { consoleUser, requireRole } from './request';
 
 /**
  * Billing: the plan, its status and period, usage against its limits, and the ways to change it —

@@ -2,18 +2,17 @@ import { Router, type Request, type Response } from 'express';
 import { servicesOf } from '../../api/services';
 import {
   CONVERSATION_STATUSES,
-  Document,
-  Ticket,
   type Conversation,
   type ConversationStatus,
   type Message,
 } from '../../db/models';
 import type { ConversationFilters } from '../../services/conversations';
+import type { DocumentService } from '../../services/documents';
 import { turnWorkflowId } from '../../workflows/contracts';
 import { classes, html, safeUrl, type SafeHtml } from '../html';
 import { option } from '../forms';
 import { contextOf, csrfField, sendPage, timeTag } from '../layout';
-import { consoleUser, idParam } from './index';
+import { consoleUser, idParam } from './request';
 import { temporalRunLink } from './temporal-link';
 
 /**
@@ -289,17 +288,14 @@ export function poller(conversationId: string, lastId: string | undefined): Safe
   ></li>`;
 }
 
-export async function documentTitles(
+/** The titles of the documents the messages' answers drew on, by id. */
+export function documentTitles(
+  documents: DocumentService,
   organizationId: string,
   messages: Message[],
 ): Promise<Map<string, string>> {
   const ids = [...new Set(messages.flatMap((m) => m.retrievalTrace?.hits.map((h) => h.documentId) ?? []))];
-  if (ids.length === 0) return new Map();
-  const documents = await Document.query()
-    .forOrganization(organizationId)
-    .whereIn('id', ids)
-    .select('id', 'title');
-  return new Map(documents.map((d) => [d.id, d.title]));
+  return documents.titles(organizationId, ids);
 }
 
 export function conversationsRouter(): Router {
@@ -328,7 +324,7 @@ export function conversationsRouter(): Router {
     const after = typeof req.query.after === 'string' ? req.query.after : '';
     const index = after ? messages.findIndex((m) => m.id === after) : -1;
     const fresh = after && index < 0 ? [] : messages.slice(index + 1);
-    const titles = await documentTitles(organizationId, fresh);
+    const titles = await documentTitles(services.documents, organizationId, fresh);
     const last = fresh.at(-1)?.id ?? (after || undefined);
     res
       .vary('HX-Request')
@@ -345,12 +341,8 @@ export function conversationsRouter(): Router {
     const conversation = await services.conversations.get(organizationId, idParam(req));
     const messages = conversation.messages ?? [];
     const [titles, ticket] = await Promise.all([
-      documentTitles(organizationId, messages),
-      Ticket.query()
-        .forOrganization(organizationId)
-        .where('conversationId', conversation.id)
-        .orderBy('createdAt', 'desc')
-        .first(),
+      documentTitles(services.documents, organizationId, messages),
+      services.tickets.latestOfConversation(organizationId, conversation.id),
     ]);
     const ctx = contextOf(req, res);
     const transcript = html`<ol class="transcript" id="transcript" aria-live="polite" aria-label="Transcript">

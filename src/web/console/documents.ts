@@ -1,9 +1,10 @@
 import { Router, type Request, type Response } from 'express';
-import { hasRole } from '../../api/auth/principal';
-import { HttpProblem } from '../../api/problem';
+import { hasRole } from '../../domain/principal';
+import { HttpProblem } from '../../lib/problem';
 import { servicesOf } from '../../api/services';
-import type { Page } from '../../api/pagination';
-import { DOCUMENT_STATUSES, DocumentChunk, type Document, type DocumentStatus } from '../../db/models';
+import type { Page } from '../../lib/pagination';
+import { DOCUMENT_STATUSES, type Document, type DocumentStatus } from '../../db/models';
+import type { DocumentVersion } from '../../services/documents';
 import { ingestWorkflowId } from '../../workflows/contracts';
 import {
   option,
@@ -16,7 +17,7 @@ import {
 } from '../forms';
 import { classes, html, safeUrl, type SafeHtml } from '../html';
 import { contextOf, csrfField, sendPage, timeTag, wantsFragment, type PageContext } from '../layout';
-import { consoleActor, consoleUser, idParam, requireRole } from './index';
+import { consoleActor, consoleUser, idParam, requireRole } from './request';
 import { temporalRunLink } from './temporal-link';
 
 /**
@@ -331,13 +332,8 @@ function uploadErrors(error: unknown): FieldErrors | undefined {
   return undefined;
 }
 
-interface VersionCount {
-  documentVersion: number;
-  count: string;
-}
-
 /** Which version answers use, and the passages of each version stored (the next one while it is cut). */
-function versionsCard(document: Document, versions: VersionCount[]): SafeHtml {
+function versionsCard(document: Document, versions: DocumentVersion[]): SafeHtml {
   return html`<section class="card">
     <h2>Versions</h2>
     <p>
@@ -463,13 +459,7 @@ export function documentsRouter(): Router {
       document.sourceType === 'sitemap'
         ? services.documents.list(principal.organizationId, { parentId: document.id, limit: 100 })
         : undefined,
-      DocumentChunk.query()
-        .forOrganization(principal.organizationId)
-        .where('documentId', document.id)
-        .groupBy('documentVersion')
-        .select('documentVersion')
-        .count('* as count')
-        .orderBy('documentVersion', 'desc') as unknown as Promise<VersionCount[]>,
+      services.documents.versions(principal.organizationId, document.id),
     ]);
     const ctx = contextOf(req, res);
     const canWrite = hasRole(principal.role, 'admin');

@@ -1,49 +1,20 @@
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import { fileUpload, formBody, formsOnly } from '../../api/body-parsers';
-import { hasRole } from '../../api/auth/principal';
-import { problems } from '../../api/problem';
 import { servicesOf } from '../../api/services';
-import type { Role } from '../../db/models';
-import type { Actor } from '../../services/audit';
 import { sendVerificationEmail } from '../../services/auth';
 import { notFoundPage, redirectToLogin, webErrorHandler } from '../errors';
 import { wantsFragment } from '../layout';
-import { authenticateConsole, requireCsrf, type ConsoleUser } from '../session';
+import { authenticateConsole, requireCsrf } from '../session';
 import { apiKeysRouter } from './api-keys';
 import { billingRouter } from './billing';
 import { conversationsRouter } from './conversations';
 import { documentsRouter } from './documents';
 import { knowledgeGapsRouter } from './knowledge-gaps';
 import { overviewRouter } from './overview';
+import { consoleUser } from './request';
 import { settingsRouter } from './settings';
 import { teamRouter } from './team';
 import { ticketsRouter } from './tickets';
-import { isUuid } from '../../lib/uuid';
-
-/** The signed-in member of a console request (set by the session middleware). */
-export function consoleUser(res: Response): ConsoleUser {
-  return res.locals.console as ConsoleUser;
-}
-
-/** The same role rule as the API route's `@Security('bearer', [role, …])`. */
-export function requireRole(res: Response, minimum: Role): void {
-  if (!hasRole(consoleUser(res).principal.role, minimum)) {
-    throw problems.forbidden(`This needs the ${minimum} role or higher.`);
-  }
-}
-
-/** The member as the audit log records them. */
-export function consoleActor(req: Request, res: Response): Actor {
-  const { organizationId, userId } = consoleUser(res).principal;
-  return { organizationId, userId, apiKeyId: null, ip: req.ip ?? null };
-}
-
-/** An object id from the URL; anything that is not a UUID cannot name an object, so it is a 404. */
-export function idParam(req: Request, name = 'id'): string {
-  const value = req.params[name];
-  if (typeof value !== 'string' || !isUuid(value)) throw problems.notFound('The page');
-  return value;
-}
 
 /** The console: every route needs a session; state changes need the CSRF token too. */
 export function consoleRouter(): Router {

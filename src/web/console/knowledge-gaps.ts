@@ -1,12 +1,12 @@
 import { Router, type Request, type Response } from 'express';
-import { hasRole } from '../../api/auth/principal';
+import { hasRole } from '../../domain/principal';
 import { servicesOf } from '../../api/services';
 import { listKnowledgeGaps, type KnowledgeGap } from '../../services/knowledge-gaps';
 import { slugify } from '../../services/organizations';
 import { option, errorSummary, input, text, textarea, type FieldErrors } from '../forms';
 import { html, type SafeHtml } from '../html';
 import { contextOf, csrfField, sendPage, timeTag, type PageContext } from '../layout';
-import { consoleUser, requireRole } from './index';
+import { consoleUser, requireRole } from './request';
 import { clip } from '../../lib/storable';
 
 /**
@@ -81,7 +81,7 @@ async function gapsPage(req: Request, res: Response, draft?: ArticleDraft): Prom
   const { principal } = consoleUser(res);
   const requested = Number(req.query.days);
   const days = PERIODS.includes(requested) ? requested : 30;
-  const gaps = await listKnowledgeGaps(principal.organizationId, { days });
+  const gaps = await listKnowledgeGaps(servicesOf(req).knex, principal.organizationId, { days });
   const ctx = contextOf(req, res);
   const canWrite = hasRole(principal.role, 'admin');
   sendPage(req, res, {

@@ -1,5 +1,5 @@
 import { Router, type Request, type Response } from 'express';
-import { hasRole } from '../../api/auth/principal';
+import { hasRole } from '../../domain/principal';
 import { servicesOf } from '../../api/services';
 import { PLAN_CATALOG } from '../../domain/plans';
 import { computeAnalytics, type AnalyticsReport } from '../../services/analytics';
@@ -8,7 +8,7 @@ import { recentBudgetRefusal, usageSummary, type MetricUsage } from '../../servi
 import { html, jsonForScript, type SafeHtml } from '../html';
 import { option } from '../forms';
 import { sendPage, when } from '../layout';
-import { consoleUser } from './index';
+import { consoleUser } from './request';
 import { budgetNotice } from './settings';
 
 /**
@@ -143,7 +143,7 @@ export function overviewRouter(): Router {
       }),
       showUsage ? usageSummary(services.knex, principal.organizationId) : undefined,
       showUsage ? recentBudgetRefusal(services.knex, principal.organizationId) : undefined,
-      showUsage ? getSettings(principal.organizationId) : undefined,
+      showUsage ? getSettings(services.knex, principal.organizationId) : undefined,
     ]);
     sendPage(req, res, {
       title: 'Overview',

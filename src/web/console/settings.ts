@@ -1,5 +1,5 @@
 import { Router, type Request, type Response } from 'express';
-import { hasRole } from '../../api/auth/principal';
+import { hasRole } from '../../domain/principal';
 import { servicesOf } from '../../api/services';
 import { getSettings, updateSettings, type SettingsUpdate, type SettingsView } from '../../services/settings';
 import { recentBudgetRefusal } from '../../services/usage';
@@ -17,7 +17,7 @@ import {
 } from '../forms';
 import { html, safeUrl, type SafeHtml } from '../html';
 import { contextOf, csrfField, sendPage, type PageContext } from '../layout';
-import { consoleActor, consoleUser, requireRole } from './index';
+import { consoleActor, consoleUser, requireRole } from './request';
 
 /**
  * Settings: the widget's look (with a live preview the server re-renders as the form changes, and
@@ -246,7 +246,7 @@ export function settingsRouter(): Router {
 
   router.get('/settings', async (req: Request, res: Response) => {
     const { principal } = consoleUser(res);
-    const settings = await getSettings(principal.organizationId);
+    const settings = await getSettings(servicesOf(req).knex, principal.organizationId);
     const refusal = await recentBudgetRefusal(servicesOf(req).knex, principal.organizationId);
     sendPage(req, res, {
       title: 'Settings',
@@ -286,7 +286,7 @@ export function settingsRouter(): Router {
     requireRole(res, 'admin');
     const { principal } = consoleUser(res);
     const values = submitted(req.body);
-    const update = toUpdate(await getSettings(principal.organizationId), values);
+    const update = toUpdate(await getSettings(servicesOf(req).knex, principal.organizationId), values);
     let errors = validateAgainst('SettingsUpdate', update);
     if (Object.keys(errors).length === 0) {
       try {

@@ -1,6 +1,6 @@
 import { Router, type Request, type Response } from 'express';
-import { hasRole } from '../../api/auth/principal';
-import { HttpProblem } from '../../api/problem';
+import { hasRole } from '../../domain/principal';
+import { HttpProblem } from '../../lib/problem';
 import { servicesOf } from '../../api/services';
 import { PLAN_CATALOG } from '../../domain/plans';
 import { createInvitation, listInvitations, revokeInvitation } from '../../services/invitations';
@@ -17,7 +17,7 @@ import {
 } from '../forms';
 import { html, type SafeHtml } from '../html';
 import { contextOf, csrfField, sendPage, timeTag, type PageContext } from '../layout';
-import { consoleActor, consoleUser, idParam, requireRole } from './index';
+import { consoleActor, consoleUser, idParam, requireRole } from './request';
 
 /** The team: members and their roles, pending invitations, and inviting someone by email. */
 
@@ -44,8 +44,10 @@ async function teamPage(
   const canManage = hasRole(principal.role, 'admin');
   const isOwner = principal.role === 'owner';
   const [members, invitations] = await Promise.all([
-    listMembers(principal.organizationId, { limit: 100 }, {}),
-    canManage ? listInvitations(principal.organizationId, { limit: 100 }, { status: 'pending' }) : undefined,
+    listMembers(servicesOf(req).knex, principal.organizationId, { limit: 100 }, {}),
+    canManage
+      ? listInvitations(servicesOf(req).knex, principal.organizationId, { limit: 100 }, { status: 'pending' })
+      : undefined,
   ]);
   const seats = PLAN_CATALOG[organization.plan].seats;
   sendPage(req, res, {

@@ -1,6 +1,6 @@
 import { Router, type Request, type Response } from 'express';
 import { randomUUID } from 'node:crypto';
-import { HttpProblem, problems } from '../../api/problem';
+import { HttpProblem, problems } from '../../lib/problem';
 import { servicesOf } from '../../api/services';
 import { TICKET_PRIORITIES, TICKET_STATUSES, type Ticket } from '../../db/models';
 import { SETTABLE_STATUSES, type ReplyStatus, type SettableStatus } from '../../domain/tickets';
@@ -18,7 +18,7 @@ import {
 import { classes, html, type SafeHtml } from '../html';
 import { contextOf, csrfField, sendPage, timeTag, when, type PageContext } from '../layout';
 import { documentTitles, messageItem, poller, sentimentBadge } from './conversations';
-import { consoleUser, idParam } from './index';
+import { consoleUser, idParam } from './request';
 import { temporalRunLink } from './temporal-link';
 import { isUuid } from '../../lib/uuid';
 
@@ -302,11 +302,11 @@ async function ticketPage(req: Request, res: Response, drafts: Drafts = {}): Pro
   const ticket = await services.tickets.find(principal.organizationId, idParam(req));
   const [detail, members, conversation] = await Promise.all([
     services.tickets.detail(principal.organizationId, ticket.id),
-    listMembers(principal.organizationId, { limit: 100 }, {}),
+    listMembers(servicesOf(req).knex, principal.organizationId, { limit: 100 }, {}),
     services.conversations.get(principal.organizationId, ticket.conversationId),
   ]);
   const messages = conversation.messages ?? [];
-  const titles = await documentTitles(principal.organizationId, messages);
+  const titles = await documentTitles(services.documents, principal.organizationId, messages);
   const ctx = contextOf(req, res);
   const draft = drafts.reply ?? drafts.note;
   sendPage(req, res, {
@@ -398,7 +398,7 @@ export function ticketsRouter(): Router {
     };
     const [page, members] = await Promise.all([
       services.tickets.list(principal.organizationId, filters),
-      listMembers(principal.organizationId, { limit: 100 }, {}),
+      listMembers(servicesOf(req).knex, principal.organizationId, { limit: 100 }, {}),
     ]);
     const region = listRegion(page.items, members.items, page.nextCursor, query);
     sendPage(req, res, {

@@ -1,5 +1,5 @@
 import { Router, type Request, type Response } from 'express';
-import { HttpProblem } from '../../api/problem';
+import { HttpProblem } from '../../lib/problem';
 import { servicesOf } from '../../api/services';
 import {
   acceptInvitation,
@@ -190,7 +190,7 @@ export function accountRouter(): Router {
 
   router.post('/logout', async (req: Request, res: Response) => {
     const refresh = parseCookies(req)[REFRESH_COOKIE];
-    if (refresh) await logout(refresh);
+    if (refresh) await logout(servicesOf(req).knex, refresh);
     clearSessionCookies(res, servicesOf(req));
     res.redirect(303, '/login?notice=signed-out');
   });

@@ -1,45 +1,9 @@
-import { TypedSearchAttributes } from '@temporalio/common';
 import type { Knex } from 'knex';
-import {
-  Conversation,
-  Message,
-  Organization,
-  OrganizationSettings,
-  Ticket,
-  TicketEvent,
-  type TicketPriority,
-} from '../db/models';
-import type { Plan } from '../domain/plans';
-import { clip } from '../lib/storable';
-import { DEFAULT_TICKET_RULES, PRIORITY_LADDER, slaDueDates } from '../domain/tickets';
-import {
-  organizationIdAttribute,
-  ticketIdAttribute,
-  ticketWorkflowId,
-  type TicketSnapshot,
-} from '../workflows/contracts';
+import { Conversation, Message, Organization, OrganizationSettings, Ticket, TicketEvent } from '../db/models';
+import { DEFAULT_TICKET_RULES, priorityFor, slaDueDates, summarize } from '../domain/tickets';
+import { toTicketSnapshot, type TicketSnapshot } from '../workflows/contracts';
 
-/** How the escalation activity and the API open a conversation's ticket and find or start its workflow. */
-
-const iso = (date: Date | null): string | null => (date ? new Date(date).toISOString() : null);
-
-export function toTicketSnapshot(ticket: Ticket, autoCloseHours: number): TicketSnapshot {
-  return {
-    organizationId: ticket.organizationId,
-    ticketId: ticket.id,
-    number: ticket.number,
-    status: ticket.status,
-    priority: ticket.priority,
-    assigneeUserId: ticket.assigneeUserId,
-    firstResponseDueAt: iso(ticket.firstResponseDueAt),
-    resolutionDueAt: iso(ticket.resolutionDueAt),
-    firstResponseAt: iso(ticket.firstResponseAt),
-    resolvedAt: iso(ticket.resolvedAt),
-    firstResponseBreachedAt: iso(ticket.firstResponseBreachedAt),
-    resolutionBreachedAt: iso(ticket.resolutionBreachedAt),
-    autoCloseHours,
-  };
-}
+/** How the escalation activity and the API open a conversation's ticket and load it for its workflow. */
 
 export async function autoCloseHoursOf(db: Knex | Knex.Transaction, organizationId: string): Promise<number> {
   const settings = await OrganizationSettings.query(db)
@@ -57,38 +21,6 @@ export async function loadTicketSnapshot(
   const ticket = await Ticket.query(db).forOrganization(organizationId).findById(ticketId);
   if (!ticket) return undefined;
   return toTicketSnapshot(ticket, await autoCloseHoursOf(db, organizationId));
-}
-
-/** Start options shared by every caller: the business id and the search attributes operators filter on. */
-export function ticketStartOptions(snapshot: TicketSnapshot, taskQueue: string) {
-  return {
-    workflowId: ticketWorkflowId(snapshot.ticketId),
-    taskQueue,
-    args: [snapshot] as [TicketSnapshot],
-    typedSearchAttributes: new TypedSearchAttributes([
-      { key: organizationIdAttribute, value: snapshot.organizationId },
-      { key: ticketIdAttribute, value: snapshot.ticketId },
-    ]),
-  };
-}
-
-/** Upset visitors and paying plans get seen first. */
-export function priorityFor(sentiment: number, plan: Plan): TicketPriority {
-  let rank = 1;
-  if (sentiment <= -0.6) rank++;
-  if (plan !== 'free') rank++;
-  return PRIORITY_LADDER[Math.min(rank, PRIORITY_LADDER.length - 1)]!;
-}
-
-/**
- * A few lines for the agent: what the visitor asked first (usually the problem itself), then their
- * latest messages, newest last.
- */
-export function summarize(messages: Pick<Message, 'role' | 'content'>[]): string {
-  const asked = messages
-    .filter((m) => m.role === 'visitor')
-    .map((m) => `• ${clip(m.content.replace(/\s+/g, ' '), 200)}`);
-  return (asked.length <= 5 ? asked : [asked[0]!, '…', ...asked.slice(-4)]).join('\n');
 }
 
 export interface TicketOpening {
