@@ -15,7 +15,7 @@ import { supportLexicon } from './support-lexicon';
  * model over the worker's embeddings. VADER alone escalated neutral questions ("Do you ship to PO
  * boxes?" −0.65) and missed most anger worded without its lexicon ("I've explained this four times"):
  * on the held-out TEST split of tests/fixtures/sentiment it escalated 2.6% of the neutral messages and
- * 23% of the angry ones; SupportSentiment escalates 0.4% and 87%, for about 10 ms a message (`npm run
+ * 23% of the angry ones; SupportSentiment escalates 0.8% and 87%, for about 10 ms a message (`npm run
  * eval:sentiment` has every option's figures). With another embedding model than the one the anger
  * model was trained on, the support lexicon scores alone. Where a classifier can be loaded
  * (SENTIMENT_MODEL, a local transformers.js text-classification model), that model is used instead.

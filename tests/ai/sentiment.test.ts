@@ -47,7 +47,7 @@ describe('support sentiment (the default scorer)', () => {
   });
 
   // A ratchet on the held-out TEST split (`npm run eval:sentiment` prints the same figures). Issue #16's
-  // goals are at most 1% false escalation and at least 90% recall; this scorer escalates 0.4% (1 of
+  // goals are at most 1% false escalation and at least 90% recall; this scorer escalates 0.8% (2 of
   // 265) and catches 86.7% (52 of 60), so 86% is the floor until a better model raises it.
   it('keeps false escalation at or under 1% and recall at or above 86% on the TEST split', async () => {
     const messages = readSplit('test');

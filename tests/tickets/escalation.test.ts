@@ -86,7 +86,7 @@ describe('escalation signals', () => {
     const { turns, last } = await converse(
       pro,
       'Thanks, this is great, I love the app and it works wonderfully!',
-      'Hmm, the export is not working and that is a bit annoying.',
+      'Hmm, the export keeps failing and that is really frustrating.',
     );
     expect(turns[0]!.outcome).not.toBe('escalate');
     expect(last.outcome).toBe('escalate');
@@ -103,12 +103,12 @@ describe('escalation signals', () => {
     expect(turns[0]).toMatchObject({ outcome: 'abstain' });
     expect(last).toMatchObject({
       outcome: 'escalate',
-      reasons: ['knowledge base could not answer 2 times in a row'],
+      reasons: ['the documents did not answer 2 questions in a row'],
     });
     // Free plan, calm visitor: normal priority.
     expect(ticket).toMatchObject({
       priority: 'normal',
-      reason: 'knowledge base could not answer 2 times in a row',
+      reason: 'the documents did not answer 2 questions in a row',
     });
   });
 
@@ -121,7 +121,7 @@ describe('escalation signals', () => {
       'Who won the 1954 football world cup?',
     );
     expect(turns.map((turn) => turn.outcome)).toEqual(['abstain', 'answer', 'abstain', 'escalate']);
-    expect(last.reasons).toEqual(['knowledge base could not answer 2 times in a row']);
+    expect(last.reasons).toEqual(['the documents did not answer 2 questions in a row']);
   });
 
   it('gives a free plan normal priority and a paid plan high priority for the same request', async () => {
