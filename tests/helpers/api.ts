@@ -62,6 +62,8 @@ export function useTestApi(getKnex: () => Knex, overrides: TestApiOverrides = {}
     await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
     const baseUrl = `http://127.0.0.1:${port}`;
+    // The server's public address is where it listens, as in a deployment (the demo sitemap names it).
+    config.http.publicUrl = baseUrl;
     api = {
       baseUrl,
       config,
