@@ -110,8 +110,7 @@ describe('the console in Chromium', () => {
     await page.locator('#conversations tbody tr').first().locator('a').click();
     const transcript = page.locator('#transcript');
     await transcript.locator('.message.assistant').filter({ hasText: '30 days' }).waitFor();
-    // Citations name the document by its own heading.
-    // A citation names the page and the section it quotes.
+    // A citation names the page by its own heading, and the section it quotes.
     expect(await transcript.locator('.message.assistant .citations a').first().textContent()).toMatch(
       /^Billing, plans and refunds › /,
     );
