@@ -27,9 +27,11 @@ describe('a generator slow to its first token', () => {
   it('answers in one attempt of the generation activity', async () => {
     const { dependencies } = worker();
     const fast = dependencies.generator;
+    let calls = 0;
     const slow: AnswerGenerator = {
       model: fast.model,
       generate: async (request, onToken, signal) => {
+        calls++;
         await new Promise((resolve) => setTimeout(resolve, 7_000)); // > the 5 s heartbeat timeout
         return fast.generate(request, onToken, signal);
       },
@@ -41,8 +43,12 @@ describe('a generator slow to its first token', () => {
       const { workflowId } = await conversations.postVisitorMessage(organization.id, conversation.id, {
         content: 'How quickly do orders ship?',
       });
+      const started = Date.now();
       const { result } = await conversations.awaitReply(organization.id, workflowId, 60_000);
       expect(result.outcome).toBe('answer');
+      // The slow generator did the answering, once, and took its time.
+      expect(calls).toBe(1);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(6_500);
       const { events } = await worker().client.workflow.getHandle(workflowId).fetchHistory();
       const attempts = events!.flatMap((e) => (e.activityTaskStartedEventAttributes ? [e] : []));
       expect(attempts.map((e) => e.activityTaskStartedEventAttributes!.attempt)).toEqual([1]);
