@@ -167,6 +167,9 @@ describe('the console in Chromium', () => {
       'Reply sent. The ticket waits for the visitor; their next message reopens it.',
     );
     await widget.locator('.msg.agent').filter({ hasText: 'order number' }).waitFor({ timeout: 30_000 });
+    // The note is still not shown once later messages have arrived (a re-render or a replay of the
+    // conversation must not bring it in).
+    expect(await widget.locator('.msg').filter({ hasText: 'Refund approved' }).count()).toBe(0);
 
     await page.getByRole('button', { name: 'Hand back to the assistant' }).click();
     await page.locator('.page-header .badge', { hasText: 'resolved' }).waitFor({ timeout: 30_000 });
