@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import multer from 'multer';
 import { findUnstorable, textProblem, type Unstorable } from '../lib/storable';
@@ -66,6 +67,8 @@ export function jsonBody(options: { limit: number | string; strict?: boolean }):
     express.json({
       ...options,
       verify: (_req, _res, buffer) => {
+        // JSON is UTF-8 (RFC 8259); other bytes would be stored as U+FFFD, the text silently lost.
+        if (!isUtf8(buffer)) throw problems.badRequest('The JSON body is not valid UTF-8.');
         const problem = jsonShapeProblem(buffer);
         if (problem) throw problems.badRequest(`The JSON body ${problem}.`);
       },

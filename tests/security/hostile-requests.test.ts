@@ -175,6 +175,24 @@ describe('unauthenticated requests that answered 500', () => {
     }
   });
 
+  it('a JSON body that is not UTF-8 is a 400, not text stored as U+FFFD', async () => {
+    const body = Buffer.concat([
+      Buffer.from('{"visitorName":"'),
+      Buffer.from([0xff, 0xfe]),
+      Buffer.from('"}'),
+    ]);
+    const answer = await expectProblem(
+      await fetch(`${api().baseUrl}/v1/conversations`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${owner.session.accessToken}`, 'content-type': 'application/json' },
+        body,
+      }),
+      400,
+      '/problems/bad-request',
+    );
+    expect(String(answer.detail)).toMatch(/UTF-8/);
+  });
+
   it('a URL over 16 KB is a problem+json, not a bare 431', async () => {
     const long = `/v1/organization?q=${'a'.repeat(17 * 1024)}`;
     const answer = await rawRequest(`GET ${long} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`);
