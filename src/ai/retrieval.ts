@@ -6,7 +6,7 @@ import type { Passage } from './generation/types';
 import { analyze, type LexicalHit } from './lexical-index';
 import type { TenantIndexStore } from './tenant-index';
 import type { TitleIndex } from './title-index';
-import { decodeVector } from './vector-codec';
+import { cosine, decodeVector } from './vector-codec';
 import type { VectorHit } from './vector-index';
 
 /**
@@ -269,7 +269,9 @@ function rankPages(
         : settings.mode === 'lexical'
           ? lexical
           : PAGE_MODEL.dense * candidate.cosine + PAGE_MODEL.lexical * lexical;
-    byDocument.set(row.documentId, [...(byDocument.get(row.documentId) ?? []), candidate]);
+    const page = byDocument.get(row.documentId);
+    if (page) page.push(candidate);
+    else byDocument.set(row.documentId, [candidate]);
   }
 
   const pages: PageEvidence[] = [...byDocument].map(([documentId, passages]) => {
@@ -447,12 +449,6 @@ export function coverage(weights: Map<string, number>, text: string): number {
     if (words.has(term)) found += weight;
   }
   return total === 0 ? 0 : found / total;
-}
-
-function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let dot = 0;
-  for (let i = 0; i < a.length; i++) dot += a[i]! * b[i]!;
-  return dot;
 }
 
 const round = (value: number): number => Number(value.toFixed(4));

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { Document } from '../db/models';
-import { decodeVector } from './vector-codec';
+import { cosine, decodeVector } from './vector-codec';
 
 /**
  * Each live document's title vector, for retrieval's third ranking: a question often names the topic a
@@ -27,7 +27,7 @@ export class TitleIndex {
   search(query: ArrayLike<number>, k: number): { documentId: string; score: number }[] {
     const scored = [...this.titles].map(([documentId, { vector }]) => ({
       documentId,
-      score: dot(query, vector),
+      score: cosine(query, vector),
     }));
     return scored.sort((a, b) => b.score - a.score || a.documentId.localeCompare(b.documentId)).slice(0, k);
   }
@@ -53,10 +53,4 @@ export class TitleIndex {
     }
     this.revision = revision;
   }
-}
-
-function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let sum = 0;
-  for (let i = 0; i < a.length; i++) sum += a[i]! * b[i]!;
-  return sum;
 }

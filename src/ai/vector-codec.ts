@@ -11,3 +11,10 @@ export function decodeVector(buffer: Buffer): Float32Array {
   for (let i = 0; i < vector.length; i++) vector[i] = buffer.readFloatLE(i * 4);
   return vector;
 }
+
+/** Cosine similarity of two embeddings, which are unit length: their dot product. */
+export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let dot = 0;
+  for (let i = 0; i < a.length; i++) dot += a[i]! * b[i]!;
+  return dot;
+}
