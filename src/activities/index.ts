@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import type { DomainMetrics } from '../observability/metrics';
 import { createBillingActivities, type BillingDependencies } from './billing';
 import { createChatActivities, type ChatDependencies } from './chat';
+import { createEmailActivities, type EmailDependencies } from './email';
 import { createEscalationActivities } from './escalation';
 import { createHealthActivities } from './health';
 import { createIngestionActivities, type IngestionDependencies } from './ingestion';
@@ -11,6 +12,7 @@ import { createTicketActivities, type TicketDependencies } from './tickets';
 export type ActivityDependencies = { knex: Knex; metrics: DomainMetrics } & IngestionDependencies &
   ChatDependencies &
   TicketDependencies &
+  EmailDependencies &
   BillingDependencies;
 
 /** Builds every activity with its dependencies (Temporal's dependency-injection pattern). */
@@ -22,6 +24,7 @@ export function createActivities(deps: ActivityDependencies) {
     ...createEscalationActivities(deps),
     ...createTicketActivities(deps),
     ...createBillingActivities(deps),
+    ...createEmailActivities(deps),
   };
 }
 

@@ -46,7 +46,6 @@ async function main(): Promise<void> {
     stopWatching();
     void http
       .close()
-      .then(() => services.mailer.close())
       .then(() => Promise.allSettled([knex.destroy(), temporal.close(), tracing.shutdown(), flushSentry()]))
       .then(() => process.exit(0));
     // Do not hang forever on a stuck connection.

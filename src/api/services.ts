@@ -2,7 +2,6 @@ import type { Request } from 'express';
 import type { Knex } from 'knex';
 import type { Config } from '../config';
 import type { Logger } from '../lib/logger';
-import { createMailer, type Mailer } from '../lib/mailer';
 import { AccessTokens } from '../services/access-tokens';
 import { ApiKeyAuthenticator } from '../services/api-keys';
 import { BillingService } from '../services/billing';
@@ -24,7 +23,6 @@ export interface ApiServices {
   knex: Knex;
   temporal: TemporalGateway;
   readiness: Readiness;
-  mailer: Mailer;
   accessTokens: AccessTokens;
   apiKeys: ApiKeyAuthenticator;
   rateLimits: RateLimits;
@@ -52,7 +50,6 @@ export function createApiServices(base: {
   return {
     ...base,
     readiness: new Readiness(base.knex, base.temporal),
-    mailer: createMailer(base.config.smtp, base.logger),
     accessTokens: new AccessTokens(base.config.auth),
     apiKeys: new ApiKeyAuthenticator(base.knex, bus),
     rateLimits: new RateLimits(base.config.rateLimits),

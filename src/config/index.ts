@@ -131,6 +131,7 @@ export const environmentSchema = z.object({
   SMTP_USER: z.string().min(1).optional(),
   SMTP_PASSWORD: z.string().min(1).optional(),
   SMTP_FROM: z.string().min(3).default('Parley <no-reply@parley.local>'),
+  SMTP_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(8),
 
   RATE_LIMIT_AUTH_PER_MINUTE: perMinute.default(30),
   RATE_LIMIT_API_KEY_PER_MINUTE: perMinute.default(600),
@@ -186,6 +187,11 @@ const configSchema = environmentSchema.transform((env) => {
       address: env.TEMPORAL_ADDRESS,
       namespace: env.TEMPORAL_NAMESPACE,
       taskQueue: env.TEMPORAL_TASK_QUEUE,
+      /**
+       * Where email workflows run: the task queue itself (the worker serves every workflow). Tests give
+       * email a worker of its own, so an API under test sends mail without a full worker.
+       */
+      emailTaskQueue: env.TEMPORAL_TASK_QUEUE,
       uiUrl: env.TEMPORAL_UI_URL.replace(/\/$/, ''),
       /** How long the API waits for a workflow to take a change (an agent's reply) before answering 503. */
       updateTimeoutMs: env.TEMPORAL_UPDATE_TIMEOUT_MS,
@@ -226,6 +232,8 @@ const configSchema = environmentSchema.transform((env) => {
       user: env.SMTP_USER,
       password: env.SMTP_PASSWORD,
       from: env.SMTP_FROM,
+      /** Attempts per email (2 s apart, doubling up to 2 min) before it is marked failed. */
+      maxAttempts: env.SMTP_MAX_ATTEMPTS,
     },
     rateLimits: {
       authPerMinute: env.RATE_LIMIT_AUTH_PER_MINUTE,

@@ -6,9 +6,11 @@ export interface Email {
   to: string;
   subject: string;
   text: string;
+  /** The Message-ID header (`<id@host>`); nodemailer makes one up when absent. */
+  messageId?: string;
 }
 
-/** Sends Parley's transactional email (password resets, verifications, invitations) over SMTP. */
+/** Sends Parley's email over SMTP; the worker's email activities are its only callers. */
 export interface Mailer {
   send(email: Email): Promise<void>;
   close(): void;
@@ -21,7 +23,7 @@ export function createMailer(config: Config['smtp'], logger: Logger): Mailer {
     secure: config.secure,
     auth: config.user ? { user: config.user, pass: config.password } : undefined,
     pool: true,
-    // Fail fast when the mail server is down: callers log the failure and carry on.
+    // Fail fast when the mail server is down: the delivery workflow retries with backoff.
     connectionTimeout: 10_000,
     greetingTimeout: 10_000,
   });

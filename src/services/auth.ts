@@ -9,11 +9,11 @@ import {
   RefreshToken,
   User,
   UserToken,
+  type EmailDelivery,
   type UserTokenPurpose,
 } from '../db/models';
 import { PLAN_CATALOG } from '../domain/plans';
 import type { Logger } from '../lib/logger';
-import type { Mailer } from '../lib/mailer';
 import { hashPassword, verifyPassword } from '../lib/passwords';
 import { newSecret, sha256 } from '../lib/secrets';
 import { HttpProblem, problems } from '../lib/problem';
@@ -22,7 +22,8 @@ import { ALL_SCOPES } from '../domain/scopes';
 import type { Email, MemberRole, OpaqueToken, Password, Uuid } from '../domain/schemas';
 import type { AccessTokens } from './access-tokens';
 import { recordAudit } from './audit';
-import { passwordResetEmail, sendInBackground, verificationEmail } from './emails';
+import type { TemporalGateway } from '../temporal/client';
+import { queueEmail } from './emails';
 import { createOrganizationWithOwner, toOrganizationView, type OrganizationView } from './organizations';
 import { findUserByEmail, normalizeEmail, toUserView, type UserView } from './users';
 
@@ -31,7 +32,8 @@ export interface AuthDeps {
   config: Config;
   knex: Knex;
   logger: Logger;
-  mailer: Mailer;
+  /** Emails are sent by workflows (src/workflows/email.ts). */
+  temporal: TemporalGateway;
   accessTokens: AccessTokens;
 }
 
@@ -107,7 +109,6 @@ export interface Session {
 }
 
 const REFRESH_PREFIX = 'rt_';
-const LINK_PREFIX = 'lt_';
 
 const invalidCredentials = (): HttpProblem =>
   new HttpProblem('unauthorized', 'The email or password is incorrect.');
@@ -161,24 +162,6 @@ async function revokeFamily(knex: Knex, organizationId: string, familyId: string
     .whereNull('revokedAt');
 }
 
-/** Creates a single-use token for an emailed link and returns the link. */
-async function issueLinkToken(
-  deps: AuthDeps,
-  user: User,
-  purpose: UserTokenPurpose,
-  page: string,
-  ttlSeconds: number,
-): Promise<string> {
-  const token = newSecret(LINK_PREFIX);
-  await UserToken.query(deps.knex).insert({
-    userId: user.id,
-    purpose,
-    tokenHash: sha256(token),
-    expiresAt: addSeconds(ttlSeconds),
-  });
-  return `${deps.config.http.publicUrl}/${page}?token=${encodeURIComponent(token)}`;
-}
-
 /** Marks a link token used, atomically: of two requests with the same link, only one gets the user. */
 async function spendLinkToken(
   trx: Knex.Transaction,
@@ -196,15 +179,27 @@ async function spendLinkToken(
 }
 
 /** A new verification link, unless the member's email is verified already. */
-export async function resendVerificationEmail(deps: AuthDeps, userId: string): Promise<void> {
+export async function resendVerificationEmail(
+  deps: AuthDeps,
+  userId: string,
+  organizationId: string,
+): Promise<void> {
   const user = await User.query(deps.knex).findById(userId).throwIfNotFound();
-  if (!user.emailVerifiedAt) await sendVerificationEmail(deps, user);
+  if (!user.emailVerifiedAt) await sendVerificationEmail(deps, user, organizationId);
 }
 
-export async function sendVerificationEmail(deps: AuthDeps, user: User): Promise<void> {
-  const ttl = deps.config.auth.emailVerificationTtlSeconds;
-  const link = await issueLinkToken(deps, user, 'email_verification', 'verify-email', ttl);
-  sendInBackground(deps.mailer, deps.logger, verificationEmail(user.email, link, ttl));
+/** Queues a verification email (its link is minted when it is sent); the delivery tells how it went. */
+export function sendVerificationEmail(
+  deps: AuthDeps,
+  user: User,
+  organizationId: string,
+): Promise<EmailDelivery> {
+  return queueEmail(deps, {
+    organizationId,
+    kind: 'email_verification',
+    recipient: user.email,
+    userId: user.id,
+  });
 }
 
 export async function signUp(deps: AuthDeps, input: SignUpRequest, ip: string | null): Promise<Session> {
@@ -228,7 +223,7 @@ export async function signUp(deps: AuthDeps, input: SignUpRequest, ip: string | 
     .findOne({ userId: owner.id });
   const actor = { organizationId: organization.id, userId: owner.id, apiKeyId: null, ip };
   await recordAudit(deps.knex, actor, 'organization.created', { type: 'organization', id: organization.id });
-  await sendVerificationEmail(deps, owner);
+  await sendVerificationEmail(deps, owner, organization.id);
   return startSession(deps, owner, membership!);
 }
 
@@ -304,13 +299,29 @@ export async function logout(knex: Knex, token: string): Promise<void> {
   if (row) await revokeFamily(knex, row.organizationId, row.familyId);
 }
 
-/** Always succeeds, so the answer does not tell whether the email has an account. */
+/**
+ * Always succeeds, so the answer does not tell whether the email has an account; the email is queued
+ * after the answer, so a known address takes no longer than an unknown one. The delivery is recorded
+ * in the first organization the person joined (a person outside any organization gets none).
+ */
 export async function requestPasswordReset(deps: AuthDeps, email: string): Promise<void> {
   const user = await findUserByEmail(deps.knex, email);
   if (!user) return;
-  const ttl = deps.config.auth.passwordResetTtlSeconds;
-  const link = await issueLinkToken(deps, user, 'password_reset', 'reset-password', ttl);
-  sendInBackground(deps.mailer, deps.logger, passwordResetEmail(user.email, link, ttl));
+  const queue = async () => {
+    const membership = await Membership.query(deps.knex)
+      .unscoped('a password reset belongs to the person, recorded in their first organization')
+      .where({ userId: user.id })
+      .orderBy('createdAt')
+      .first();
+    if (!membership) return;
+    await queueEmail(deps, {
+      organizationId: membership.organizationId,
+      kind: 'password_reset',
+      recipient: user.email,
+      userId: user.id,
+    });
+  };
+  queue().catch((error: unknown) => deps.logger.error({ err: error }, 'password reset email not queued'));
 }
 
 /** Sets the new password and signs the person out everywhere, in every organization. */

@@ -78,6 +78,10 @@ export class TemporalGateway {
     return this.config.taskQueue;
   }
 
+  get emailTaskQueue(): string {
+    return this.config.emailTaskQueue;
+  }
+
   get updateTimeoutMs(): number {
     return this.config.updateTimeoutMs;
   }

@@ -154,6 +154,34 @@ const NAV: NavItem[] = [
   { href: '/console/billing', label: 'Billing', minimum: 'admin' },
 ];
 
+/**
+ * Asks an unconfirmed member to confirm their address. Whether the link was sent loads from
+ * /console/emails/verification (src/web/console/emails.ts): "sent" only once the mail server took it.
+ */
+function verificationBanner(ctx: PageContext, email: string): SafeHtml {
+  return html`<div class="alert alert-info" role="status">
+    Please confirm your email address, ${email}.
+    <span
+      id="verification-email"
+      class="email-status"
+      hx-get="/console/emails/verification"
+      hx-trigger="load"
+      hx-swap="outerHTML"
+    ></span>
+    <form
+      method="post"
+      action="/console/verify-email/resend"
+      class="inline"
+      hx-post="/console/verify-email/resend"
+      hx-target="#verification-email"
+      hx-swap="outerHTML"
+    >
+      ${csrfField(ctx)}
+      <button type="submit" class="link-button">Send the link again</button>
+    </form>
+  </div>`;
+}
+
 export function consoleLayout(ctx: PageContext, page: Page): SafeHtml {
   const session = ctx.console!;
   const role = session.principal.role;
@@ -186,24 +214,7 @@ export function consoleLayout(ctx: PageContext, page: Page): SafeHtml {
       </nav>
       <main id="main" tabindex="-1" class="console-main">
         <div id="flash" aria-live="assertive"></div>
-        ${
-          session.user.emailVerifiedAt
-            ? ''
-            : html`<div class="alert alert-info" role="status">
-                Please confirm your email address: we sent a link to ${session.user.email}.
-                <form
-                  method="post"
-                  action="/console/verify-email/resend"
-                  class="inline"
-                  hx-post="/console/verify-email/resend"
-                  hx-swap="outerHTML"
-                >
-                  ${csrfField(ctx)}
-                  <button type="submit" class="link-button">Send the link again</button>
-                </form>
-              </div>`
-        }
-        ${page.main}
+        ${session.user.emailVerifiedAt ? '' : verificationBanner(ctx, session.user.email)} ${page.main}
       </main>
     </div>`,
   );

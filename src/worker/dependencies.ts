@@ -46,6 +46,7 @@ export async function createActivityDependencies(
     metrics: createDomainMetrics(),
     mailer: createMailer(config.smtp, logger),
     publicUrl: config.http.publicUrl,
+    emailLinks: { publicUrl: config.http.publicUrl, auth: config.auth },
     stripe: createStripe(config.billing),
     billing: config.billing,
     logger,

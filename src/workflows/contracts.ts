@@ -241,3 +241,13 @@ export const portalUpdate = defineUpdate<{ url: string }, [{ returnUrl: string }
 export const cancelAtPeriodEndUpdate = defineUpdate<BillingState, [{ cancel: boolean }]>(
   'setCancelAtPeriodEnd',
 );
+
+/** One email (see src/workflows/email.ts); the delivery row's id is the business id. */
+export const emailWorkflowId = (deliveryId: string): string => `email-${deliveryId}`;
+
+export interface EmailDeliveryInput {
+  organizationId: string;
+  deliveryId: string;
+  /** Attempts before the delivery is marked failed (SMTP_MAX_ATTEMPTS). */
+  maxAttempts: number;
+}

@@ -8,7 +8,13 @@ import { createParleyClient, type ParleyClient } from '../../src/client';
 import { loadConfig, type Config } from '../../src/config';
 import { createLogger, type Logger } from '../../src/lib/logger';
 import { TemporalGateway } from '../../src/temporal/client';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { createEmailActivities, type EmailDependencies } from '../../src/activities/email';
+import { createMailer } from '../../src/lib/mailer';
+import { activityInterceptors, workflowSinks } from '../../src/worker/observability';
 import { Mailbox } from './mailbox';
+import { beforeDatabaseCloses } from './db';
+import { installTestRuntime } from './temporal';
 
 export interface TestApi {
   baseUrl: string;
@@ -17,6 +23,8 @@ export interface TestApi {
   services: ApiServices;
   /** Every email the app sent, received by a real local SMTP server. */
   mailbox: Mailbox;
+  /** The task queue of the harness's email worker (the app's email workflows run there). */
+  emailTaskQueue: string;
   /** The generated client, signed in with `token` when given. */
   client(token?: string): ParleyClient;
 }
@@ -31,11 +39,17 @@ export interface TestApiOverrides {
   logger?: Logger;
 }
 
-/** The real app on an ephemeral port, with real PostgreSQL, Temporal and SMTP connections. */
+/**
+ * The real app on an ephemeral port, with real PostgreSQL, Temporal and SMTP connections. Its emails
+ * are sent by a worker of the harness's own that serves only the email workflow and its activities,
+ * on a task queue of its own: the app's other workflows wait for a test worker (or for none).
+ */
 export function useTestApi(getKnex: () => Knex, overrides: TestApiOverrides = {}): () => TestApi {
   let server: Server | undefined;
   let http: HttpServer | undefined;
   let api: TestApi | undefined;
+  let emailWorker:
+    { worker: Worker; run: Promise<void>; connection: NativeConnection; close(): void } | undefined;
   const mailbox = new Mailbox();
 
   beforeAll(async () => {
@@ -47,6 +61,7 @@ export function useTestApi(getKnex: () => Knex, overrides: TestApiOverrides = {}
         ...base.temporal,
         address: overrides.temporalAddress ?? base.temporal.address,
         taskQueue: overrides.taskQueue?.() ?? `api-test-${randomUUID()}`,
+        emailTaskQueue: `email-test-${randomUUID()}`,
       },
       smtp: { ...base.smtp, host: '127.0.0.1', port: smtpPort },
       // Every test signs in from 127.0.0.1; rate-limit tests lower this again through `configure`.
@@ -55,6 +70,24 @@ export function useTestApi(getKnex: () => Knex, overrides: TestApiOverrides = {}
       widget: { ...base.widget, sessionsPerIpPerMinute: 100_000, sessionsPerKeyPerMinute: 100_000 },
     });
     const logger = overrides.logger ?? createLogger({ level: config.logLevel, name: 'parley-api-test' });
+    installTestRuntime();
+    const emailLinks: EmailDependencies['emailLinks'] = {
+      publicUrl: config.http.publicUrl,
+      auth: config.auth,
+    };
+    const mailer = createMailer(config.smtp, logger);
+    const connection = await NativeConnection.connect({ address: config.temporal.address });
+    const worker = await Worker.create({
+      connection,
+      namespace: config.temporal.namespace,
+      taskQueue: config.temporal.emailTaskQueue,
+      workflowBundle: { codePath: config.temporal.workflowBundlePath },
+      activities: createEmailActivities({ knex: getKnex(), mailer, emailLinks }),
+      interceptors: { activity: activityInterceptors },
+      sinks: workflowSinks(undefined),
+    });
+    emailWorker = { worker, run: worker.run(), connection, close: () => mailer.close() };
+    beforeDatabaseCloses(stopEmailWorker);
     const temporal = new TemporalGateway(config.temporal, logger);
     const services = createApiServices({ config, logger, knex: getKnex(), temporal });
     http = await createHttpServer(services);
@@ -64,18 +97,30 @@ export function useTestApi(getKnex: () => Knex, overrides: TestApiOverrides = {}
     const baseUrl = `http://127.0.0.1:${port}`;
     // The server's public address is where it listens, as in a deployment (the demo sitemap names it).
     config.http.publicUrl = baseUrl;
+    emailLinks.publicUrl = baseUrl;
     api = {
       baseUrl,
       config,
       temporal,
       services,
       mailbox,
+      emailTaskQueue: config.temporal.emailTaskQueue,
       client: (token) => createParleyClient(baseUrl, token),
     };
   });
 
+  async function stopEmailWorker(): Promise<void> {
+    if (!emailWorker) return;
+    const stopping = emailWorker;
+    emailWorker = undefined;
+    stopping.worker.shutdown();
+    await stopping.run;
+    stopping.close();
+    await stopping.connection.close();
+  }
+
   afterAll(async () => {
-    api?.services.mailer.close();
+    await stopEmailWorker();
     await api?.temporal.close();
     // fetch keeps connections alive; drop them so the server (and jest) can exit at once.
     server?.closeAllConnections();

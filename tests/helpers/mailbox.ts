@@ -8,9 +8,15 @@ export interface ReceivedEmail {
   text: string;
 }
 
-/** A real SMTP server on an ephemeral port that keeps every message it receives. */
+/**
+ * A real SMTP server on an ephemeral port that keeps every message it receives. `refuseNext` makes it
+ * answer the next messages with an SMTP error instead, as a busy (4xx) or refusing (5xx) server does.
+ */
 export class Mailbox {
   readonly messages: ReceivedEmail[] = [];
+  /** How many messages it refused. */
+  refused = 0;
+  private refusals: { remaining: number; code: number } = { remaining: 0, code: 451 };
   private readonly server: SMTPServer;
 
   constructor() {
@@ -19,6 +25,18 @@ export class Mailbox {
       disabledCommands: ['STARTTLS'],
       logger: false,
       onData: (stream, _session, callback) => {
+        if (this.refusals.remaining > 0) {
+          this.refusals.remaining--;
+          this.refused++;
+          stream.resume();
+          stream.on('end', () => {
+            const error = Object.assign(new Error(`Test mailbox refuses (${this.refusals.code})`), {
+              responseCode: this.refusals.code,
+            });
+            callback(error);
+          });
+          return;
+        }
         simpleParser(stream)
           .then((mail) => {
             const to = [mail.to ?? []].flat().flatMap((a) => a.value.map((v) => v.address ?? ''));
@@ -28,6 +46,11 @@ export class Mailbox {
           .catch(callback);
       },
     });
+  }
+
+  /** Refuses the next `count` messages with `code` (4xx: try again later; 5xx: never). */
+  refuseNext(count: number, code = 451): void {
+    this.refusals = { remaining: count, code };
   }
 
   async start(): Promise<number> {

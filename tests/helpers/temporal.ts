@@ -15,6 +15,13 @@ import type { Tracing } from '../../src/observability/tracing';
 
 let runtimeInstalled = false;
 
+/** Temporal's native runtime, once per test file, logging only errors (expected activity failures would flood the output). */
+export function installTestRuntime(): void {
+  if (runtimeInstalled) return;
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  runtimeInstalled = true;
+}
+
 /** A real worker on a task queue of its own (so test files never steal each other's tasks). */
 export interface TestWorker {
   client: Client;
@@ -35,10 +42,7 @@ export function useTestWorker(
     | undefined;
 
   beforeAll(async () => {
-    if (!runtimeInstalled) {
-      Runtime.install({ logger: new DefaultLogger('ERROR') }); // expected activity failures would flood the output
-      runtimeInstalled = true;
-    }
+    installTestRuntime();
     const config = (options.configure ?? ((c) => c))(loadConfig());
     const taskQueue = `test-${randomUUID()}`;
     const dependencies = await createActivityDependencies(

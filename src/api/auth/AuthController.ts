@@ -153,9 +153,9 @@ export class AuthController extends Controller {
   @Response<ProblemDocument>(429, 'Too many requests; see Retry-After', undefined, PROBLEM)
   @Response<ProblemDocument>(500, 'Unexpected error', undefined, PROBLEM)
   public async resendVerification(@Request() req: ExRequest): Promise<void> {
-    const { userId } = principalOf(req);
+    const { userId, organizationId } = principalOf(req);
     if (!userId) throw problems.forbidden('Only a signed-in member has an email address to verify.');
-    await resendVerificationEmail(this.services, userId);
+    await resendVerificationEmail(this.services, userId, organizationId);
     this.setStatus(202);
   }
 

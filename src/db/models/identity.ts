@@ -168,3 +168,39 @@ export class AuditLogEntry extends TenantModel {
   declare ip: string | null;
   declare createdAt: Date;
 }
+
+export const EMAIL_KINDS = ['email_verification', 'password_reset', 'invitation'] as const;
+export type EmailKind = (typeof EMAIL_KINDS)[number];
+export const EMAIL_DELIVERY_STATUSES = ['sending', 'sent', 'failed'] as const;
+export type EmailDeliveryStatus = (typeof EMAIL_DELIVERY_STATUSES)[number];
+
+/**
+ * One email, from the request that asked for it to the mail server's answer. Its link is minted when
+ * it is sent (only the token's hash is stored, here as everywhere), so the row holds no secret.
+ */
+export class EmailDelivery extends TenantModel {
+  static override tableName = 'email_deliveries';
+  declare id: string;
+  declare kind: EmailKind;
+  declare recipient: string;
+  declare userId: string | null;
+  declare invitationId: string | null;
+  /** `sending` until the mail server accepted it (`sent`) or the retries ran out (`failed`). */
+  declare status: EmailDeliveryStatus;
+  declare attempts: number;
+  declare lastError: string | null;
+  declare sentAt: Date | null;
+  declare createdAt: Date;
+  declare updatedAt: Date;
+
+  static override jsonSchema: JSONSchema = {
+    type: 'object',
+    required: ['kind', 'recipient'],
+    properties: {
+      id: { type: 'string', format: 'uuid' },
+      kind: { type: 'string', enum: [...EMAIL_KINDS] },
+      recipient: { type: 'string', maxLength: 254 },
+      status: { type: 'string', enum: [...EMAIL_DELIVERY_STATUSES] },
+    },
+  };
+}

@@ -1,17 +1,15 @@
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import { fileUpload, formBody, formsOnly } from '../../api/body-parsers';
 import { servicesOf } from '../../api/services';
-import { sendVerificationEmail } from '../../services/auth';
 import { notFoundPage, redirectToLogin, webErrorHandler } from '../errors';
-import { wantsFragment } from '../layout';
 import { authenticateConsole, requireCsrf } from '../session';
 import { apiKeysRouter } from './api-keys';
 import { billingRouter } from './billing';
 import { conversationsRouter } from './conversations';
 import { documentsRouter } from './documents';
+import { emailsRouter } from './emails';
 import { knowledgeGapsRouter } from './knowledge-gaps';
 import { overviewRouter } from './overview';
-import { consoleUser } from './request';
 import { settingsRouter } from './settings';
 import { teamRouter } from './team';
 import { ticketsRouter } from './tickets';
@@ -44,15 +42,7 @@ export function consoleRouter(): Router {
       /^[a-z]{1,20}$/.test(checkout) ? `/console/billing?checkout=${checkout}` : '/console/overview',
     );
   });
-  router.post('/verify-email/resend', async (req: Request, res: Response) => {
-    const { user } = consoleUser(res);
-    if (!user.emailVerifiedAt) await sendVerificationEmail(servicesOf(req), user);
-    if (wantsFragment(req)) {
-      res.vary('HX-Request').type('html').send(`<span role="status">A new link is on its way.</span>`);
-      return;
-    }
-    res.redirect(303, '/console');
-  });
+  router.use(emailsRouter());
 
   router.use(overviewRouter());
   router.use(conversationsRouter());

@@ -1,9 +1,16 @@
 import { Router, type Request, type Response } from 'express';
+import type { EmailDelivery } from '../../db/models';
 import { hasRole } from '../../domain/principal';
 import { HttpProblem } from '../../lib/problem';
 import { servicesOf } from '../../api/services';
 import { PLAN_CATALOG } from '../../domain/plans';
-import { createInvitation, listInvitations, revokeInvitation } from '../../services/invitations';
+import { invitationDeliveries } from '../../services/emails';
+import {
+  createInvitation,
+  listInvitations,
+  resendInvitation,
+  revokeInvitation,
+} from '../../services/invitations';
 import { listMembers, removeMember, updateMember } from '../../services/members';
 import {
   option,
@@ -17,6 +24,7 @@ import {
 } from '../forms';
 import { html, type SafeHtml } from '../html';
 import { contextOf, csrfField, sendPage, timeTag, type PageContext } from '../layout';
+import { emailStatus } from './emails';
 import { consoleActor, consoleUser, idParam, requireRole } from './request';
 
 /** The team: members and their roles, pending invitations, and inviting someone by email. */
@@ -49,6 +57,13 @@ async function teamPage(
       ? listInvitations(servicesOf(req).knex, principal.organizationId, { limit: 100 }, { status: 'pending' })
       : undefined,
   ]);
+  const deliveries = invitations?.items.length
+    ? await invitationDeliveries(
+        servicesOf(req).knex,
+        principal.organizationId,
+        invitations.items.map((i) => i.id),
+      )
+    : new Map<string, never>();
   const seats = PLAN_CATALOG[organization.plan].seats;
   sendPage(req, res, {
     title: 'Team',
@@ -143,6 +158,7 @@ async function teamPage(
                       <th scope="col">Email</th>
                       <th scope="col">Role</th>
                       <th scope="col">Expires</th>
+                      <th scope="col">Email</th>
                       <th scope="col"><span class="visually-hidden">Actions</span></th>
                     </tr>
                   </thead>
@@ -153,7 +169,22 @@ async function teamPage(
                           <td>${i.email}</td>
                           <td>${i.role}</td>
                           <td>${timeTag(i.expiresAt)}</td>
+                          <td>${invitationEmailStatus(deliveries.get(i.id))}</td>
                           <td class="actions">
+                            <form
+                              method="post"
+                              action="/console/team/invitations/${i.id}/resend"
+                              class="inline"
+                            >
+                              ${csrfField(ctx)}
+                              <button
+                                type="submit"
+                                class="button small secondary"
+                                aria-label="Send the invitation to ${i.email} again"
+                              >
+                                Send again
+                              </button>
+                            </form>
                             <form
                               method="post"
                               action="/console/team/invitations/${i.id}/revoke"
@@ -180,10 +211,15 @@ async function teamPage(
   });
 }
 
+const invitationEmailStatus = (delivery: EmailDelivery | undefined): SafeHtml =>
+  delivery
+    ? emailStatus(delivery, `email-${delivery.id}`, `/console/emails/${delivery.id}`)
+    : emailStatus(undefined, 'email-none', '');
+
 function inviteForm(ctx: PageContext, invite: InviteState, isOwner: boolean): SafeHtml {
   return html`<section class="card">
     <h2>Invite someone</h2>
-    ${invite.sent ? html`<div class="alert alert-success" role="status">Invitation sent to ${invite.sent}.</div>` : ''}
+    ${invite.sent ? html`<div class="alert alert-success" role="status">${invite.sent} is invited; the email's progress is under Pending invitations.</div>` : ''}
     ${errorSummary(invite.errors, invite.general)}
     <form method="post" action="/console/team/invitations" class="filters" novalidate>
       ${csrfField(ctx)}
@@ -252,6 +288,12 @@ export function teamRouter(): Router {
       consoleActor(req, res),
       idParam(req),
     );
+    res.redirect(303, '/console/team');
+  });
+
+  router.post('/team/invitations/:id/resend', async (req: Request, res: Response) => {
+    requireRole(res, 'admin');
+    await resendInvitation(servicesOf(req), consoleActor(req, res), idParam(req));
     res.redirect(303, '/console/team');
   });
 
