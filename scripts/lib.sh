@@ -13,6 +13,9 @@ TEMPORAL_UI_PORT="${TEMPORAL_UI_PORT:-8233}"
 LOCALSTRIPE_VERSION=1.15.10
 STRIPE_EMULATOR_PORT="${STRIPE_EMULATOR_PORT:-8420}"
 STRIPE_FRONT_PORT="${STRIPE_FRONT_PORT:-8421}"
+# The quick start's mail catcher (scripts/mail-catcher.sh) listens where the app sends: SMTP_PORT.
+SMTP_PORT="${SMTP_PORT:-1025}"
+MAIL_UI_PORT="${MAIL_UI_PORT:-1080}"
 
 log() { printf '\033[1m[parley]\033[0m %s\n' "$*" >&2; }
 

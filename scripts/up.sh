@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Brings the whole product up on this machine: installs what is missing, starts PostgreSQL and the
-# Temporal dev server (with its Web UI), builds, migrates, seeds the demo tenant, then runs the worker
-# and the API until Ctrl-C. Logs go to .data/logs/.
+# Brings the whole product up on this machine: installs what is missing, starts PostgreSQL, the
+# Temporal dev server (with its Web UI), the Stripe emulator and the mail catcher (with its web inbox),
+# builds, migrates, seeds the demo tenant, then runs the worker and the API until Ctrl-C. Logs go to
+# .data/logs/.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/quick-start-env.sh"
 cd "$ROOT"
@@ -55,6 +56,7 @@ cat <<URLS
     Demo site      http://localhost:$PORT/demo        (the chat widget, answering from /demo/help)
     API reference  http://localhost:$PORT/docs        (OpenAPI: /openapi.json; readiness: /readyz)
     Temporal UI    http://localhost:$TEMPORAL_UI_PORT
+    Mail inbox     http://localhost:$MAIL_UI_PORT     (every email Parley sends: verification, invitations, resets, alerts)
     Demo sign-in   owner@demo.parley.local / parley-demo-password
     Logs           .data/logs/api.log, .data/logs/worker.log
     Secrets        .data/secrets.env (made on first run; /metrics wants its METRICS_TOKEN)
