@@ -53,6 +53,9 @@ describe('the console in Chromium', () => {
     await page.getByRole('button', { name: 'Create account' }).click();
     await page.waitForURL('**/console/overview');
     await page.getByText('Please confirm your email address').waitFor();
+    // The banner says "sent" once the SMTP server took the email (it polls while sending).
+    await page.locator('#verification-email[data-status="sent"]').waitFor({ timeout: 20_000 });
+    expect(await page.locator('#verification-email').textContent()).toContain(`Email sent to ${email}`);
 
     const mail = await api().mailbox.waitFor(email, /Confirm your email/);
     const link = /https?:\/\/\S+/.exec(mail.text)![0];
