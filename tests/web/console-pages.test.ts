@@ -271,6 +271,9 @@ describe('conversations', () => {
       .forOrganization(organizationId)
       .insert({ visitorId: 'visitor-34548fdc-533b-4009-b36b-7f83eab5c2f0' })
       .returning('*');
+    await Message.query()
+      .forOrganization(organizationId)
+      .insert({ conversationId: anonymous.id, role: 'visitor', content: 'Hello?' });
     expect((await agent.page('/console/conversations')).body).toContain('Visitor 34548fdc');
     expect((await agent.page(`/console/conversations/${anonymous.id}`)).body).toContain(
       '<h1>Visitor 34548fdc</h1>',
