@@ -382,7 +382,10 @@ describe('documents', () => {
     });
     expect(response.status).toBe(422);
     expect(response.headers.get('hx-retarget')).toBe('#add-documents');
-    expect(await response.text()).toMatch(/<p class="error" id="f-file-error">The file [^<]+\.<\/p>/);
+    // The service's sentence, whole: not "The file This file type is not supported…".
+    expect(await response.text()).toContain(
+      '<p class="error" id="f-file-error">This file type is not supported; upload a PDF, Word (.docx), HTML, Markdown or plain-text (UTF-8) file.</p>',
+    );
   });
 });
 
