@@ -1687,14 +1687,10 @@ export interface components {
             to: string;
             /**
              * Format: double
-             * @description Conversations started in the range.
+             * @description Conversations started in the range: those in which the visitor wrote (the base of the rates). A
+             *     page that loaded the widget without a message is a session, not a conversation.
              */
             conversations: number;
-            /**
-             * Format: double
-             * @description Of those, conversations in which the visitor wrote at least once (the base of the rates).
-             */
-            engagedConversations: number;
             /**
              * Format: double
              * @description Messages exchanged in the range (visitor, assistant and agents; internal notes excluded).
@@ -1704,14 +1700,14 @@ export interface components {
             visitorMessages: number;
             /**
              * Format: double
-             * @description Share (0..1) of engaged conversations the assistant resolved: it answered from the documents at
+             * @description Share (0..1) of conversations the assistant resolved: it answered from the documents at
              *     least once and no ticket was opened. Null with none. A question left unanswered (an abstention
              *     only, or no reply at all while no worker ran) is not a resolution.
              */
             aiResolutionRate: number | null;
             /**
              * Format: double
-             * @description Share (0..1) of engaged conversations escalated to a ticket; null with none.
+             * @description Share (0..1) of conversations escalated to a ticket; null with none.
              */
             escalationRate: number | null;
             /**

@@ -62,7 +62,8 @@ export function decideTurn(signals: TurnSignals): TurnDecision {
   const reasons: string[] = [];
   const text = signals.question.toLowerCase();
 
-  if (asksForHuman(signals.question)) reasons.push('visitor asked for a human');
+  const wantsPerson = asksForHuman(signals.question);
+  if (wantsPerson) reasons.push('visitor asked for a human');
   const keyword = settings.keywords.find((k) => k.trim() && text.includes(k.trim().toLowerCase()));
   if (keyword) reasons.push(`matched escalation keyword "${keyword.trim()}"`);
   if (signals.sentiment <= settings.sentimentThreshold) {
@@ -76,7 +77,9 @@ export function decideTurn(signals: TurnSignals): TurnDecision {
   }
 
   const confident = signals.confidence !== null && signals.confidence >= signals.confidenceThreshold;
-  if (!confident && signals.abstentionsInRow + 1 >= settings.maxAbstentions) {
+  // Asking for a person is not a question the documents failed: after one refusal, "Talk to a human"
+  // is escalated for what it is, not also as a second unanswered question.
+  if (!confident && !wantsPerson && signals.abstentionsInRow + 1 >= settings.maxAbstentions) {
     reasons.push(`the documents did not answer ${signals.abstentionsInRow + 1} questions in a row`);
   }
 

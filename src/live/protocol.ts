@@ -47,6 +47,8 @@ export interface WireMessage {
   replyToMessageId: string | null;
   citations: Citation[];
   attachments: AttachmentRef[];
+  /** For agent replies: the agent's name, which the widget shows with their initials; null otherwise. */
+  author: string | null;
   createdAt: string;
 }
 

@@ -2,7 +2,7 @@ import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import type { ParleyEvent } from '../lib/events';
 import type { Config } from '../config';
 import type { Logger } from '../lib/logger';
-import { toWireMessage, WidgetError, type VisitorIdentity, type VisitorService } from '../services/visitors';
+import { WidgetError, type VisitorIdentity, type VisitorService } from '../services/visitors';
 import type { EventBus } from './event-bus';
 import { PROTOCOL_VERSION, type ClientFrame, type ServerFrame } from './protocol';
 
@@ -191,7 +191,8 @@ export class VisitorConnection {
         const message = await this.deps.visitors.visibleMessage(this.identity, event.messageId);
         if (!message) return;
         this.sent.add(message.id);
-        this.send({ type: 'message', message: toWireMessage(message) });
+        const [wire] = await this.deps.visitors.toWire(this.identity, [message]);
+        this.send({ type: 'message', message: wire! });
         if (message.role === 'assistant' || message.role === 'agent') {
           this.send({ type: 'unread', count: await this.deps.visitors.unreadCount(this.identity) });
         }

@@ -34,20 +34,21 @@ export interface DailyFigures {
 export interface AnalyticsReport {
   from: Date;
   to: Date;
-  /** Conversations started in the range. */
+  /**
+   * Conversations started in the range: those in which the visitor wrote (the base of the rates). A
+   * page that loaded the widget without a message is a session, not a conversation.
+   */
   conversations: number;
-  /** Of those, conversations in which the visitor wrote at least once (the base of the rates). */
-  engagedConversations: number;
   /** Messages exchanged in the range (visitor, assistant and agents; internal notes excluded). */
   messages: number;
   visitorMessages: number;
   /**
-   * Share (0..1) of engaged conversations the assistant resolved: it answered from the documents at
+   * Share (0..1) of conversations the assistant resolved: it answered from the documents at
    * least once and no ticket was opened. Null with none. A question left unanswered (an abstention
    * only, or no reply at all while no worker ran) is not a resolution.
    */
   aiResolutionRate: number | null;
-  /** Share (0..1) of engaged conversations escalated to a ticket; null with none. */
+  /** Share (0..1) of conversations escalated to a ticket; null with none. */
   escalationRate: number | null;
   /** Escalated conversations (tickets opened) in the range. */
   escalations: number;
@@ -99,6 +100,9 @@ const orNull = (value: unknown): number | null =>
 const round = (value: number | null, digits = 4): number | null =>
   value === null ? null : Number(value.toFixed(digits));
 
+/** A conversation begins with the visitor's first message (`c` is the conversation). */
+const STARTED = `exists (select 1 from messages m where m.conversation_id = c.id and m.role = 'visitor')`;
+
 export async function computeAnalytics(
   knex: Knex,
   organizationId: string,
@@ -111,11 +115,8 @@ export async function computeAnalytics(
     knex
       .raw(
         `select count(*) as conversations,
-                count(*) filter (where exists (
-                  select 1 from messages m where m.conversation_id = c.id and m.role = 'visitor')) as engaged,
-                count(*) filter (where exists (
-                  select 1 from messages m where m.conversation_id = c.id and m.role = 'visitor')
-                  and exists (select 1 from tickets t where t.conversation_id = c.id)) as escalated,
+                count(*) filter (where exists (select 1 from tickets t where t.conversation_id = c.id))
+                  as escalated,
                 count(*) filter (where exists (
                   select 1 from messages m
                    where m.conversation_id = c.id and m.role = 'assistant' and m.outcome = 'answer')
@@ -123,7 +124,8 @@ export async function computeAnalytics(
                 avg(c.csat_rating) as csat_average,
                 count(c.csat_rating) as csat_responses
            from conversations c
-          where c.organization_id = :org and c.created_at >= :from and c.created_at < :to`,
+          where c.organization_id = :org and c.created_at >= :from and c.created_at < :to
+            and ${STARTED}`,
         bounds,
       )
       .then((r: { rows: Record<string, unknown>[] }) => r.rows[0]!),
@@ -182,6 +184,7 @@ export async function computeAnalytics(
          select to_char(d.day, 'YYYY-MM-DD') as date,
                 (select count(*) from conversations c
                   where c.organization_id = :org and c.created_at >= :from and c.created_at < :to
+                    and ${STARTED}
                     and c.created_at at time zone 'UTC' >= d.day
                     and c.created_at at time zone 'UTC' < d.day + interval '1 day') as conversations,
                 (select count(*) from messages m
@@ -205,18 +208,17 @@ export async function computeAnalytics(
       .then((r: { rows: Record<string, unknown>[] }) => r.rows),
   ]);
 
-  const engaged = num(conversations.engaged);
+  const started = num(conversations.conversations);
   const escalated = num(conversations.escalated);
   const resolved = num(conversations.resolved);
   return {
     from,
     to,
-    conversations: num(conversations.conversations),
-    engagedConversations: engaged,
+    conversations: started,
     messages: num(messages.messages),
     visitorMessages: num(messages.visitor_messages),
-    aiResolutionRate: engaged ? round(resolved / engaged) : null,
-    escalationRate: engaged ? round(escalated / engaged) : null,
+    aiResolutionRate: started ? round(resolved / started) : null,
+    escalationRate: started ? round(escalated / started) : null,
     escalations: num(tickets.tickets),
     abstentions: num(messages.abstentions),
     csat: {

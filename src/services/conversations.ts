@@ -104,6 +104,11 @@ export const toMessageView = (m: Message): MessageView => ({
 });
 
 export interface ConversationFilters extends PageParams {
+  /**
+   * Only conversations in which the visitor wrote: a widget session begins one that exists, for the
+   * console, from the visitor's first message.
+   */
+  started?: boolean;
   status?: ConversationStatus;
   visitorId?: string;
   /** Only conversations whose visitor sentiment is at most this (e.g. -0.3 for unhappy visitors). */
@@ -146,6 +151,14 @@ export class ConversationService {
 
   list(organizationId: string, filters: ConversationFilters): Promise<Page<Conversation>> {
     const query = Conversation.query(this.deps.knex).forOrganization(organizationId);
+    if (filters.started) {
+      query.whereExists(
+        Message.query(this.deps.knex)
+          .forOrganization(organizationId)
+          .whereColumn('messages.conversationId', 'conversations.id')
+          .where('messages.role', 'visitor'),
+      );
+    }
     if (filters.status) query.where('status', filters.status);
     if (filters.visitorId) query.where('visitorId', filters.visitorId);
     if (filters.maxSentiment !== undefined) query.where('sentiment', '<=', filters.maxSentiment);
@@ -178,6 +191,20 @@ export class ConversationService {
       // A conversation nobody wrote in yet has no last message: it sorts by when it began.
       lastMessageAt: ['lastMessageAt', 'createdAt'],
     });
+  }
+
+  /** The last message each conversation shows (internal notes aside), by conversation id. */
+  async lastMessages(organizationId: string, conversationIds: string[]): Promise<Map<string, Message>> {
+    if (conversationIds.length === 0) return new Map();
+    const rows = await Message.query(this.deps.knex)
+      .forOrganization(organizationId)
+      .whereIn('conversationId', conversationIds)
+      .where('internal', false)
+      .distinctOn('conversationId')
+      .orderBy('conversationId')
+      .orderBy('createdAt', 'desc')
+      .orderBy('id', 'desc');
+    return new Map(rows.map((m) => [m.conversationId, m]));
   }
 
   async get(organizationId: string, conversationId: string): Promise<Conversation> {

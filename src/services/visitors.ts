@@ -5,6 +5,7 @@ import type { Config } from '../config';
 import {
   Attachment,
   Conversation,
+  Membership,
   Message,
   Organization,
   OrganizationSettings,
@@ -59,7 +60,7 @@ export interface VisitorSession extends VisitorIdentity {
 
 const HUMAN_REQUEST = "I'd like to talk to a person, please.";
 
-export const toWireMessage = (m: Message): WireMessage => ({
+export const toWireMessage = (m: Message, author: string | null = null): WireMessage => ({
   id: m.id,
   role: m.role,
   content: m.content,
@@ -67,6 +68,7 @@ export const toWireMessage = (m: Message): WireMessage => ({
   replyToMessageId: m.replyToMessageId,
   citations: m.citations,
   attachments: m.attachments,
+  author: m.role === 'agent' ? author : null,
   createdAt: new Date(m.createdAt).toISOString(),
 });
 
@@ -185,7 +187,25 @@ export class VisitorService {
         .findOne({ id: afterMessageId, conversationId: identity.conversationId });
       if (after) query.whereRaw('(created_at, id) > (?, ?)', [after.createdAt, after.id]);
     }
-    return (await query).map(toWireMessage);
+    return this.toWire(identity, await query);
+  }
+
+  /** Messages as the widget receives them, agent replies named by their author (a member of the organization). */
+  async toWire(identity: VisitorIdentity, messages: Message[]): Promise<WireMessage[]> {
+    const authors = [
+      ...new Set(messages.flatMap((m) => (m.role === 'agent' && m.authorUserId ? [m.authorUserId] : []))),
+    ];
+    const names = new Map<string, string>();
+    if (authors.length) {
+      const members = await Membership.query(this.deps.knex)
+        .forOrganization(identity.organizationId)
+        .whereIn('memberships.userId', authors)
+        .join('users', 'users.id', 'memberships.userId')
+        .select('memberships.userId', 'users.name');
+      for (const member of members as unknown as { userId: string; name: string }[])
+        names.set(member.userId, member.name);
+    }
+    return messages.map((m) => toWireMessage(m, m.authorUserId ? (names.get(m.authorUserId) ?? null) : null));
   }
 
   async conversation(identity: VisitorIdentity): Promise<Conversation> {

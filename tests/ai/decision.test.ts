@@ -60,6 +60,12 @@ describe('turn decision', () => {
     expect(decideTurn(signals({ confidence: 0.1, abstentionsInRow: 1 })).reasons).toEqual([
       'the documents did not answer 2 questions in a row',
     ]);
+    // The widget's "Talk to a human" after one refusal: one reason, not also a second unanswered question.
+    expect(
+      decideTurn(
+        signals({ question: "I'd like to talk to a person, please.", confidence: 0.05, abstentionsInRow: 1 }),
+      ).reasons,
+    ).toEqual(['visitor asked for a human']);
     const rules = { ...DEFAULT_ESCALATION, keywords: ['chargeback'] };
     expect(decideTurn(signals({ question: 'I will file a Chargeback', settings: rules })).reasons).toEqual([
       'matched escalation keyword "chargeback"',

@@ -46,9 +46,13 @@ describe('the hand-off in the widget on the demo page (Chromium)', () => {
 
     const reply = page.locator('.msg.agent').filter({ hasText: 'this is Dana from support' });
     await reply.waitFor({ timeout: 15_000 });
-    await expect(reply.locator('.who').textContent()).resolves.toBe('Support team');
+    // The reply is signed by the agent who wrote it, with their initials as the avatar.
+    await expect(reply.locator('.who').textContent()).resolves.toBe('OPOwner Person');
+    await expect(reply.locator('.who .initials').textContent()).resolves.toBe('OP');
     expect(await page.locator('.log').textContent()).not.toContain('check the refund log');
-    await page.screenshot({ path: screenshotPath('widget-agent-reply') });
+    await page.screenshot({ path: screenshotPath('widget-agent-reply-desktop') });
+    await page.setViewportSize({ width: 375, height: 812 });
+    await page.screenshot({ path: screenshotPath('widget-agent-reply-mobile') });
     await context.close();
   });
 });

@@ -180,7 +180,7 @@ describe('the console in Chromium', () => {
     // Taken over again from the conversation's page: the ticket is the agent's, the visitor is told.
     await page.goto(`${api().baseUrl}/console/conversations`);
     await page.locator('#conversations tbody tr').first().locator('a').click();
-    await page.getByRole('button', { name: 'Take over' }).click();
+    await page.getByRole('button', { name: 'Take over', exact: true }).click();
     await page.locator('.page-header .badge', { hasText: 'assigned' }).waitFor({ timeout: 30_000 });
     await widget
       .locator('.msg.system')

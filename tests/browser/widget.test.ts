@@ -68,9 +68,15 @@ describe('the widget on the demo page (Chromium)', () => {
 
     const answer = page.locator('.msg.assistant').filter({ hasText: '30 days' });
     await answer.waitFor({ timeout: 30_000 });
-    const citation = answer.locator('.cites a');
-    await expect(citation.first().textContent()).resolves.toMatch(/Billing, plans and refunds/);
-    expect(await citation.first().getAttribute('href')).toMatch(/\/demo\/help\/billing-and-refunds$/);
+    // Sources are numbered as the reply's markers; one opens to the words quoted from it and its link.
+    const source = answer.locator('.cites li').first();
+    await expect(source.locator('summary').textContent()).resolves.toMatch(
+      /^\[1\] Billing, plans and refunds/,
+    );
+    expect(await source.locator('blockquote').isVisible()).toBe(false);
+    await source.locator('summary').click();
+    await expect(source.locator('blockquote').textContent()).resolves.toMatch(/30 days/);
+    expect(await source.locator('a').getAttribute('href')).toMatch(/\/demo\/help\/billing-and-refunds$/);
 
     const frames = await page.evaluate<Frame[]>('window.__frames');
     const typingAt = frames.findIndex((f) => f.type === 'typing' && f.who === 'assistant' && f.active);
@@ -167,7 +173,7 @@ describe('the widget on the demo page (Chromium)', () => {
     const panel = await page.locator('.panel').boundingBox();
     expect(panel).toMatchObject({ x: 0, y: 0, width: 390, height: 844 });
     await ask(page, 'How do I export my notes?');
-    await page.locator('.msg.assistant .cites a').first().waitFor({ timeout: 30_000 });
+    await page.locator('.msg.assistant .cites li').first().waitFor({ timeout: 30_000 });
     await page.screenshot({ path: screenshotPath('widget-mobile-answer') });
     await context.close();
   });

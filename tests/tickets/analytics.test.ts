@@ -11,7 +11,8 @@ const at = (iso: string) => new Date(iso);
 const plus = (iso: string, seconds: number) => new Date(Date.parse(iso) + seconds * 1000);
 
 /**
- * A seeded month: five conversations over two days in the range (one never engaged), one before it;
+ * A seeded month: four conversations over two days in the range (and a widget session nobody wrote in,
+ * which is not one), one before it;
  * two escalations with known first-response and resolution times, one SLA breach, two ratings.
  */
 describe('analytics', () => {
@@ -115,8 +116,7 @@ describe('analytics', () => {
     });
     expect(response.status).toBe(200);
     expect(data).toMatchObject({
-      conversations: 5,
-      engagedConversations: 4,
+      conversations: 4,
       messages: 11,
       visitorMessages: 5,
       aiResolutionRate: 0.5,
@@ -131,7 +131,7 @@ describe('analytics', () => {
     });
     expect(data!.daily).toEqual([
       { date: '2026-03-01', conversations: 2, messages: 6, escalations: 1, abstentions: 1 },
-      { date: '2026-03-02', conversations: 3, messages: 5, escalations: 1, abstentions: 0 },
+      { date: '2026-03-02', conversations: 2, messages: 5, escalations: 1, abstentions: 0 },
       { date: '2026-03-03', conversations: 0, messages: 0, escalations: 0, abstentions: 0 },
     ]);
   });
@@ -150,7 +150,7 @@ describe('analytics', () => {
       from: at('2026-04-01T00:00:00Z'),
       to: at('2026-04-02T00:00:00Z'),
     });
-    expect(report).toMatchObject({ engagedConversations: 3, aiResolutionRate: 0.3333, escalationRate: 0 });
+    expect(report).toMatchObject({ conversations: 3, aiResolutionRate: 0.3333, escalationRate: 0 });
   });
 
   it('gives nulls, not zeros, for rates and times with nothing to measure', async () => {

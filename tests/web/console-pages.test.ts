@@ -271,6 +271,9 @@ describe('conversations', () => {
       .forOrganization(organizationId)
       .insert({ visitorId: 'visitor-34548fdc-533b-4009-b36b-7f83eab5c2f0' })
       .returning('*');
+    await Message.query()
+      .forOrganization(organizationId)
+      .insert({ conversationId: anonymous.id, role: 'visitor', content: 'Hello?' });
     expect((await agent.page('/console/conversations')).body).toContain('Visitor 34548fdc');
     expect((await agent.page(`/console/conversations/${anonymous.id}`)).body).toContain(
       '<h1>Visitor 34548fdc</h1>',
@@ -379,7 +382,10 @@ describe('documents', () => {
     });
     expect(response.status).toBe(422);
     expect(response.headers.get('hx-retarget')).toBe('#add-documents');
-    expect(await response.text()).toMatch(/<p class="error" id="f-file-error">The file [^<]+\.<\/p>/);
+    // The service's sentence, whole: not "The file This file type is not supported…".
+    expect(await response.text()).toContain(
+      '<p class="error" id="f-file-error">This file type is not supported; upload a PDF, Word (.docx), HTML, Markdown or plain-text (UTF-8) file.</p>',
+    );
   });
 });
 

@@ -17,6 +17,37 @@
     true,
   );
 
+  // A transcript that scrolls within its card (on phones) opens at its latest message.
+  document.querySelectorAll('ol.transcript').forEach(function (transcript) {
+    transcript.scrollTop = transcript.scrollHeight;
+  });
+
+  // Copy buttons: the text of the element named by data-copy goes to the clipboard, and the button
+  // says so (or says to copy by hand where the browser refuses).
+  document.addEventListener('click', function (event) {
+    var button = event.target instanceof Element ? event.target.closest('[data-copy]') : null;
+    if (!button) return;
+    var source = document.getElementById(button.getAttribute('data-copy'));
+    if (!source) return;
+    var label = button.dataset.label || button.textContent;
+    button.dataset.label = label;
+    var done = function (text) {
+      button.textContent = text;
+      window.setTimeout(function () {
+        button.textContent = label;
+      }, 2000);
+    };
+    if (!navigator.clipboard) return done('Select and copy it by hand');
+    navigator.clipboard.writeText(source.textContent || '').then(
+      function () {
+        done('Copied');
+      },
+      function () {
+        done('Select and copy it by hand');
+      },
+    );
+  });
+
   // A successful htmx form submission clears the form for the next entry.
   document.addEventListener('htmx:afterRequest', function (event) {
     var form = event.detail.elt;

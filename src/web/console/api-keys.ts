@@ -71,7 +71,10 @@ async function keysPage(
         state.created
           ? html`<div class="alert alert-success" role="status">
               <p><strong>Key “${state.created.name}” created.</strong> Copy it now: it is shown only once.</p>
-              <div class="secret"><code id="new-api-key">${state.created.key}</code></div>
+              <div class="secret">
+                <code id="new-api-key">${state.created.key}</code>
+                <button type="button" class="button secondary" data-copy="new-api-key">Copy key</button>
+              </div>
             </div>`
           : ''
       }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Router, type Request, type Response } from 'express';
 import { servicesOf } from '../../api/services';
 import {
@@ -10,15 +11,28 @@ import type { ConversationFilters } from '../../services/conversations';
 import type { DocumentService } from '../../services/documents';
 import { turnWorkflowId } from '../../workflows/contracts';
 import { classes, html, safeUrl, type SafeHtml } from '../html';
-import { option } from '../forms';
-import { contextOf, csrfField, sendPage, timeTag } from '../layout';
+import { HttpProblem } from '../../lib/problem';
+import { isUuid } from '../../lib/uuid';
+import {
+  errorSummary,
+  option,
+  problemFieldErrors,
+  text,
+  textarea,
+  validateAgainst,
+  type FieldErrors,
+} from '../forms';
+import { contextOf, csrfField, sendPage, timeTag, type PageContext } from '../layout';
 import { consoleUser, idParam } from './request';
 import { temporalRunLink } from './temporal-link';
 
 /**
- * Conversations: a filtered list, and a detail page whose transcript follows the conversation live
- * (a poller at its end fetches the messages after the last one shown, every two seconds) with each
- * answer's citations, sentiment, retrieval trace and a link to its chat-turn workflow.
+ * Conversations: a filtered list of the conversations visitors started (a widget opened without a
+ * message is not one) with a preview of each one's last message, and a detail page whose transcript
+ * follows the conversation live (a poller at its end fetches the messages after the last one shown,
+ * every two seconds) with each answer's citations, sentiment, retrieval trace and a link to its
+ * chat-turn workflow. An agent replies from there: the reply takes the conversation over from the
+ * assistant when people were not handling it yet.
  */
 
 const SENTIMENTS = {
@@ -86,7 +100,23 @@ function filtersOf(query: ListQuery): ConversationFilters {
   };
 }
 
-function listRegion(conversations: Conversation[], next: string | null, query: ListQuery): SafeHtml {
+const PREVIEW_CHARS = 90;
+const LAST_SPEAKER: Record<string, string> = { visitor: '', assistant: 'Assistant: ', agent: 'You: ' };
+
+/** The last message, on one line, cut at a word: what the row shows under the visitor's name. */
+function preview(message: Message | undefined): string {
+  if (!message) return '';
+  const line = message.content.replace(/\s+/g, ' ').trim();
+  const cut = line.length <= PREVIEW_CHARS ? line : `${line.slice(0, PREVIEW_CHARS).replace(/\s+\S*$/, '')}…`;
+  return `${LAST_SPEAKER[message.role] ?? ''}${cut}`;
+}
+
+function listRegion(
+  conversations: Conversation[],
+  last: Map<string, Message>,
+  next: string | null,
+  query: ListQuery,
+): SafeHtml {
   const params = new URLSearchParams({ ...query, cursor: next ?? '' });
   return html`<div id="conversations" aria-live="polite">
     ${
@@ -100,10 +130,11 @@ function listRegion(conversations: Conversation[], next: string | null, query: L
               <thead>
                 <tr>
                   <th scope="col">Visitor</th>
+                  <th scope="col">Last message</th>
                   <th scope="col">Status</th>
                   <th scope="col">Handled by</th>
                   <th scope="col">Sentiment</th>
-                  <th scope="col">Last message</th>
+                  <th scope="col">Updated</th>
                   <th scope="col">Started</th>
                 </tr>
               </thead>
@@ -112,6 +143,7 @@ function listRegion(conversations: Conversation[], next: string | null, query: L
                   (c) =>
                     html`<tr>
                       <td><a href="/console/conversations/${c.id}">${visitorLabel(c)}</a></td>
+                      <td class="preview">${preview(last.get(c.id))}</td>
                       <td><span class="${classes('badge', `status-${c.status}`)}">${c.status}</span></td>
                       <td>${c.handledBy === 'agent' ? 'Agent' : 'Assistant'}</td>
                       <td>${sentimentBadge(c.sentiment) || '—'}</td>
@@ -298,16 +330,152 @@ export function documentTitles(
   return documents.titles(organizationId, ids);
 }
 
+/** A reply that was not sent: what the agent wrote, why, and its idempotency key for the retry. */
+interface ReplyDraft {
+  content: string;
+  errors: FieldErrors;
+  clientMessageId: string;
+  failure?: string;
+}
+
+/** What the last action did, said once on the page it redirects to (`?done=`). */
+const DONE: Record<string, string> = {
+  reply: 'Reply sent: the visitor sees it now. You are handling this conversation.',
+};
+
+function replyForm(
+  ctx: PageContext,
+  conversation: Conversation,
+  handled: boolean,
+  draft: ReplyDraft | undefined,
+): SafeHtml {
+  return html`<section class="card" aria-labelledby="reply-title">
+    <h2 id="reply-title">Reply to the visitor</h2>
+    ${errorSummary(draft?.errors ?? {}, draft?.failure)}
+    <form method="post" action="/console/conversations/${conversation.id}/replies" novalidate>
+      ${csrfField(ctx)}
+      <input type="hidden" name="clientMessageId" value="${draft?.clientMessageId ?? randomUUID()}" />
+      ${textarea({ name: 'content', id: 'f-reply', label: 'Reply', value: draft?.content, errors: draft?.errors, rows: 4, required: true, hint: handled ? 'The visitor sees it at once in the widget.' : 'Sending takes the conversation over: the assistant stops answering and the visitor sees your reply at once.' })}
+      <button type="submit" class="button">${handled ? 'Send reply' : 'Take over and reply'}</button>
+    </form>
+  </section>`;
+}
+
+async function conversationPage(req: Request, res: Response, draft?: ReplyDraft): Promise<void> {
+  const user = consoleUser(res);
+  const { organizationId } = user.principal;
+  const services = servicesOf(req);
+  const conversation = await services.conversations.get(organizationId, idParam(req));
+  const messages = conversation.messages ?? [];
+  const [titles, ticket] = await Promise.all([
+    documentTitles(services.documents, organizationId, messages),
+    services.tickets.latestOfConversation(organizationId, conversation.id),
+  ]);
+  const ctx = contextOf(req, res);
+  const transcript = html`<ol class="transcript" id="transcript" aria-live="polite" aria-label="Transcript">
+    ${messages.map((m) => messageItem(m, titles, services.config))}
+    ${poller(conversation.id, messages.at(-1)?.id)}
+  </ol>`;
+  const handled = Boolean(ticket && ticket.status !== 'closed' && conversation.handledBy === 'agent');
+  const done = typeof req.query.done === 'string' && Object.hasOwn(DONE, req.query.done);
+  sendPage(req, res, {
+    title: `Conversation with ${visitorLabel(conversation)}`,
+    status: draft?.failure ? 503 : draft ? 422 : 200,
+    fragment: transcript,
+    main: html`<nav class="breadcrumbs" aria-label="Breadcrumb">
+        <a href="/console/conversations">Conversations</a>
+      </nav>
+      ${done ? html`<div class="alert alert-success" role="status">${DONE[req.query.done as string]}</div>` : ''}
+      <div class="page-header">
+        <h1>${visitorLabel(conversation)}</h1>
+        <span class="${classes('badge', `status-${conversation.status}`)}">${conversation.status}</span>
+      </div>
+      <div class="grid-2">
+        <section class="card">
+          <h2>Visitor</h2>
+          <dl class="facts">
+            <dt>Name</dt>
+            <dd>${conversation.visitorName ?? '—'}</dd>
+            <dt>Email</dt>
+            <dd>${conversation.visitorEmail ?? '—'}</dd>
+            <dt>Visitor id</dt>
+            <dd><code>${conversation.visitorId}</code></dd>
+            <dt>Sentiment</dt>
+            <dd>${sentimentBadge(conversation.sentiment) || '—'}</dd>
+            <dt>Satisfaction</dt>
+            <dd>${conversation.csatRating ? `${conversation.csatRating} / 5` : '—'}</dd>
+          </dl>
+        </section>
+        <section class="card">
+          <h2>Handling</h2>
+          <dl class="facts">
+            <dt>Answered by</dt>
+            <dd>
+              ${conversation.handledBy === 'agent' ? 'your team (the assistant is paused)' : 'the assistant'}
+            </dd>
+            <dt>Ticket</dt>
+            <dd>
+              ${
+                ticket
+                  ? html`<a href="/console/tickets/${ticket.id}">#${ticket.number}</a> (${ticket.status})`
+                  : 'none'
+              }
+            </dd>
+            <dt>Started</dt>
+            <dd>${timeTag(conversation.createdAt)}</dd>
+            <dt>Summary</dt>
+            <dd>${conversation.summary || '—'}</dd>
+          </dl>
+          ${
+            !ticket ||
+            ticket.status === 'closed' ||
+            ticket.assigneeUserId !== user.principal.userId ||
+            conversation.handledBy === 'assistant'
+              ? html`<form
+                  method="post"
+                  action="/console/conversations/${conversation.id}/take-over"
+                  data-confirm="Take over this conversation? The assistant stops answering and the visitor is told that you joined."
+                >
+                  ${csrfField(ctx)}
+                  <button type="submit" class="button">Take over</button>
+                </form>`
+              : ''
+          }
+          ${
+            ticket && ticket.status !== 'closed' && conversation.handledBy === 'agent'
+              ? html`<form
+                  method="post"
+                  action="/console/tickets/${ticket.id}/hand-back"
+                  data-confirm="Hand the conversation back to the assistant? The ticket is resolved."
+                >
+                  ${csrfField(ctx)}
+                  <button type="submit" class="button secondary">Hand back to the assistant</button>
+                </form>`
+              : ''
+          }
+        </section>
+      </div>
+      <section class="card">
+        <h2>Transcript</h2>
+        ${transcript}
+      </section>
+      ${replyForm(ctx, conversation, handled, draft)}`,
+  });
+}
+
 export function conversationsRouter(): Router {
   const router = Router();
 
   router.get('/conversations', async (req, res) => {
     const query = parseQuery(req);
-    const page = await servicesOf(req).conversations.list(
-      consoleUser(res).principal.organizationId,
-      filtersOf(query),
+    const { organizationId } = consoleUser(res).principal;
+    const { conversations } = servicesOf(req);
+    const page = await conversations.list(organizationId, { ...filtersOf(query), started: true });
+    const last = await conversations.lastMessages(
+      organizationId,
+      page.items.map((c) => c.id),
     );
-    const region = listRegion(page.items, page.nextCursor, query);
+    const region = listRegion(page.items, last, page.nextCursor, query);
     sendPage(req, res, {
       title: 'Conversations',
       fragment: region,
@@ -334,101 +502,40 @@ export function conversationsRouter(): Router {
       );
   });
 
-  router.get('/conversations/:id', async (req: Request, res: Response) => {
-    const user = consoleUser(res);
-    const { organizationId } = user.principal;
+  router.get('/conversations/:id', (req, res) => conversationPage(req, res));
+
+  router.post('/conversations/:id/replies', async (req: Request, res: Response) => {
+    const { principal } = consoleUser(res);
     const services = servicesOf(req);
-    const conversation = await services.conversations.get(organizationId, idParam(req));
-    const messages = conversation.messages ?? [];
-    const [titles, ticket] = await Promise.all([
-      documentTitles(services.documents, organizationId, messages),
-      services.tickets.latestOfConversation(organizationId, conversation.id),
-    ]);
-    const ctx = contextOf(req, res);
-    const transcript = html`<ol class="transcript" id="transcript" aria-live="polite" aria-label="Transcript">
-      ${messages.map((m) => messageItem(m, titles, services.config))}
-      ${poller(conversation.id, messages.at(-1)?.id)}
-    </ol>`;
-    sendPage(req, res, {
-      title: `Conversation with ${visitorLabel(conversation)}`,
-      fragment: transcript,
-      main: html`<nav class="breadcrumbs" aria-label="Breadcrumb">
-          <a href="/console/conversations">Conversations</a>
-        </nav>
-        <div class="page-header">
-          <h1>${visitorLabel(conversation)}</h1>
-          <span class="${classes('badge', `status-${conversation.status}`)}">${conversation.status}</span>
-        </div>
-        <div class="grid-2">
-          <section class="card">
-            <h2>Visitor</h2>
-            <dl class="facts">
-              <dt>Name</dt>
-              <dd>${conversation.visitorName ?? '—'}</dd>
-              <dt>Email</dt>
-              <dd>${conversation.visitorEmail ?? '—'}</dd>
-              <dt>Visitor id</dt>
-              <dd><code>${conversation.visitorId}</code></dd>
-              <dt>Sentiment</dt>
-              <dd>${sentimentBadge(conversation.sentiment) || '—'}</dd>
-              <dt>Satisfaction</dt>
-              <dd>${conversation.csatRating ? `${conversation.csatRating} / 5` : '—'}</dd>
-            </dl>
-          </section>
-          <section class="card">
-            <h2>Handling</h2>
-            <dl class="facts">
-              <dt>Answered by</dt>
-              <dd>
-                ${conversation.handledBy === 'agent' ? 'your team (the assistant is paused)' : 'the assistant'}
-              </dd>
-              <dt>Ticket</dt>
-              <dd>
-                ${
-                  ticket
-                    ? html`<a href="/console/tickets/${ticket.id}">#${ticket.number}</a> (${ticket.status})`
-                    : 'none'
-                }
-              </dd>
-              <dt>Started</dt>
-              <dd>${timeTag(conversation.createdAt)}</dd>
-              <dt>Summary</dt>
-              <dd>${conversation.summary || '—'}</dd>
-            </dl>
-            ${
-              !ticket ||
-              ticket.status === 'closed' ||
-              ticket.assigneeUserId !== user.principal.userId ||
-              conversation.handledBy === 'assistant'
-                ? html`<form
-                    method="post"
-                    action="/console/conversations/${conversation.id}/take-over"
-                    data-confirm="Take over this conversation? The assistant stops answering and the visitor is told that you joined."
-                  >
-                    ${csrfField(ctx)}
-                    <button type="submit" class="button">Take over</button>
-                  </form>`
-                : ''
-            }
-            ${
-              ticket && ticket.status !== 'closed' && conversation.handledBy === 'agent'
-                ? html`<form
-                    method="post"
-                    action="/console/tickets/${ticket.id}/hand-back"
-                    data-confirm="Hand the conversation back to the assistant? The ticket is resolved."
-                  >
-                    ${csrfField(ctx)}
-                    <button type="submit" class="button secondary">Hand back to the assistant</button>
-                  </form>`
-                : ''
-            }
-          </section>
-        </div>
-        <section class="card">
-          <h2>Transcript</h2>
-          ${transcript}
-        </section>`,
-    });
+    const id = idParam(req);
+    const content = text(req.body, 'content');
+    const key = text(req.body, 'clientMessageId');
+    const clientMessageId = isUuid(key) ? key : randomUUID();
+    let errors = validateAgainst('TicketReplyCreation', { content });
+    let failure: string | undefined;
+    if (Object.keys(errors).length === 0) {
+      try {
+        const conversation = await services.conversations.get(principal.organizationId, id);
+        const current = await services.tickets.latestOfConversation(principal.organizationId, id);
+        // People already answering keep their ticket; otherwise the reply takes the conversation over.
+        const ticket =
+          current && current.status !== 'closed' && conversation.handledBy === 'agent'
+            ? current
+            : await services.tickets.takeOver(principal, id);
+        await services.tickets.reply(principal, ticket.id, {
+          content,
+          clientMessageId: `agent-${clientMessageId}`,
+        });
+        res.redirect(303, `/console/conversations/${id}?done=reply`);
+        return;
+      } catch (error) {
+        const fields = problemFieldErrors(error);
+        if (fields) errors = fields;
+        else if (error instanceof HttpProblem && error.status === 503) failure = error.message;
+        else throw error;
+      }
+    }
+    await conversationPage(req, res, { content, errors, clientMessageId, failure });
   });
 
   router.post('/conversations/:id/take-over', async (req: Request, res: Response) => {

@@ -202,7 +202,7 @@ function addForms(
           required
           accept=".pdf,.docx,.html,.htm,.md,.markdown,.txt,text/*,application/pdf,application/vnd.openxmlformats-officedocument.wordprocessingml.document"
         />
-        ${uploadErrors.file ? html`<p class="error" id="f-file-error">The file ${uploadErrors.file}.</p>` : ''}
+        ${uploadErrors.file ? html`<p class="error" id="f-file-error">${uploadErrors.file}</p>` : ''}
       </div>
       ${input({ name: 'title', label: 'Title (optional)', value: which === 'upload' ? values.title : '', errors: uploadErrors })}
       <button type="submit" class="button">Upload</button>
@@ -323,12 +323,16 @@ function formFailed(
   return listPage(req, res, { errors, values, which });
 }
 
-/** Validation, type and size problems of an upload become field errors; anything else propagates. */
+/**
+ * Validation, type and size problems of an upload become field errors, each a whole sentence (the
+ * service's own for a refused type or size: "This file type is not supported; …"); anything else
+ * propagates.
+ */
 function uploadErrors(error: unknown): FieldErrors | undefined {
   const fields = problemFieldErrors(error);
-  if (fields) return fields;
+  if (fields) return fields.file ? { ...fields, file: `The file ${fields.file}.` } : fields;
   if (error instanceof HttpProblem && (error.status === 413 || error.status === 415))
-    return { file: error.message.replace(/^The file /, '').replace(/\.$/, '') };
+    return { file: error.message };
   return undefined;
 }
 
@@ -397,7 +401,7 @@ export function documentsRouter(): Router {
   router.post('/documents/upload', async (req: Request, res: Response) => {
     requireRole(res, 'admin');
     const title = text(req.body, 'title');
-    if (!req.file) return formFailed(req, res, 'upload', { file: 'is required' }, { title });
+    if (!req.file) return formFailed(req, res, 'upload', { file: 'Choose a file to upload.' }, { title });
     try {
       await servicesOf(req).documents.upload(
         consoleUser(res).principal.organizationId,

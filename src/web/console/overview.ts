@@ -161,8 +161,7 @@ export function overviewRouter(): Router {
         </div>
         ${settings ? budgetNotice(refusal, settings.anonymousMessagesPerHour) : ''}
         <div class="kpis">
-          ${kpi('Conversations', String(report.conversations), `${report.engagedConversations} with a visitor message`)}
-          ${kpi('Messages', String(report.messages))}
+          ${kpi('Conversations', String(report.conversations))} ${kpi('Messages', String(report.messages))}
           ${kpi('AI resolution rate', percent(report.aiResolutionRate))}
           ${kpi('Escalation rate', percent(report.escalationRate), `${report.escalations} ticket${report.escalations === 1 ? '' : 's'}`)}
           ${kpi('CSAT', report.csat.average === null ? '—' : `${report.csat.average.toFixed(2)} / 5`, `${report.csat.responses} ratings`)}

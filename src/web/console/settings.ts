@@ -216,6 +216,7 @@ function settingsForm(
         <h3>Embed snippet</h3>
         <p class="muted">Paste this before <code>&lt;/body&gt;</code> on every page of your site.</p>
         <pre><code id="embed-snippet">${snippet}</code></pre>
+        <button type="button" class="button secondary" data-copy="embed-snippet">Copy snippet</button>
       </fieldset>
       <fieldset class="card" ${canWrite ? '' : html`disabled`}>
         <legend>Assistant</legend>

@@ -30,9 +30,12 @@ header .close { background: transparent; border: 0; color: inherit; font-size: 2
 .msg.visitor { align-self: flex-end; background: var(--accent); color: var(--accent-text); border-bottom-right-radius: 4px; }
 .msg.assistant, .msg.agent, .msg.system { align-self: flex-start; background: #fff; border: 1px solid #e5e7eb; border-bottom-left-radius: 4px; }
 .msg.pending { opacity: .6; }
-.msg .who { display: block; font-size: 12px; color: #6b7280; margin-bottom: 2px; }
-.cites { margin-top: 6px; font-size: 13px; display: flex; flex-wrap: wrap; gap: 4px 10px; }
-.cites a, .cites span { color: #4338ca; }
+.msg .who { display: flex; align-items: center; gap: 6px; font-size: 12px; color: #374151; font-weight: 600; margin-bottom: 4px; white-space: normal; }
+.msg .initials { display: inline-grid; place-items: center; width: 22px; height: 22px; border-radius: 50%; background: var(--accent); color: var(--accent-text); font-size: 10px; }
+.cites { margin: 8px 0 0; padding: 0; list-style: none; font-size: 13px; display: flex; flex-direction: column; gap: 4px; white-space: normal; }
+.cites a, .cites span, .cites summary { color: #4338ca; }
+.cites summary { cursor: pointer; }
+.cites blockquote { margin: 4px 0; padding: 4px 8px; border-left: 3px solid #c7d2fe; color: #374151; background: #f9fafb; }
 .files { margin-top: 6px; display: flex; flex-direction: column; gap: 4px; }
 .files img { max-width: 200px; max-height: 160px; border-radius: 8px; }
 .files a { color: inherit; }

@@ -62,6 +62,15 @@ const SLOW_REPLY_MS = 15_000;
 const SLOW_REPLY_TEXT =
   'This is taking longer than usual. Your question is saved: the answer will appear here, even if you come back later.';
 
+/** "Dana Ortiz" → "DO": the avatar of an agent's reply. */
+const initials = (name: string): string =>
+  name
+    .split(/\s+/)
+    .filter(Boolean)
+    .slice(0, 2)
+    .map((part) => part[0]!.toUpperCase())
+    .join('') || '?';
+
 const newId = (): string =>
   typeof crypto.randomUUID === 'function'
     ? crypto.randomUUID()
@@ -396,7 +405,7 @@ class ParleyWidget {
       this.streaming.delete(message.replyToMessageId!);
       bubble.querySelector('.text')!.textContent = message.content;
     } else {
-      bubble = this.bubble(message.role, message.content);
+      bubble = this.bubble(message.role, message.content, undefined, message.author);
       this.ui.log.append(bubble);
     }
     bubble.dataset.id = message.id;
@@ -411,31 +420,48 @@ class ParleyWidget {
     this.scroll();
   }
 
-  private bubble(role: string, text: string, clientId?: string): HTMLElement {
+  private bubble(role: string, text: string, clientId?: string, author?: string | null): HTMLElement {
     const bubble = el('div', { class: `msg ${role}` });
     if (clientId) {
       bubble.dataset.clientId = clientId;
       bubble.classList.add('pending');
     }
-    if (role === 'agent') bubble.append(el('span', { class: 'who' }, 'Support team'));
+    if (role === 'agent') {
+      // The person who wrote, by name and initials (replies of people no longer in the team: the team).
+      const name = author ?? 'Support team';
+      const who = el('span', { class: 'who' });
+      who.append(
+        el('span', { class: 'initials', 'aria-hidden': 'true' }, initials(name)),
+        el('span', {}, name),
+      );
+      bubble.append(who);
+    }
     bubble.append(el('span', { class: 'text' }, text));
     return bubble;
   }
 
   private decorate(bubble: HTMLElement, message: WireMessage): void {
     if (message.citations.length && !bubble.querySelector('.cites')) {
-      const cites = el('div', { class: 'cites' });
-      cites.append(el('span', {}, 'Sources:'));
-      // Numbered as the reply's [n] markers; the quoted words show on hover.
+      const cites = el('ol', { class: 'cites', 'aria-label': 'Sources' });
+      // Numbered as the reply's [n] markers; a source opens to the words the reply quotes from it.
       message.citations.forEach((citation, i) => {
-        const href = safeUrl(citation.url);
+        const item = el('li');
         const label = `[${i + 1}] ${citation.section ?? citation.title}`;
-        const attributes: Record<string, string> = citation.snippet ? { title: citation.snippet } : {};
-        cites.append(
-          href
-            ? el('a', { ...attributes, href, target: '_blank', rel: 'noopener noreferrer' }, label)
-            : el('span', attributes, label),
-        );
+        const href = safeUrl(citation.url);
+        const link = href
+          ? el('a', { href, target: '_blank', rel: 'noopener noreferrer' }, 'Open the article')
+          : undefined;
+        if (citation.snippet) {
+          const details = el('details');
+          details.append(el('summary', {}, label), el('blockquote', {}, citation.snippet));
+          if (link) details.append(link);
+          item.append(details);
+        } else if (href) {
+          item.append(el('a', { href, target: '_blank', rel: 'noopener noreferrer' }, label));
+        } else {
+          item.append(el('span', {}, label));
+        }
+        cites.append(item);
       });
       bubble.append(cites);
     }
