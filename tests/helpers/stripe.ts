@@ -34,8 +34,7 @@ export async function subscribe(
   });
   await stripe.customers.update(customerId, { default_source: source.id });
   const price = await priceForPlan(stripe, plan);
-  // The emulator knows prices as plans (same id), as Stripe's older API shapes do.
-  return stripe.subscriptions.create({ customer: customerId, items: [{ plan: price.id }] });
+  return stripe.subscriptions.create({ customer: customerId, items: [{ price: price.id }] });
 }
 
 /**
