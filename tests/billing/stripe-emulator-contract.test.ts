@@ -343,7 +343,7 @@ describe('the Stripe emulator front, held to the stripe package', () => {
     // A completed session's page is closed.
     expect((await fetch(session.url!)).status).toBe(410);
 
-    await eventually(async () => {
+    await eventually(() => {
       expect(eventsFor(customer.id, 'checkout.session.completed')).toHaveLength(1);
       expect(eventsFor(customer.id, 'invoice.paid')).toHaveLength(1);
       expect(eventsFor(customer.id, 'customer.subscription.created')).toHaveLength(1);
@@ -381,7 +381,7 @@ describe('the Stripe emulator front, held to the stripe package', () => {
     expect((await fetch(`${portal.url}/cancel`, { method: 'POST', redirect: 'manual' })).status).toBe(303);
     const [subscription] = (await stripe.subscriptions.list({ customer: customer.id })).data;
     expect(subscription!.cancel_at_period_end).toBe(true);
-    await eventually(async () => {
+    await eventually(() => {
       const updates = eventsFor(customer.id, 'customer.subscription.updated');
       expect(updates).toHaveLength(1);
       expect(updates[0]!.verified).toBe(true);
@@ -400,8 +400,6 @@ describe('the Stripe emulator front, held to the stripe package', () => {
     const [changed] = (await stripe.subscriptions.list({ customer: customer.id })).data;
     expect(changed!.items.data[0]!.price).toEqual(enterprise);
     expect(changed!.cancel_at_period_end).toBe(false);
-    await eventually(async () =>
-      expect(eventsFor(customer.id, 'customer.subscription.updated')).toHaveLength(3),
-    );
+    await eventually(() => expect(eventsFor(customer.id, 'customer.subscription.updated')).toHaveLength(3));
   });
 });

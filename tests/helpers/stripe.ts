@@ -102,7 +102,7 @@ export async function postWebhook(
 }
 
 /** Waits until `check` passes (polling), for state that workflows write in the background. */
-export async function eventually<T>(check: () => Promise<T>, timeoutMs = 20_000): Promise<T> {
+export async function eventually<T>(check: () => T | Promise<T>, timeoutMs = 20_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
