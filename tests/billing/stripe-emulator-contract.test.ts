@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Stripe from 'stripe';
@@ -187,7 +188,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
   const endpoint = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/`;
-  const registered = await fetch(`${front.url}/_config/webhooks/contract-${url.port}`, {
+  const registered = await fetch(`${front.url}/_config/webhooks/contract-${randomUUID()}`, {
     method: 'POST',
     body: new URLSearchParams({ url: endpoint, secret: SECRET }),
   });

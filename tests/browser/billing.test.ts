@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { BrowserContext, Page } from 'playwright-core';
 import { startStripeFront, type StripeFront } from '../../scripts/stripe-emulator-front';
 import type { Config } from '../../src/config';
@@ -37,7 +38,8 @@ const api = useTestApi(db, { taskQueue: () => worker().taskQueue, configure: via
 const browser = useBrowser();
 
 beforeAll(async () => {
-  const registered = await fetch(`${front.url}/_config/webhooks/browser-billing`, {
+  // localstripe's endpoints are shared by every front in front of it: an id of this run's own.
+  const registered = await fetch(`${front.url}/_config/webhooks/browser-billing-${randomUUID()}`, {
     method: 'POST',
     body: new URLSearchParams({
       url: `${api().baseUrl}/webhooks/stripe`,
