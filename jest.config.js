@@ -30,6 +30,7 @@ module.exports = {
   transformIgnorePatterns: ['/node_modules/(?!(pdfjs-dist|jose|marked|request-filtering-agent)/)'],
   setupFiles: ['<rootDir>/tests/setup/env.ts'],
   globalSetup: '<rootDir>/tests/setup/global-setup.ts',
+  globalTeardown: '<rootDir>/tests/setup/global-teardown.ts',
   // Integration tests share one PostgreSQL and one Temporal server; two workers suit a 2-core machine.
   maxWorkers: 2,
   testTimeout: 60_000,

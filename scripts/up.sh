@@ -44,8 +44,8 @@ wait_for "the API to be ready" 60 curl -fsS "http://127.0.0.1:$PORT/readyz" ||
   { tail -20 "$DATA/logs/api.log" "$DATA/logs/worker.log" >&2; exit 1; }
 node dist/scripts/check-workflow.js
 if [ "${STRIPE_API_BASE:-}" = "http://127.0.0.1:$STRIPE_FRONT_PORT" ]; then
-  # The emulator delivers its signed events to the API's webhook (it forgets this on restart).
-  curl -fsS -X POST "http://127.0.0.1:$STRIPE_EMULATOR_PORT/_config/webhooks/parley" \
+  # The emulator (front and localstripe) delivers its signed events to the API's webhook (it forgets this on restart).
+  curl -fsS -X POST "http://127.0.0.1:$STRIPE_FRONT_PORT/_config/webhooks/parley" \
     -d "url=http://127.0.0.1:$PORT/webhooks/stripe" -d "secret=$STRIPE_WEBHOOK_SECRET" -o /dev/null
 fi
 

@@ -69,9 +69,20 @@ export function createApp(services: ApiServices): Express {
   // The widget is embedded on tenants' sites: its routes answer cross-origin, with their own checks.
   app.use(widgetRouter({ ...services.live, knex: services.knex, config: services.config }));
   // Served over plain http (development, a LAN), upgrade-insecure-requests would send the console's
-  // own redirects and requests to an https port that is not there.
+  // own redirects and requests to an https port that is not there. Forms may lead to Stripe's hosted
+  // Checkout and Billing Portal: the browser checks the 303 after "Upgrade" against form-action too.
   const https = services.config.http.publicUrl.startsWith('https:');
-  app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: https ? [] : null } } }));
+  const stripePages = services.config.billing.stripe?.hostedPageOrigins ?? [];
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        directives: {
+          upgradeInsecureRequests: https ? [] : null,
+          formAction: ["'self'", ...stripePages],
+        },
+      },
+    }),
+  );
   app.use(webRouter());
   // Browsers may call the API only from the configured origins; bearer tokens, so no cookies.
   app.use(

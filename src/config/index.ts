@@ -246,7 +246,17 @@ const configSchema = environmentSchema.transform((env) => {
     billing: {
       /** Absent when STRIPE_SECRET_KEY is unset: billing endpoints then answer 503. */
       stripe: env.STRIPE_SECRET_KEY
-        ? { secretKey: env.STRIPE_SECRET_KEY, apiBase: env.STRIPE_API_BASE?.replace(/\/$/, '') }
+        ? {
+            secretKey: env.STRIPE_SECRET_KEY,
+            apiBase: env.STRIPE_API_BASE?.replace(/\/$/, ''),
+            /**
+             * Where Checkout and the Billing Portal are hosted: Stripe's own pages, or the emulator's at
+             * STRIPE_API_BASE. The console's CSP lets forms go there (its 303s to them count as the form's).
+             */
+            hostedPageOrigins: env.STRIPE_API_BASE
+              ? [new URL(env.STRIPE_API_BASE).origin]
+              : ['https://checkout.stripe.com', 'https://billing.stripe.com'],
+          }
         : undefined,
       webhookSecret: env.STRIPE_WEBHOOK_SECRET,
       webhookToleranceSeconds: env.STRIPE_WEBHOOK_TOLERANCE_SECONDS,

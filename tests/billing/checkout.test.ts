@@ -29,7 +29,9 @@ describe('billing API', () => {
     const customer = (await stripe.customers.retrieve(customerId)) as { metadata: Record<string, string> };
     expect(customer.metadata.organization_id).toBe(organizationId);
 
-    const session = await stripe.checkout.sessions.retrieve(first.data!.sessionId);
+    const session = await stripe.checkout.sessions.retrieve(first.data!.sessionId, {
+      expand: ['line_items'],
+    });
     const [price] = (await stripe.prices.list({ lookup_keys: [priceLookupKey('pro')] })).data;
     const returnUrl = api().config.billing.returnUrl;
     expect(session).toMatchObject({
@@ -40,16 +42,22 @@ describe('billing API', () => {
       cancel_url: `${returnUrl}?checkout=canceled`,
     });
     expect(session.line_items!.data).toEqual([
-      expect.objectContaining({ price: { id: price!.id }, quantity: 1 }),
+      expect.objectContaining({
+        object: 'item',
+        price: expect.objectContaining({ object: 'price', id: price!.id, unit_amount: 4900 }) as unknown,
+        quantity: 1,
+        amount_total: 4900,
+      }),
     ]);
-    expect(price!.unit_amount).toBe(4900);
+    expect(session.amount_total).toBe(4900);
 
     // The customer is created once: a second checkout (Enterprise this time) reuses it.
     const second = await owner.client.POST('/v1/billing/checkout', { body: { plan: 'enterprise' } });
     const again = await stripe.checkout.sessions.retrieve(second.data!.sessionId);
     expect(again.customer).toBe(customerId);
     const [enterprise] = (await stripe.prices.list({ lookup_keys: [priceLookupKey('enterprise')] })).data;
-    expect(again.line_items!.data[0]!.price).toEqual({ id: enterprise!.id });
+    const { data: items } = await stripe.checkout.sessions.listLineItems(again.id);
+    expect(items[0]!.price).toEqual(enterprise);
   });
 
   it('opens the billing portal for the organization customer', async () => {

@@ -14,6 +14,19 @@ describe('configuration', () => {
     expect(config.embeddings).toMatchObject({ provider: 'local', model: 'all-MiniLM-L6-v2' });
   });
 
+  it("takes Checkout's and the Billing Portal's origins from Stripe, or from STRIPE_API_BASE (the emulator)", () => {
+    expect(loadConfig({}).billing.stripe).toBeUndefined();
+    expect(loadConfig({ STRIPE_SECRET_KEY: 'sk_live_x' }).billing.stripe!.hostedPageOrigins).toEqual([
+      'https://checkout.stripe.com',
+      'https://billing.stripe.com',
+    ]);
+    const emulated = loadConfig({
+      STRIPE_SECRET_KEY: 'sk_test_x',
+      STRIPE_API_BASE: 'http://127.0.0.1:8421/',
+    });
+    expect(emulated.billing.stripe!.hostedPageOrigins).toEqual(['http://127.0.0.1:8421']);
+  });
+
   it('reports every invalid variable at once', () => {
     let error: unknown;
     try {

@@ -95,7 +95,11 @@ export function useTestApi(getKnex: () => Knex, overrides: TestApiOverrides = {}
     await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
     const baseUrl = `http://127.0.0.1:${port}`;
-    // The server's public address is where it listens, as in a deployment (the demo sitemap names it).
+    // The server's public address is where it listens, as in a deployment (the demo sitemap names it),
+    // and Stripe sends customers back there unless a test chose another return URL.
+    if (config.billing.returnUrl === `${config.http.publicUrl}/console`) {
+      config.billing.returnUrl = `${baseUrl}/console`;
+    }
     config.http.publicUrl = baseUrl;
     emailLinks.publicUrl = baseUrl;
     api = {

@@ -34,8 +34,7 @@ export async function subscribe(
   });
   await stripe.customers.update(customerId, { default_source: source.id });
   const price = await priceForPlan(stripe, plan);
-  // The emulator knows prices as plans (same id), as Stripe's older API shapes do.
-  return stripe.subscriptions.create({ customer: customerId, items: [{ plan: price.id }] });
+  return stripe.subscriptions.create({ customer: customerId, items: [{ price: price.id }] });
 }
 
 /**
@@ -103,7 +102,7 @@ export async function postWebhook(
 }
 
 /** Waits until `check` passes (polling), for state that workflows write in the background. */
-export async function eventually<T>(check: () => Promise<T>, timeoutMs = 20_000): Promise<T> {
+export async function eventually<T>(check: () => T | Promise<T>, timeoutMs = 20_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {

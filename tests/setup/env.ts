@@ -18,7 +18,8 @@ process.env.WORKFLOW_BUNDLE_PATH = path.join(__dirname, '..', '..', '.data', 'te
 // The suites' local web sites (tests/helpers/site.ts) listen on 127.0.0.1, which the outbound guard
 // refuses unless allowed; tests/ingestion/ssrf.test.ts checks the guard with policies of its own.
 process.env.FETCH_ALLOWED_HOSTS ??= '127.0.0.1';
-// The Stripe emulator started by scripts/services.sh (localstripe behind scripts/stripe-emulator-front.ts).
+// The Stripe emulator: localstripe started by scripts/services.sh, behind a front of this checkout's
+// code that global setup starts (STRIPE_API_BASE names it; set it to test against another Stripe).
 process.env.STRIPE_SECRET_KEY ??= 'sk_test_parley';
 process.env.STRIPE_WEBHOOK_SECRET ??= 'whsec_test_parley';
-process.env.STRIPE_API_BASE ??= 'http://127.0.0.1:8421';
+process.env.LOCALSTRIPE_URL ??= `http://127.0.0.1:${process.env.STRIPE_EMULATOR_PORT ?? 8420}`;

@@ -9,13 +9,27 @@ import { bundleWorkflows } from '../../src/worker/bundle';
 import './env';
 import { buildWidget } from '../../scripts/build-widget';
 import { createStripe, syncCatalog } from '../../src/billing/stripe';
+import { startStripeFront, type StripeFront } from '../../scripts/stripe-emulator-front';
+
+declare global {
+  // Closed by global teardown.
+  var parleyStripeFront: StripeFront | undefined;
+}
 
 /**
  * Once per run: recreate and migrate the test database, bundle the workflows, check that the
- * Temporal dev server answers and sync the Stripe emulator's catalog (scripts/test.sh and .ci/run
- * start both).
+ * Temporal dev server answers, start the Stripe emulator's front from this checkout's code (in front
+ * of localstripe, which scripts/test.sh and .ci/run start with Temporal) and sync its catalog.
  */
 export default async function globalSetup(): Promise<void> {
+  if (!process.env.STRIPE_API_BASE) {
+    // The test files' processes start after this one and inherit its environment.
+    globalThis.parleyStripeFront = await startStripeFront({
+      port: 0,
+      upstream: process.env.LOCALSTRIPE_URL!,
+    });
+    process.env.STRIPE_API_BASE = globalThis.parleyStripeFront.url;
+  }
   const config = loadConfig();
 
   const knex = createKnex({ url: config.database.url, poolMax: 1 });
@@ -45,7 +59,7 @@ export default async function globalSetup(): Promise<void> {
   const stripe = createStripe(config.billing);
   if (stripe) {
     await syncCatalog(stripe).catch((error: unknown) => {
-      throw new Error('The Stripe emulator is not answering: run scripts/stripe-emulator.sh start', {
+      throw new Error('localstripe is not answering: run scripts/stripe-emulator.sh start', {
         cause: error,
       });
     });

@@ -8,6 +8,10 @@ import { useTestDatabase } from '../helpers/db';
 
 const db = useTestDatabase();
 const api = useTestApi(db);
+// A server without Stripe: billing answers 503 there.
+const unbilled = useTestApi(db, {
+  configure: (config) => ({ ...config, billing: { ...config.billing, stripe: undefined } }),
+});
 
 async function signedIn() {
   const account = await signUp(api());
@@ -101,6 +105,42 @@ describe('public pages', () => {
     });
     expect(taken.status).toBe(422);
     expect(taken.body).toContain('already has an account');
+  });
+
+  it('carries a paid plan from /signup?plan= through the form; when Checkout cannot open, the owner lands on billing, told so', async () => {
+    const agent = consoleAgent(unbilled());
+    const chosen = await agent.page('/signup?plan=pro');
+    expect(chosen.body).toContain('<input type="hidden" name="plan" value="pro" />');
+    expect(chosen.body).toContain('Pro plan, $49 a month');
+    for (const plan of ['free', 'gold', '<b>pro</b>']) {
+      const page = await agent.page(`/signup?plan=${encodeURIComponent(plan)}`);
+      expect(page.body).not.toContain('name="plan"');
+      expect(page.body).toContain('No card needed.');
+    }
+
+    await agent.page('/signup?plan=enterprise');
+    const invalid = await agent.post('/signup', {
+      organizationName: '',
+      name: 'Dana',
+      email: 'x',
+      password: 'short',
+      plan: 'enterprise',
+    });
+    expect(invalid.status).toBe(422);
+    expect(invalid.body).toContain('<input type="hidden" name="plan" value="enterprise" />');
+
+    const created = await agent.post('/signup', {
+      organizationName: 'Plan Co',
+      name: 'Dana',
+      email: uniqueEmail('plan'),
+      password: PASSWORD,
+      plan: 'enterprise',
+    });
+    expect(created.status).toBe(303);
+    expect(created.location).toBe('/console/billing?checkout=unavailable');
+    const billing = await agent.page(created.location!);
+    expect(billing.body).toContain('The checkout could not open just now.');
+    expect(billing.body).toContain('Upgrade to Enterprise');
   });
 
   it('rejects a wrong password with one message for email and password alike', async () => {

@@ -533,10 +533,21 @@ describe('billing', () => {
     expect(granted).not.toContain('Cancel at the end of the period');
     expect(granted).toContain('Subscribe to Enterprise');
 
+    // Back from Checkout before Stripe's webhook: the page polls itself until the subscription shows.
+    await Subscription.query().forOrganization(organizationId).patch({ status: 'free' });
+    const waiting = (await agent.page('/console/billing?checkout=success')).body;
+    expect(waiting).toContain('Waiting for Stripe to confirm the payment');
+    expect(waiting).toContain('hx-get="/console/billing?checkout=success" hx-trigger="every 2s"');
+    const fragment = await agent.page('/console/billing?checkout=success', true);
+    expect(fragment.body.trimStart()).toMatch(/^<div\s+id="billing"/);
+
     // What the subscription workflow stores once Stripe reports the subscription.
     await Subscription.query()
       .forOrganization(organizationId)
       .patch({ status: 'active', stripeCustomerId: 'cus_1', stripeSubscriptionId: 'sub_1' });
+    const confirmed = (await agent.page('/console/billing?checkout=success', true)).body;
+    expect(confirmed).toContain('Thank you! You are on the Pro plan.');
+    expect(confirmed).not.toContain('hx-trigger');
     const subscribed = (await agent.page('/console/billing')).body;
     expect(subscribed).toContain('active');
     expect(subscribed).toContain('Manage payment and invoices');

@@ -23,6 +23,7 @@ import { html, type SafeHtml } from '../html';
 import { contextOf, csrfField, sendPage, type PageContext } from '../layout';
 import { clearSessionCookies, parseCookies, REFRESH_COOKIE, safeNext, setSessionCookies } from '../session';
 import { landingPage } from './landing';
+import { PAID_PLANS, PLAN_CATALOG, type PaidPlan } from '../../domain/plans';
 
 /**
  * The public pages: the landing page and the account flows (sign-up, sign-in, password reset, email
@@ -46,13 +47,26 @@ function authCard(title: string, body: SafeHtml): SafeHtml {
 
 type Values = Record<string, string>;
 
-function signUpForm(ctx: PageContext, values: Values, errors: FieldErrors): SafeHtml {
+/** The paid plan a sign-up was started for (`/signup?plan=pro` from the pricing table), if any. */
+function paidPlanOf(value: unknown): PaidPlan | undefined {
+  return PAID_PLANS.find((plan) => plan === value);
+}
+
+function signUpForm(ctx: PageContext, values: Values, errors: FieldErrors, plan?: PaidPlan): SafeHtml {
+  const chosen = plan ? PLAN_CATALOG[plan] : undefined;
   return authCard(
     'Create your account',
-    html`<p class="muted">Free for 100 answered messages a month. No card needed.</p>
+    html`${
+        chosen
+          ? html`<p class="muted">
+              ${chosen.name} plan, $${(chosen.priceCents / 100).toFixed(0)} a month: you pay on the next step,
+              on Stripe's secure checkout page.
+            </p>`
+          : html`<p class="muted">Free for 100 answered messages a month. No card needed.</p>`
+      }
       ${errorSummary(errors)}
       <form method="post" action="/signup" novalidate>
-        ${csrfField(ctx)}
+        ${csrfField(ctx)} ${plan ? html`<input type="hidden" name="plan" value="${plan}" />` : ''}
         ${input({ name: 'organizationName', label: 'Company name', value: values.organizationName, errors, required: true, autocomplete: 'organization' })}
         ${input({ name: 'name', label: 'Your name', value: values.name, errors, required: true, autocomplete: 'name' })}
         ${input({ name: 'email', label: 'Work email', type: 'email', value: values.email, errors, required: true, autocomplete: 'email' })}
@@ -93,6 +107,25 @@ function linkProblem(error: unknown): string | undefined {
   return error instanceof HttpProblem && [401, 402, 409].includes(error.status) ? error.message : undefined;
 }
 
+/**
+ * Where a sign-up for a paid plan goes next: that plan's Stripe Checkout. The account exists already,
+ * so when Checkout cannot open (billing not configured, Stripe or Temporal unavailable) the owner lands
+ * on the console's billing page, which says so and offers the plan again.
+ */
+async function checkoutAfterSignUp(req: Request, organizationId: string, plan: PaidPlan): Promise<string> {
+  try {
+    return (await servicesOf(req).billing.checkout(organizationId, plan)).url;
+  } catch (error) {
+    // A problem (503, 409) is expected when billing is down; anything else is a bug, logged as one.
+    const level = error instanceof HttpProblem ? 'warn' : 'error';
+    servicesOf(req).logger[level](
+      { err: error, organizationId, plan },
+      'checkout after sign-up did not open',
+    );
+    return '/console/billing?checkout=unavailable';
+  }
+}
+
 async function limitAuth(req: Request): Promise<void> {
   await servicesOf(req).rateLimits.consumeAuth(req.ip ?? 'unknown');
 }
@@ -110,7 +143,8 @@ export function accountRouter(): Router {
   });
 
   router.get('/signup', (req, res) => {
-    sendPage(req, res, { title: 'Sign up', main: signUpForm(contextOf(req, res), {}, {}) }, 'public');
+    const plan = paidPlanOf(req.query.plan);
+    sendPage(req, res, { title: 'Sign up', main: signUpForm(contextOf(req, res), {}, {}, plan) }, 'public');
   });
 
   router.post('/signup', async (req: Request, res: Response) => {
@@ -124,13 +158,14 @@ export function accountRouter(): Router {
       ...values,
       password: raw(req.body, 'password'),
     };
+    const plan = paidPlanOf(text(req.body, 'plan'));
     const services = servicesOf(req);
     let errors = validateAgainst('SignUpRequest', body);
     if (Object.keys(errors).length === 0) {
       try {
         const session = await signUp(services, body, req.ip ?? null);
         setSessionCookies(res, services, session);
-        res.redirect(303, '/console');
+        res.redirect(303, plan ? await checkoutAfterSignUp(req, session.organization.id, plan) : '/console');
         return;
       } catch (error) {
         if (error instanceof HttpProblem && error.status === 409) {
@@ -145,7 +180,7 @@ export function accountRouter(): Router {
     sendPage(
       req,
       res,
-      { title: 'Sign up', status: 422, main: signUpForm(contextOf(req, res), values, errors) },
+      { title: 'Sign up', status: 422, main: signUpForm(contextOf(req, res), values, errors, plan) },
       'public',
     );
   });
