@@ -38,6 +38,7 @@ runWithStack(async (stack) => {
   const organizationId = tenant.organization.id;
   const folder = path.join(projectRoot, 'seed', 'demo-docs');
   await ingestFiles(
+    stack.knex,
     documents,
     organizationId,
     fs.readdirSync(folder).map((name) => ({ name, content: fs.readFileSync(path.join(folder, name)) })),

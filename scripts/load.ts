@@ -46,6 +46,7 @@ async function prepare(stack: BenchStack): Promise<Target> {
   const tenant = await createTenant(stack, 'Load', [ORIGIN]);
   const folder = path.join(projectRoot, 'seed', 'demo-docs');
   const ids = await ingestFiles(
+    stack.knex,
     apiServices(stack).documents,
     tenant.organization.id,
     fs.readdirSync(folder).map((name) => ({ name, content: fs.readFileSync(path.join(folder, name)) })),
