@@ -91,6 +91,16 @@ function layerPatterns(layer) {
   }
 }
 
+// Data access takes its Knex (or transaction) from the caller: Model.query(knex), never the
+// process-wide binding (ARCHITECTURE.md, Data access).
+const queryWithConnection = [
+  'error',
+  {
+    selector: 'CallExpression[arguments.length=0][callee.property.name=/^(query|\\$query|\\$relatedQuery)$/]',
+    message: 'Pass the knex or transaction: Model.query(knex).',
+  },
+];
+
 export default tseslint.config(
   {
     ignores: [
@@ -132,18 +142,11 @@ export default tseslint.config(
         },
       ],
       'no-restricted-imports': ['error', { paths: [multer] }],
-      // Data access takes its Knex (or transaction) from the caller: Model.query(knex), never the
-      // process-wide binding (ARCHITECTURE.md, Data access).
-      'no-restricted-syntax': [
-        'error',
-        {
-          selector:
-            'CallExpression[arguments.length=0][callee.property.name=/^(query|\\$query|\\$relatedQuery)$/]',
-          message: 'Pass the knex or transaction: Model.query(knex).',
-        },
-      ],
+      'no-restricted-syntax': queryWithConnection,
     },
   },
+  // The scripts (benchmarks, eval, seed, recorders) query as the product does.
+  { files: ['scripts/**/*.ts'], rules: { 'no-restricted-syntax': queryWithConnection } },
   ...LAYERS.flat()
     .filter((layer) => layer !== 'workflows')
     .map((layer) => ({

@@ -2,12 +2,20 @@
 // k6 run -e BASE_URL=… -e API_KEY=prly_… loadtest/api.js
 import http from 'k6/http';
 import { sleep } from 'k6';
-import { BASE_URL, apiHeaders, apiThresholds, checkOk, settings, summaryTrendStats } from './lib/config.js';
+import {
+  BASE_URL,
+  apiHeaders,
+  apiThresholds,
+  checkOk,
+  duration,
+  settings,
+  summaryTrendStats,
+} from './lib/config.js';
 
 export const options = {
   summaryTrendStats,
   scenarios: {
-    api: { executor: 'constant-vus', vus: settings.api.users, duration: settings.api.duration },
+    api: { executor: 'constant-vus', vus: settings.api.users, duration: duration(settings.api.seconds) },
   },
   thresholds: apiThresholds,
 };

@@ -6,7 +6,7 @@ import { visitorSession } from './lib/visitor.js';
 export const options = {
   summaryTrendStats,
   scenarios: {
-    chat: { ...chatRamp(settings.chat.users, settings.chat.duration), gracefulStop: '70s' },
+    chat: { ...chatRamp(settings.chat.users, settings.chat.seconds), gracefulStop: '70s' },
   },
   thresholds: chatThresholds,
 };
@@ -14,6 +14,6 @@ export const options = {
 export const setup = () => ({ steadyFrom: steadyPhase() });
 
 export default function (data) {
-  // One long-lived socket per visitor; a new one (a returning visitor) after each minute.
-  visitorSession(60, data.steadyFrom);
+  // One long-lived socket per visitor; a new one (a returning visitor) after each session.
+  visitorSession(settings.chat.sessionSeconds, data.steadyFrom);
 }

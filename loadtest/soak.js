@@ -4,6 +4,7 @@ import {
   apiThresholds,
   chatRamp,
   chatThresholds,
+  duration,
   settings,
   steadyPhase,
   summaryTrendStats,
@@ -14,11 +15,11 @@ import apiMix, { setup as apiSetup } from './api.js';
 export const options = {
   summaryTrendStats,
   scenarios: {
-    chat: { ...chatRamp(settings.soak.chatUsers, settings.soak.duration), exec: 'chat', gracefulStop: '70s' },
+    chat: { ...chatRamp(settings.soak.chatUsers, settings.soak.seconds), exec: 'chat', gracefulStop: '70s' },
     api: {
       executor: 'constant-vus',
       vus: settings.soak.apiUsers,
-      duration: settings.soak.duration,
+      duration: duration(settings.soak.seconds),
       exec: 'api',
     },
   },
@@ -28,7 +29,7 @@ export const options = {
 export const setup = () => ({ ...apiSetup(), steadyFrom: steadyPhase() });
 
 export function chat(data) {
-  visitorSession(60, data.steadyFrom);
+  visitorSession(settings.chat.sessionSeconds, data.steadyFrom);
 }
 
 export function api(data) {

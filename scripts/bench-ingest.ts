@@ -80,7 +80,7 @@ runWithStack(async (stack) => {
     ids.push(created.id);
   }
   // A corpus may hold pages with no text: they fail, and the rest is measured.
-  await waitForDocuments(tenant.organization.id, ids, 600_000 + files.length * 1_000, true);
+  await waitForDocuments(stack.knex, tenant.organization.id, ids, 600_000 + files.length * 1_000, true);
   const ingestSeconds = (performance.now() - started) / 1000;
 
   const texts = (

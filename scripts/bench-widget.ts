@@ -24,6 +24,7 @@ runWithStack(async (stack) => {
   const tenant = await createTenant(stack, 'Widget bench', [ORIGIN]);
   const folder = path.join(projectRoot, 'seed', 'demo-docs');
   await ingestFiles(
+    stack.knex,
     documents,
     tenant.organization.id,
     fs.readdirSync(folder).map((name) => ({ name, content: fs.readFileSync(path.join(folder, name)) })),

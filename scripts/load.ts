@@ -7,29 +7,22 @@ import { ingestFiles } from './lib/knowledge';
 import { apiServices, createTenant, runWithStack, spawnApi, spawnWorker, type BenchStack } from './lib/stack';
 import { machine, ms, pct, sleep, summarize, table, verdict } from './lib/stats';
 import { BenchVisitor } from './lib/visitor';
+import scenarioSettings from '../loadtest/lib/settings.json';
 
 /**
  * `npm run load:<profile>` (chat, api, ingest, soak): the scenarios of the k6 scripts in loadtest/,
  * driven from Node because k6 cannot be installed here — virtual users over `node:http` and `ws`.
  * Starts the API and a worker as child processes on the bench database, with a tenant holding the demo
  * help centre, an API key and a widget key; prints p50/p95/p99, the error rate, and the k6 thresholds
- * and this machine's goals from loadtest/lib/settings.json. LOAD_SECONDS shortens or lengthens a run
- * (defaults: chat 60 s, api 20 s per run, soak 120 s); LOAD_USERS changes the chat users.
+ * and this machine's goals from loadtest/lib/settings.json, whose users and durations it runs by
+ * default, as k6 does. LOAD_SECONDS shortens or lengthens a run; LOAD_USERS changes the chat users.
  */
 
-interface Settings {
-  thresholds: { apiP95Ms: number; chatReplyP95Ms: number; errorRate: number };
-  goals: { apiP95Ms: number; chatReplyP95Ms: number };
-  chat: { users: number; rampSeconds: number; thinkMinSeconds: number; thinkMaxSeconds: number };
-  api: { users: number };
-  ingest: { documents: number };
-  soak: { chatUsers: number; apiUsers: number };
-  questions: string[];
-}
-
-const settings = JSON.parse(
-  fs.readFileSync(path.join(projectRoot, 'loadtest', 'lib', 'settings.json'), 'utf8'),
-) as Settings;
+/**
+ * The scenarios, defined once in loadtest/lib/settings.json: the k6 scripts read the same file
+ * (tests/foundation/loadtest.test.ts checks both take it as it is).
+ */
+const settings = scenarioSettings;
 const ORIGIN = 'https://www.load.example';
 
 interface Target {
@@ -46,6 +39,7 @@ async function prepare(stack: BenchStack): Promise<Target> {
   const tenant = await createTenant(stack, 'Load', [ORIGIN]);
   const folder = path.join(projectRoot, 'seed', 'demo-docs');
   const ids = await ingestFiles(
+    stack.knex,
     apiServices(stack).documents,
     tenant.organization.id,
     fs.readdirSync(folder).map((name) => ({ name, content: fs.readFileSync(path.join(folder, name)) })),
@@ -100,14 +94,27 @@ async function chat(
   await Promise.all(
     Array.from({ length: users }, async (_, u) => {
       await sleep((u / users) * rampSeconds * 1000);
+      // One socket per visitor, a new one (a returning visitor) after each session, as in k6.
+      const open = () => BenchVisitor.open(target.baseUrl, target.widgetKey, ORIGIN, `u${u}`);
       let visitor: BenchVisitor;
+      let opened = performance.now();
       try {
-        visitor = await BenchVisitor.open(target.baseUrl, target.widgetKey, ORIGIN, `u${u}`);
+        visitor = await open();
       } catch (error) {
         fail(error);
         return;
       }
       for (let i = 0; performance.now() < deadline; i++) {
+        if (performance.now() - opened >= settings.chat.sessionSeconds * 1000) {
+          visitor.close();
+          try {
+            visitor = await open();
+            opened = performance.now();
+          } catch (error) {
+            fail(error);
+            return;
+          }
+        }
         const phase = performance.now() >= steadyFrom ? steady : arriving;
         try {
           const timing = await visitor.ask(settings.questions[(u + i) % settings.questions.length]!);
@@ -270,7 +277,7 @@ async function ingest(target: Target, documents: number): Promise<string[]> {
 }
 
 const profile = process.argv[2];
-const seconds = (fallback: number) => Number(process.env.LOAD_SECONDS ?? fallback);
+const seconds = (definition: number) => Number(process.env.LOAD_SECONDS ?? definition);
 if (!['chat', 'api', 'ingest', 'soak'].includes(profile ?? '')) {
   console.error('usage: tsx scripts/load.ts chat|api|ingest|soak');
   process.exit(64);
@@ -282,23 +289,25 @@ runWithStack(async (stack) => {
   if (profile === 'chat') {
     const users = Number(process.env.LOAD_USERS ?? settings.chat.users);
     header(
-      `${users} widget users arriving over ${settings.chat.rampSeconds} s, then ${seconds(60)} s; think time ${settings.chat.thinkMinSeconds}–${settings.chat.thinkMaxSeconds} s`,
+      `${users} widget users arriving over ${settings.chat.rampSeconds} s, then ${seconds(settings.chat.seconds)} s; think time ${settings.chat.thinkMinSeconds}–${settings.chat.thinkMaxSeconds} s`,
     );
-    console.log((await chat(target, users, seconds(60))).lines.join('\n'));
+    console.log((await chat(target, users, seconds(settings.chat.seconds))).lines.join('\n'));
   } else if (profile === 'api') {
-    header(`${settings.api.users} users, ${seconds(20)} s`);
+    header(`${settings.api.users} users, ${seconds(settings.api.seconds)} s`);
     await api(target, 10, 3); // warm-up
-    console.log((await api(target, settings.api.users, seconds(20))).lines.join('\n'));
+    console.log((await api(target, settings.api.users, seconds(settings.api.seconds))).lines.join('\n'));
   } else if (profile === 'ingest') {
     const documents = Number(process.env.LOAD_DOCUMENTS ?? settings.ingest.documents);
     header(`${documents} documents at once`);
     console.log((await ingest(target, documents)).join('\n'));
   } else {
     const { chatUsers, apiUsers } = settings.soak;
-    header(`${chatUsers} widget users and ${apiUsers} API users together, ${seconds(120)} s`);
+    header(
+      `${chatUsers} widget users and ${apiUsers} API users together, ${seconds(settings.soak.seconds)} s`,
+    );
     const [chatResult, apiResult] = await Promise.all([
-      chat(target, chatUsers, seconds(120)),
-      api(target, apiUsers, seconds(120)),
+      chat(target, chatUsers, seconds(settings.soak.seconds)),
+      api(target, apiUsers, seconds(settings.soak.seconds)),
     ]);
     console.log([...chatResult.lines, '', ...apiResult.lines].join('\n'));
   }

@@ -3,28 +3,39 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { temporal as proto } from '@temporalio/proto';
-import { NativeConnection } from '@temporalio/worker';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { SMTPServer } from 'smtp-server';
+import type { AddressInfo } from 'node:net';
+import { createActivities } from '../src/activities';
 import { loadConfigOrExit } from '../src/config';
 import { bindModels } from '../src/db/bind';
 import { createKnex } from '../src/db/knex';
 import { createStripe, priceForPlan, syncCatalog } from '../src/billing/stripe';
-import { Document, Message, Organization, Subscription } from '../src/db/models';
+import { Conversation, Document, Message, Organization, Subscription, Ticket } from '../src/db/models';
 import { createLogger } from '../src/lib/logger';
 import { projectRoot } from '../src/lib/paths';
 import { BillingService } from '../src/services/billing';
 import { ConversationService } from '../src/services/conversations';
 import { DocumentService } from '../src/services/documents';
 import { createOrganizationWithOwner } from '../src/services/organizations';
+import { loadTicketSnapshot, openTicket } from '../src/services/ticket-store';
 import { TemporalGateway } from '../src/temporal/client';
 import { bundleWorkflows } from '../src/worker/bundle';
 import { createWorker } from '../src/worker/create-worker';
 import { createActivityDependencies } from '../src/worker/dependencies';
-import type { healthCheck, sweepOrphanedTurns } from '../src/workflows';
+import { workflowSinks } from '../src/worker/observability';
+import type { healthCheck, sweepOrphanedTurns, ticketLifecycle } from '../src/workflows';
 import {
   billingStateQuery,
   ingestWorkflowId,
+  setTicketStatusUpdate,
   stripeEventSignal,
   subscriptionWorkflowId,
+  ticketStartOptions,
+  ticketStateQuery,
+  visitorActivitySignal,
+  type TicketSnapshot,
 } from '../src/workflows/contracts';
 
 /**
@@ -34,7 +45,9 @@ import {
  * break workflows already running in production fails there. Record again only for a deliberate,
  * patched() change, and keep the old files: running workflows still have the old histories.
  * Needs PostgreSQL (DATABASE_URL, migrated), Temporal and the local models (and the Stripe emulator,
- * STRIPE_*, for the subscription). Names as arguments record only those, e.g.
+ * STRIPE_*, for the subscription). The ticket lifecycle, whose timers run for hours and days, runs on
+ * Temporal's time-skipping test server (.tools/bin/temporal-test-server, as in tests/tickets/sla.test.ts).
+ * Names as arguments record only those, e.g.
  * `npm run histories:record -- subscription-lifecycle`.
  */
 const OUT = path.join(projectRoot, 'tests', 'fixtures', 'histories');
@@ -82,6 +95,8 @@ async function main(): Promise<void> {
   const temporal = new TemporalGateway({ ...config.temporal, taskQueue }, logger);
   const deps = { knex, temporal, config };
   const recorded: Record<string, string> = {};
+  /** Histories fetched where they ran (the ticket lifecycle's, from the time-skipping server). */
+  const histories: Record<string, unknown> = {};
 
   try {
     const suffix = randomUUID().slice(0, 8);
@@ -204,7 +219,138 @@ async function main(): Promise<void> {
       return workflowId;
     }
 
+    if (wanted('ticket-sla-breach', 'ticket-reopen-auto-close')) {
+      Object.assign(histories, await recordTickets(organization.id));
+    }
+
+    /**
+     * Two tickets on the time-skipping server, with their activities writing to the real database
+     * and their email to a local SMTP sink: one opened, assigned round-robin and left until its
+     * first-response target is missed; one set pending, reopened by the visitor, resolved and closed
+     * by the quiet period. (The test server's clock has run ahead by then, so the second ticket's
+     * first-response target, set from the real clock, is missed as soon as it is assigned.)
+     */
+    async function recordTickets(organizationId: string): Promise<Record<string, unknown>> {
+      const sink = new SMTPServer({
+        authOptional: true,
+        disabledCommands: ['STARTTLS'],
+        logger: false,
+        onData: (stream, _session, callback) => {
+          stream.resume();
+          stream.on('end', () => callback());
+        },
+      });
+      await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', resolve));
+      const smtpPort = (sink.server.address() as AddressInfo).port;
+      const env = await TestWorkflowEnvironment.createTimeSkipping({
+        server: {
+          executable: {
+            type: 'existing-path',
+            path: path.join(projectRoot, '.tools', 'bin', 'temporal-test-server'),
+          },
+        },
+      });
+      const ticketQueue = `${taskQueue}-tickets`;
+      const dependencies = await createActivityDependencies(
+        { ...config, smtp: { ...config.smtp, host: '127.0.0.1', port: smtpPort } },
+        knex,
+        logger,
+      );
+      const ticketWorker = await Worker.create({
+        connection: env.nativeConnection,
+        taskQueue: ticketQueue,
+        workflowBundle: { codePath: workflowBundlePath },
+        activities: createActivities(dependencies),
+        sinks: workflowSinks(),
+      });
+      const out: Record<string, unknown> = {};
+      try {
+        await ticketWorker.runUntil(async () => {
+          const start = async (name: string) => {
+            const conversation = await Conversation.query(knex)
+              .forOrganization(organizationId)
+              .insert({ visitorId: `${name}-${suffix}`, status: 'open', handledBy: 'assistant' });
+            const { ticketId } = await openTicket(knex, {
+              organizationId,
+              conversationId: conversation.id,
+              reasons: ['The visitor asked for a person'],
+              sentiment: -0.2,
+              messageId: null,
+              turnWorkflowId: null,
+              assigneeUserId: null,
+              actorUserId: null,
+            });
+            const snapshot = (await loadTicketSnapshot(knex, organizationId, ticketId))!;
+            const options = ticketStartOptions(snapshot, ticketQueue);
+            // The test server keeps no visibility store: no search attributes.
+            const handle = await env.client.workflow.start<typeof ticketLifecycle>('ticketLifecycle', {
+              workflowId: options.workflowId,
+              taskQueue: ticketQueue,
+              args: options.args,
+            });
+            return { handle, ticketId, conversationId: conversation.id };
+          };
+          const until = async (
+            handle: { query: (q: typeof ticketStateQuery) => Promise<TicketSnapshot> },
+            done: (t: TicketSnapshot) => boolean,
+            what: string,
+          ) => {
+            for (let i = 0; !done(await handle.query(ticketStateQuery)); i++) {
+              if (i > 200) throw new Error(`the ticket never became ${what}`);
+              await new Promise((resolve) => setTimeout(resolve, 50));
+            }
+          };
+
+          const breach = await start('ticket-sla-breach');
+          await until(breach.handle, (t) => t.status === 'assigned', 'assigned');
+          const due = Date.parse((await breach.handle.query(ticketStateQuery)).firstResponseDueAt!);
+          await env.sleep(due - Date.now() + 60_000);
+          for (let i = 0; ; i++) {
+            const row = await Ticket.query(knex).forOrganization(organizationId).findById(breach.ticketId);
+            if (row?.firstResponseBreachedAt) break;
+            if (i > 200) throw new Error('the first-response target was never recorded as missed');
+            await new Promise((resolve) => setTimeout(resolve, 50));
+          }
+          out['ticket-sla-breach'] = historyToObject(await breach.handle.fetchHistory());
+          await breach.handle.terminate('recorded');
+          console.log('ticket-sla-breach: assigned, first response missed');
+
+          const closing = await start('ticket-reopen-auto-close');
+          await until(closing.handle, (t) => t.status === 'assigned', 'assigned');
+          const assignee = (await closing.handle.query(ticketStateQuery)).assigneeUserId;
+          await closing.handle.executeUpdate(setTicketStatusUpdate, {
+            args: [{ status: 'pending', actorUserId: assignee }],
+          });
+          const message = await Message.query(knex)
+            .forOrganization(organizationId)
+            .insert({ conversationId: closing.conversationId, role: 'visitor', content: 'Still there?' });
+          await closing.handle.signal(visitorActivitySignal, {
+            kind: 'visitor_message',
+            messageId: message.id,
+          });
+          await until(closing.handle, (t) => t.status === 'assigned', 'reopened');
+          await closing.handle.executeUpdate(setTicketStatusUpdate, {
+            args: [{ status: 'resolved', actorUserId: assignee }],
+          });
+          const closed = await closing.handle.result(); // time skips through the quiet period
+          if (closed.status !== 'closed') throw new Error(`the resolved ticket ended ${closed.status}`);
+          out['ticket-reopen-auto-close'] = historyToObject(await closing.handle.fetchHistory());
+          console.log('ticket-reopen-auto-close: pending, reopened, resolved, closed');
+        });
+      } finally {
+        dependencies.mailer.close();
+        await env.teardown();
+        await new Promise<void>((resolve) => sink.close(() => resolve()));
+      }
+      return out;
+    }
+
     fs.mkdirSync(OUT, { recursive: true });
+    for (const [name, history] of Object.entries(histories)) {
+      const file = path.join(OUT, `${name}.json`);
+      fs.writeFileSync(file, `${JSON.stringify(history, null, 1)}\n`);
+      console.log(`recorded ${path.relative(projectRoot, file)}`);
+    }
     for (const [name, workflowId] of Object.entries(recorded)) {
       const history = await client.workflow.getHandle(workflowId).fetchHistory();
       const file = path.join(OUT, `${name}.json`);

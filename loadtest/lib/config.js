@@ -1,6 +1,7 @@
 // Shared settings of the k6 profiles: target, credentials, thresholds and the visitors' questions.
-// The same numbers drive `npm run load:<profile>` (scripts/load.ts), which runs these scenarios with
-// Node where k6 is not installed.
+// settings.json is the one definition of the scenarios (users, ramp, durations, think time): the same
+// file drives `npm run load:<profile>` (scripts/load.ts), which runs them with Node where k6 is not
+// installed, and tests/foundation/loadtest.test.ts checks that these scripts take it as it is.
 import { check } from 'k6';
 
 export const settings = JSON.parse(open('./settings.json'));
@@ -26,14 +27,17 @@ export const chatThresholds = {
   chat_errors: [`rate<${settings.thresholds.errorRate}`],
 };
 
-/** Visitors arrive one by one over `rampSeconds`, then all of them stay for `duration`. */
-export function chatRamp(users, duration) {
+/** A k6 duration from the settings' seconds. */
+export const duration = (seconds) => `${seconds}s`;
+
+/** Visitors arrive one by one over `rampSeconds`, then all of them stay for `seconds`. */
+export function chatRamp(users, seconds) {
   return {
     executor: 'ramping-vus',
     startVUs: 0,
     stages: [
-      { duration: `${settings.chat.rampSeconds}s`, target: users },
-      { duration, target: users },
+      { duration: duration(settings.chat.rampSeconds), target: users },
+      { duration: duration(seconds), target: users },
     ],
   };
 }

@@ -42,6 +42,11 @@ export async function datasetTenant(
   }
   const tenant = await createTenant(stack, name);
   const { documents } = apiServices(stack);
-  const ids = await ingestDataset({ dataset, organizationId: tenant.organization.id, documents });
+  const ids = await ingestDataset({
+    knex: stack.knex,
+    dataset,
+    organizationId: tenant.organization.id,
+    documents,
+  });
   return { organizationId: tenant.organization.id, ids, ingested: true };
 }

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import type { Knex } from 'knex';
 import type { Message } from '../../src/db/models';
 import type { ConversationService } from '../../src/services/conversations';
 import type { DocumentService } from '../../src/services/documents';
@@ -131,6 +132,7 @@ export function loadDataset(folder: string): Dataset {
 
 /** Uploads every document of the dataset and waits until all are ready; returns name → document id. */
 export async function ingestDataset(options: {
+  knex: Knex;
   dataset: Dataset;
   organizationId: string;
   documents: DocumentService;
@@ -139,6 +141,7 @@ export async function ingestDataset(options: {
   // A large corpus queues behind the worker's embedding throughput: the wait scales with it.
   const timeoutMs = 300_000 + files.length * 1_000;
   return ingestFiles(
+    options.knex,
     options.documents,
     options.organizationId,
     files.map((file) => ({ name: file.name, content: fs.readFileSync(file.path) })),
@@ -177,6 +180,7 @@ export async function askQuestions(options: {
 
 /** Ingests the dataset into the organization and asks its questions. */
 export async function runEval(options: {
+  knex: Knex;
   folder: string;
   organizationId: string;
   documents: DocumentService;

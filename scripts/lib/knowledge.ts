@@ -1,3 +1,4 @@
+import type { Knex } from 'knex';
 import { Document } from '../../src/db/models';
 import type { DocumentService } from '../../src/services/documents';
 import { sleep } from './stats';
@@ -9,6 +10,7 @@ import { sleep } from './stats';
  * `allowFailed`, ready or failed: a corpus may hold pages with no text); returns name → id.
  */
 export async function ingestFiles(
+  knex: Knex,
   documents: DocumentService,
   organizationId: string,
   files: { name: string; content: Buffer }[],
@@ -25,12 +27,13 @@ export async function ingestFiles(
     });
     ids.set(file.name, created.id);
   }
-  await waitForDocuments(organizationId, [...ids.values()], timeoutMs, allowFailed);
+  await waitForDocuments(knex, organizationId, [...ids.values()], timeoutMs, allowFailed);
   return ids;
 }
 
 /** Polls until the documents are ready; a failed one is an error with its reason unless allowed. */
 export async function waitForDocuments(
+  knex: Knex,
   organizationId: string,
   ids: string[],
   timeoutMs: number,
@@ -38,7 +41,7 @@ export async function waitForDocuments(
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const rows = await Document.query()
+    const rows = await Document.query(knex)
       .forOrganization(organizationId)
       .whereIn('id', ids)
       .select('title', 'status', 'error');

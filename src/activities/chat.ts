@@ -271,7 +271,7 @@ export function createChatActivities(deps: ChatDependencies) {
         outcome,
         text: answer.ungrounded ? replies.abstain : answer.text,
         citations: answer.ungrounded ? [] : answer.citations,
-        trace: input.turn.trace,
+        trace: input.turn.trace && { ...input.turn.trace, stream: answer.stream },
         sentiment: input.turn.sentiment,
         model: answer.model,
         promptVersion: PROMPT_VERSION,

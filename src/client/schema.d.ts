@@ -996,6 +996,12 @@ export interface components {
             confidence?: number | null;
             /** @description Milliseconds per retrieval stage (embedding, each search, fusion), for the eval and the console. */
             timings?: components["schemas"]["Record_string.number_"];
+            /**
+             * @description How the reply was streamed (answered turns): by a language model as it generated, or `simulated`,
+             *     a finished reply sent word by word (see GenerationResult.stream).
+             * @enum {string}
+             */
+            stream?: "model" | "simulated";
         };
         MessageView: {
             id: string;

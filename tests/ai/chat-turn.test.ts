@@ -75,8 +75,10 @@ describe('chat turn workflow', () => {
       documentId: documentIds.get('billing-and-refunds.md'),
     });
     expect(reply.latencyMs).toBeGreaterThan(0);
-    // The extractive generator quotes the passages: no prompt, so no prompt tokens to count.
+    // The extractive generator quotes the passages: no prompt, so no prompt tokens to count, and its
+    // word-by-word stream is a replay of a finished reply, which the trace says.
     expect(reply.promptTokens).toBeNull();
+    expect(reply.retrievalTrace!.stream).toBe('simulated');
     const usage = await UsageEvent.query().forOrganization(organization.id).where('subjectId', message.id);
     expect(usage).toHaveLength(1);
   });

@@ -75,6 +75,9 @@ describe('extractive generator', () => {
     ]);
     expect(tokens.join('')).toBe(result.text);
     expect(result.promptTokens).toBeNull();
+    // The words came from a finished reply, not from a model as it generated.
+    expect(tokens.length).toBeGreaterThan(1);
+    expect(result.stream).toBe('simulated');
   });
 
   it('labels a span with the heading line of the small section it comes from', async () => {

@@ -61,6 +61,7 @@ describe('chat turn with the local GGUF model', () => {
       model: 'llama:SmolLM2-135M-Instruct.Q4_1.gguf',
       promptVersion: 'grounded-answer-v2',
     });
+    expect(reply!.retrievalTrace!.stream).toBe('model');
     expect(reply!.content.length).toBeGreaterThan(0);
     expect(reply!.citations[0]).toMatchObject({ documentId: document.id, title: 'Refunds' });
   }, 240_000);

@@ -17,7 +17,13 @@ describe('evaluation harness', () => {
   beforeAll(async () => {
     const organization = await buildOrganization({ plan: 'enterprise' });
     const { documents, conversations } = services();
-    report = await runEval({ folder: DATASET, organizationId: organization.id, documents, conversations });
+    report = await runEval({
+      knex: db(),
+      folder: DATASET,
+      organizationId: organization.id,
+      documents,
+      conversations,
+    });
   }, 180_000);
 
   it('asks every question of the dataset through a real chat turn', () => {

@@ -42,7 +42,7 @@ describe('workflow history replay', () => {
     });
   });
 
-  it('has recorded histories of every workflow but the ticket lifecycle', () => {
+  it('has recorded histories of every workflow', () => {
     const kinds = new Set(
       histories.map(
         ({ history }) => history.events![0]!.workflowExecutionStartedEventAttributes!.workflowType!.name,
@@ -54,6 +54,7 @@ describe('workflow history replay', () => {
       'ingestDocument',
       'subscriptionLifecycle',
       'sweepOrphanedTurns',
+      'ticketLifecycle',
     ]);
   });
 
@@ -66,15 +67,22 @@ describe('workflow history replay', () => {
     expect(failures).toEqual([]);
   }, 120_000);
 
-  it('rejects a chat turn changed without patched()', async () => {
-    const { code } = await bundleWorkflowCode({
-      workflowsPath: path.join(__dirname, '..', 'fixtures', 'workflows', 'incompatible-chat-turn.ts'),
-      workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES,
-      logger: new DefaultLogger('WARN'),
-    });
-    const turn = histories.find((h) => h.workflowId === 'chat-turn-answer')!;
-    await expect(
-      Worker.runReplayHistory(replayOptions(code), turn.history, turn.workflowId),
-    ).rejects.toBeInstanceOf(DeterminismViolationError);
-  }, 120_000);
+  it.each([
+    ['a chat turn', 'incompatible-chat-turn.ts', 'chat-turn-answer'],
+    ['a ticket lifecycle', 'incompatible-ticket-lifecycle.ts', 'ticket-sla-breach'],
+  ])(
+    'rejects %s changed without patched()',
+    async (_kind, fixture, recorded) => {
+      const { code } = await bundleWorkflowCode({
+        workflowsPath: path.join(__dirname, '..', 'fixtures', 'workflows', fixture),
+        workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES,
+        logger: new DefaultLogger('WARN'),
+      });
+      const { history, workflowId } = histories.find((h) => h.workflowId === recorded)!;
+      await expect(Worker.runReplayHistory(replayOptions(code), history, workflowId)).rejects.toBeInstanceOf(
+        DeterminismViolationError,
+      );
+    },
+    120_000,
+  );
 });

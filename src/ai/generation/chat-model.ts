@@ -41,6 +41,7 @@ export class ChatModelGenerator implements AnswerGenerator {
       model: this.model,
       promptTokens: usage?.input_tokens ?? estimateTokens(messages.map((m) => m.text).join('\n')),
       completionTokens: usage?.output_tokens ?? estimateTokens(text),
+      stream: 'model',
     };
   }
 }

@@ -57,6 +57,7 @@ export class ExtractiveGenerator implements AnswerGenerator {
         model: this.model,
         promptTokens: null,
         completionTokens: 0,
+        stream: 'simulated',
         ungrounded: true,
       };
     }
@@ -72,7 +73,8 @@ export class ExtractiveGenerator implements AnswerGenerator {
     const body = units.map((unit) => plain(unit)).join(joiner(units));
     const text = `From “${where}”:${units.some((u) => u.kind !== 'paragraph') ? '\n' : ' '}${body} [1]`;
 
-    // Streamed word by word, so the widget shows the same progressive reply as with a language model.
+    // Sent word by word, so the widget shows the same progressive reply as with a language model; the
+    // result says the stream was simulated.
     for (const piece of text.match(/\S+\s*/g) ?? []) await onToken(piece);
     return {
       text,
@@ -81,6 +83,7 @@ export class ExtractiveGenerator implements AnswerGenerator {
       // No prompt: nothing was sent to a model.
       promptTokens: null,
       completionTokens: Math.ceil(text.length / 4),
+      stream: 'simulated',
     };
   }
 }

@@ -42,6 +42,12 @@ export interface GenerationResult {
   promptTokens: number | null;
   completionTokens: number;
   /**
+   * How the reply reached the visitor: `model` when the pieces are what a language model produced as
+   * it produced them, `simulated` when a finished reply was cut into words and sent one after another
+   * (the extractive generator), so a trace never passes a replay off as a model's streaming.
+   */
+  stream: 'model' | 'simulated';
+  /**
    * Set when nothing of the reply could stand: a language model's reply with no sentence the passages
    * support. The turn then abstains instead of answering.
    */

@@ -47,6 +47,11 @@ export interface RetrievalTrace {
   confidence?: number | null;
   /** Milliseconds per retrieval stage (embedding, each search, fusion), for the eval and the console. */
   timings?: Record<string, number>;
+  /**
+   * How the reply was streamed (answered turns): by a language model as it generated, or `simulated`,
+   * a finished reply sent word by word (see GenerationResult.stream).
+   */
+  stream?: 'model' | 'simulated';
 }
 
 export class Conversation extends TenantModel {

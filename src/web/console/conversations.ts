@@ -259,6 +259,11 @@ export function messageItem(
                   ? html` · confidence ${trace.confidence.toFixed(2)} (the organization's threshold decides)`
                   : ''
               }
+              ${
+                trace.stream === 'simulated'
+                  ? html` · streamed word by word from a finished reply (simulated, no model)`
+                  : ''
+              }
             </p>
             <table>
               <thead>
