@@ -51,3 +51,12 @@ export const slaBreachEmail = (
   subject: `Ticket #${ticket.number} missed its ${kind === 'first_response' ? 'first-response' : 'resolution'} target`,
   text: `Ticket #${ticket.number} ${kind === 'first_response' ? 'has had no reply from an agent' : 'is not resolved'} within its service-level target. Its priority is now ${ticket.priority}.\n\nOpen it here:\n${ticket.link}\n`,
 });
+
+export const webhookEndpointDisabledEmail = (
+  to: string,
+  endpoint: { url: string; reason: string; link: string },
+): Email => ({
+  to,
+  subject: 'A webhook endpoint was disabled',
+  text: `Parley stopped sending events to ${endpoint.url}: ${endpoint.reason}\n\nEvents are not queued for it while it is disabled. Once the receiver works again, enable it and replay the deliveries you need here:\n${endpoint.link}\n`,
+});

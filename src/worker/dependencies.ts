@@ -48,6 +48,7 @@ export async function createActivityDependencies(
     publicUrl: config.http.publicUrl,
     stripe: createStripe(config.billing),
     billing: config.billing,
+    webhooks: config.webhooks,
     logger,
   };
 }
