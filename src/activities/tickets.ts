@@ -209,7 +209,8 @@ export function createTicketActivities(deps: TicketDependencies) {
       .forOrganization(scope)
       .insert({ conversationId: ticket.conversationId, ...fields })
       .returning('*');
-    if (message.role === 'agent') await emitWebhookEvent(trx, scope, 'message.created', messageEvent(message));
+    if (message.role === 'agent')
+      await emitWebhookEvent(trx, scope, 'message.created', messageEvent(message));
     await Conversation.query(trx)
       .forOrganization(scope)
       .patch({ lastMessageAt: message.createdAt })

@@ -4,7 +4,14 @@ import { TypedSearchAttributes } from '@temporalio/common';
 import type { Knex } from 'knex';
 import { Webhook } from 'standardwebhooks';
 import type { Config } from '../config';
-import { Membership, User, WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookMessage } from '../db/models';
+import {
+  Membership,
+  User,
+  WebhookAttempt,
+  WebhookDelivery,
+  WebhookEndpoint,
+  WebhookMessage,
+} from '../db/models';
 import { WEBHOOK_MAX_RETRY_INTERVAL_MS } from '../domain/webhooks';
 import type { Mailer } from '../lib/mailer';
 import { storableText } from '../lib/storable';
@@ -116,7 +123,11 @@ export function createWebhookActivities(deps: WebhookDependencies) {
       const recorded = await WebhookAttempt.query(knex)
         .forOrganization(scope)
         .findOne({ deliveryId: input.deliveryId, attempt: input.attempt });
-      if (recorded) return { outcome: succeeded(recorded.responseStatus) ? 'succeeded' : 'failed', endpointDisabled: false };
+      if (recorded)
+        return {
+          outcome: succeeded(recorded.responseStatus) ? 'succeeded' : 'failed',
+          endpointDisabled: false,
+        };
       const delivery = await WebhookDelivery.query(knex).forOrganization(scope).findById(input.deliveryId);
       // Deleted with its endpoint: nothing to deliver.
       if (!delivery) return { outcome: 'abandoned', endpointDisabled: false };
@@ -174,13 +185,19 @@ export function createWebhookActivities(deps: WebhookDependencies) {
 
       return knex.transaction(async (trx): Promise<DeliveryAttemptResult> => {
         // The endpoint's row orders concurrent attempts' changes to its failure run.
-        const current = await WebhookEndpoint.query(trx).forOrganization(scope).findById(endpoint.id).forUpdate();
+        const current = await WebhookEndpoint.query(trx)
+          .forOrganization(scope)
+          .findById(endpoint.id)
+          .forUpdate();
         // Another run of this very attempt recorded it first (the lock above orders them): its result stands.
         const repeat = await WebhookAttempt.query(trx)
           .forOrganization(scope)
           .findOne({ deliveryId: delivery.id, attempt: input.attempt });
         if (repeat) {
-          return { outcome: succeeded(repeat.responseStatus) ? 'succeeded' : 'failed', endpointDisabled: false };
+          return {
+            outcome: succeeded(repeat.responseStatus) ? 'succeeded' : 'failed',
+            endpointDisabled: false,
+          };
         }
         await WebhookAttempt.query(trx).forOrganization(scope).insert({
           deliveryId: delivery.id,
@@ -239,7 +256,10 @@ export function createWebhookActivities(deps: WebhookDependencies) {
     },
 
     /** Tells the organization's owners and admins that Parley disabled the endpoint of a delivery. */
-    async notifyWebhookEndpointDisabled(input: { organizationId: string; deliveryId: string }): Promise<void> {
+    async notifyWebhookEndpointDisabled(input: {
+      organizationId: string;
+      deliveryId: string;
+    }): Promise<void> {
       const endpoint = await WebhookEndpoint.query(knex)
         .forOrganization(input.organizationId)
         .whereIn(

@@ -72,7 +72,8 @@ export async function recordUsage(
   const organization = await Organization.query(trx).findById(organizationId).select('plan');
   const limit = organization ? PLAN_CATALOG[organization.plan].monthlyMessages : null;
   // The counter moves one at a time, so each threshold is crossed by exactly one message.
-  const threshold = limit === null ? undefined : USAGE_THRESHOLDS.find((t) => quantity === Math.ceil(limit * t));
+  const threshold =
+    limit === null ? undefined : USAGE_THRESHOLDS.find((t) => quantity === Math.ceil(limit * t));
   if (threshold !== undefined) {
     await emitWebhookEvent(trx, organizationId, 'usage.threshold', {
       metric,

@@ -1,12 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
-import {
-  WebhookAttempt,
-  WebhookDelivery,
-  WebhookEndpoint,
-  WebhookMessage,
-  type Message,
-} from '../db/models';
+import { WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookMessage, type Message } from '../db/models';
 import type { WebhookDeliveryStatus, WebhookEventType } from '../domain/webhooks';
 import { paginate, type Page, type PageParams } from '../lib/pagination';
 import { problems } from '../lib/problem';
@@ -243,9 +237,15 @@ export async function updateWebhookEndpoint(
         ...(input.enabled !== undefined ? { enabled: input.enabled } : {}),
         ...(enabling ? { disabledReason: null, consecutiveFailures: 0, failingSince: null } : {}),
       });
-    await recordAudit(trx, actor, 'webhook_endpoint.updated', { type: 'webhook_endpoint', id }, {
-      ...input,
-    });
+    await recordAudit(
+      trx,
+      actor,
+      'webhook_endpoint.updated',
+      { type: 'webhook_endpoint', id },
+      {
+        ...input,
+      },
+    );
     return toEndpointView(updated);
   });
 }
@@ -255,9 +255,15 @@ export async function deleteWebhookEndpoint(knex: Knex, actor: Actor, id: string
   await knex.transaction(async (trx) => {
     const endpoint = await findEndpoint(trx, actor.organizationId, id);
     await WebhookEndpoint.query(trx).forOrganization(actor.organizationId).deleteById(id);
-    await recordAudit(trx, actor, 'webhook_endpoint.deleted', { type: 'webhook_endpoint', id }, {
-      url: endpoint.url,
-    });
+    await recordAudit(
+      trx,
+      actor,
+      'webhook_endpoint.deleted',
+      { type: 'webhook_endpoint', id },
+      {
+        url: endpoint.url,
+      },
+    );
   });
 }
 
