@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Mailbox } from '../helpers/mailbox';
 import { useTestApi } from '../helpers/api';
-import { signUp, type Account } from '../helpers/accounts';
+import { PASSWORD, signUp, type Account } from '../helpers/accounts';
+import { consoleAgent } from '../helpers/console';
 import { useTestDatabase } from '../helpers/db';
 import { useTestWorker } from '../helpers/temporal';
 import { startDispatcher, verify, WebhookReceiver } from '../helpers/webhook-receiver';
@@ -289,5 +290,49 @@ describe('outbound webhooks', () => {
       params: { path: { id: endpoint.id } },
     });
     expect(deliveries!.items).toHaveLength(1);
+  });
+
+  it('lets an admin add an endpoint in the console, see the secret once, read the log and replay', async () => {
+    const owner = await signUp(api());
+    stops.push(await startDispatcher(worker().client, worker().taskQueue, owner.session.organization.id));
+    const receiver = new WebhookReceiver();
+    receivers.push(receiver);
+    const url = await receiver.start();
+    const agent = consoleAgent(api());
+    await agent.signIn(owner.email, PASSWORD);
+    expect((await agent.page('/console/webhooks')).body).toContain('No endpoints yet.');
+
+    const invalid = await agent.post('/console/webhooks', {
+      url: 'ftp://example.com',
+      eventTypes: 'ticket.created',
+    });
+    expect(invalid.status).toBe(422);
+    const created = await agent.post('/console/webhooks', { url, eventTypes: 'conversation.created' });
+    expect(created.status).toBe(201);
+    const secret = /<code id="webhook-secret">(whsec_[^<]+)<\/code>/.exec(created.body)![1]!;
+    const list = await agent.page('/console/webhooks');
+    expect(list.body).not.toContain(secret);
+    const endpointId = /\/console\/webhooks\/([0-9a-f-]{36})"/.exec(list.body)![1]!;
+
+    await newConversation(owner);
+    const request = await receiver.waitFor((r) => r.type === 'conversation.created');
+    expect(() => verify(secret, request)).not.toThrow();
+    const delivery = await settled(owner, endpointId, 'succeeded');
+    const page = await agent.page(`/console/webhooks/${endpointId}`);
+    expect(page.body).toContain(`/console/webhooks/${endpointId}/deliveries/${delivery.id}`);
+    const detail = await agent.page(`/console/webhooks/${endpointId}/deliveries/${delivery.id}`);
+    expect(detail.body).toContain('Attempt 1: 204');
+    expect(detail.body).toContain(delivery.eventId);
+
+    const replay = await agent.post(`/console/webhooks/${endpointId}/deliveries/${delivery.id}/replay`, {});
+    expect(replay).toMatchObject({ status: 303, location: `/console/webhooks/${endpointId}` });
+    await receiver.waitFor((r) => r !== request && r.headers['webhook-id'] === delivery.eventId);
+
+    // Another organization's admin gets a 404 page for it.
+    const intruder = await signUp(api());
+    const other = consoleAgent(api());
+    await other.signIn(intruder.email, PASSWORD);
+    expect((await other.page(`/console/webhooks/${endpointId}`)).status).toBe(404);
+    expect((await other.post(`/console/webhooks/${endpointId}/delete`, {})).status).toBe(404);
   });
 });

@@ -15,6 +15,7 @@ import { consoleUser } from './request';
 import { settingsRouter } from './settings';
 import { teamRouter } from './team';
 import { ticketsRouter } from './tickets';
+import { webhooksRouter } from './webhooks';
 
 /** The console: every route needs a session; state changes need the CSRF token too. */
 export function consoleRouter(): Router {
@@ -62,6 +63,7 @@ export function consoleRouter(): Router {
   router.use(settingsRouter());
   router.use(teamRouter());
   router.use(apiKeysRouter());
+  router.use(webhooksRouter());
   router.use(billingRouter());
   router.use((req: Request, res: Response) => notFoundPage(req, res));
   router.use(webErrorHandler);
