@@ -77,17 +77,9 @@ export async function up(knex: Knex): Promise<void> {
     t.unique(['delivery_id', 'attempt']);
     t.index(['organization_id', 'delivery_id']);
   });
-
-  // Attribution (#19 item 7): a ticket change made through an API key names the key.
-  await knex.schema.alterTable('ticket_events', (t) => {
-    t.uuid('actor_api_key_id').references('id').inTable('api_keys').onDelete('SET NULL');
-  });
 }
 
 export async function down(knex: Knex): Promise<void> {
-  await knex.schema.alterTable('ticket_events', (t) => {
-    t.dropColumn('actor_api_key_id');
-  });
   await knex.schema.dropTable('webhook_attempts');
   await knex.schema.dropTable('webhook_deliveries');
   await knex.raw('drop type webhook_delivery_status');

@@ -61,8 +61,6 @@ export class TicketEvent extends TenantModel {
   declare ticketId: string;
   declare type: string;
   declare actorUserId: string | null;
-  /** The API key that made the change, when one did (the timeline shows its name). */
-  declare actorApiKeyId: string | null;
   declare data: Record<string, unknown>;
   declare createdAt: Date;
 }
