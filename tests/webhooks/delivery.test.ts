@@ -335,4 +335,21 @@ describe('outbound webhooks', () => {
     expect((await other.page(`/console/webhooks/${endpointId}`)).status).toBe(404);
     expect((await other.post(`/console/webhooks/${endpointId}/delete`, {})).status).toBe(404);
   });
+
+  it('announces an escalation and its ticket from the ticket workflow', async () => {
+    const { owner, receiver, endpoint } = await setUp([
+      'conversation.escalated',
+      'ticket.created',
+      'ticket.assigned',
+    ]);
+    const conversationId = await newConversation(owner);
+    const taken = await owner.client.POST('/v1/conversations/{id}/take-over', {
+      params: { path: { id: conversationId } },
+    });
+    expect(taken.response.status).toBeLessThan(300);
+    for (const type of ['conversation.escalated', 'ticket.created', 'ticket.assigned']) {
+      const event = verify(endpoint.secret, await receiver.waitFor((r) => r.type === type));
+      expect(event.data).toMatchObject({ conversationId, ticketId: taken.data!.id });
+    }
+  });
 });
