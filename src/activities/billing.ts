@@ -3,6 +3,7 @@ import type { Knex } from 'knex';
 import type Stripe from 'stripe';
 import type { Config } from '../config';
 import { Organization, Subscription } from '../db/models';
+import { emitWebhookEvent } from '../services/webhooks';
 import { planOfLookupKey, priceForPlan } from '../billing/stripe';
 import {
   currentSubscription,
@@ -129,6 +130,21 @@ export function createBillingActivities(deps: BillingDependencies) {
           await Subscription.query(trx).forOrganization(organizationId).patch(row).where('id', existing.id);
         } else {
           await Subscription.query(trx).forOrganization(organizationId).insert(row);
+        }
+        const changed =
+          !existing ||
+          existing.plan !== row.plan ||
+          existing.status !== row.status ||
+          existing.cancelAtPeriodEnd !== row.cancelAtPeriodEnd ||
+          existing.currentPeriodEnd?.getTime() !== row.currentPeriodEnd?.getTime();
+        if (changed) {
+          await emitWebhookEvent(trx, organizationId, 'subscription.updated', {
+            plan: row.plan,
+            status: row.status,
+            cancelAtPeriodEnd: row.cancelAtPeriodEnd,
+            currentPeriodEnd: row.currentPeriodEnd?.toISOString() ?? null,
+            graceUntil: row.graceUntil?.toISOString() ?? null,
+          });
         }
         await Organization.query(trx).findById(organizationId).patch({ plan: state.plan });
       });

@@ -20,7 +20,8 @@ import type { TenantIndexStore } from '../ai/tenant-index';
 import { publish } from '../lib/events';
 import { recordUsage, usageThisPeriod } from '../services/usage';
 import { startChatTurn } from '../services/conversations';
-import type { SweepScope, TurnRecord, TurnRef } from '../workflows/contracts';
+import { emitWebhookEvent, messageEvent } from '../services/webhooks';
+import { turnWorkflowId, type SweepScope, type TurnRecord, type TurnRef } from '../workflows/contracts';
 
 /** Streamed pieces (words or model tokens) per live token event after the first. */
 const TOKENS_PER_EVENT = 4;
@@ -213,7 +214,21 @@ export function createChatActivities(deps: ChatDependencies) {
             completionTokens: record.completionTokens,
             latencyMs: Math.round(record.latencyMs),
             outcome: record.outcome,
-          });
+          })
+          .returning('*');
+        await emitWebhookEvent(trx, scope, 'message.created', messageEvent(reply));
+        await emitWebhookEvent(trx, scope, 'turn.completed', {
+          conversationId: record.conversationId,
+          messageId: record.messageId,
+          replyId: reply.id,
+          outcome: record.outcome,
+          reasons: record.reasons,
+          citations: record.citations,
+          confidence: record.trace?.confidence ?? null,
+          latencyMs: Math.round(record.latencyMs),
+          // The turn's workflow: its history in the Temporal Web UI is the turn's trace.
+          workflowId: turnWorkflowId(record.messageId),
+        });
         await Message.query(trx)
           .forOrganization(scope)
           .patch({ sentiment: record.sentiment })

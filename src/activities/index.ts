@@ -7,13 +7,15 @@ import { createEscalationActivities } from './escalation';
 import { createHealthActivities } from './health';
 import { createIngestionActivities, type IngestionDependencies } from './ingestion';
 import { createTicketActivities, type TicketDependencies } from './tickets';
+import { createWebhookActivities, type WebhookDependencies } from './webhooks';
 
 /** What activities need from the outside world; tests inject their own. */
 export type ActivityDependencies = { knex: Knex; metrics: DomainMetrics } & IngestionDependencies &
   ChatDependencies &
   TicketDependencies &
   EmailDependencies &
-  BillingDependencies;
+  BillingDependencies &
+  WebhookDependencies;
 
 /** Builds every activity with its dependencies (Temporal's dependency-injection pattern). */
 export function createActivities(deps: ActivityDependencies) {
@@ -25,6 +27,7 @@ export function createActivities(deps: ActivityDependencies) {
     ...createTicketActivities(deps),
     ...createBillingActivities(deps),
     ...createEmailActivities(deps),
+    ...createWebhookActivities(deps),
   };
 }
 

@@ -5,6 +5,7 @@ import type { Knex } from 'knex';
 import type { Config } from '../config';
 import { Document, DocumentChunk, DocumentFile } from '../db/models';
 import { bumpKnowledgeRevision } from '../services/knowledge';
+import { emitWebhookEvent } from '../services/webhooks';
 import type { TenantIndexStore } from '../ai/tenant-index';
 import { encodeVector } from '../ai/vector-codec';
 import {
@@ -299,6 +300,12 @@ export function createIngestionActivities(deps: IngestionDependencies) {
           documentId: input.documentId,
           status: 'ready',
         });
+        await emitWebhookEvent(trx, input.organizationId, 'document.ready', {
+          documentId: input.documentId,
+          title: document.title,
+          version: input.version,
+          chunks: total,
+        });
       });
       deps.metrics.ingestions.inc({ result: 'ready' });
     },
@@ -327,6 +334,16 @@ export function createIngestionActivities(deps: IngestionDependencies) {
         .forOrganization(ref.organizationId)
         .findById(ref.documentId);
       if (!document) return;
+      // A retried activity finds the failure recorded and announces it once.
+      if (document.progress.stage !== 'failed' || document.error !== ref.reason) {
+        await emitWebhookEvent(knex, ref.organizationId, 'document.failed', {
+          documentId: document.id,
+          title: document.title,
+          error: ref.reason,
+          // A document that was live stays answerable from its last good version.
+          liveVersion: document.version > 0 ? document.version : null,
+        });
+      }
       await DocumentChunk.query(knex)
         .forOrganization(ref.organizationId)
         .delete()

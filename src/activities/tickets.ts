@@ -12,6 +12,8 @@ import {
 import { publish } from '../lib/events';
 import type { Mailer } from '../lib/mailer';
 import { slaBreachEmail } from '../services/emails';
+import { emitWebhookEvent, messageEvent } from '../services/webhooks';
+import type { WebhookEventType } from '../domain/webhooks';
 import { autoCloseHoursOf } from '../services/ticket-store';
 import {
   TICKET_FAILURES,
@@ -46,6 +48,16 @@ interface TicketRef {
 const refuse = (type: string, message: string) =>
   ApplicationFailure.create({ type, message, nonRetryable: true });
 
+/** The timeline entries integrators hear of, and as which webhook event. */
+const TICKET_WEBHOOK_EVENTS: Partial<Record<string, WebhookEventType>> = {
+  assigned: 'ticket.assigned',
+  taken_over: 'ticket.assigned',
+  status_changed: 'ticket.status_changed',
+  reopened: 'ticket.status_changed',
+  resolved: 'ticket.status_changed',
+  replied: 'ticket.replied',
+};
+
 export function createTicketActivities(deps: TicketDependencies) {
   const { knex } = deps;
 
@@ -73,6 +85,17 @@ export function createTicketActivities(deps: TicketDependencies) {
           await TicketEvent.query(trx)
             .forOrganization(scope)
             .insert({ ticketId: ticket.id, type, actorUserId, data: { ...data, requestId: ref.requestId } });
+          const event = TICKET_WEBHOOK_EVENTS[type];
+          if (event) {
+            await emitWebhookEvent(trx, scope, event, {
+              ticketId: ticket.id,
+              number: ticket.number,
+              conversationId: ticket.conversationId,
+              change: type,
+              actorUserId,
+              ...data,
+            });
+          }
         });
       }
       const fresh = await Ticket.query(trx).forOrganization(scope).findById(ticket.id);
@@ -186,6 +209,8 @@ export function createTicketActivities(deps: TicketDependencies) {
       .forOrganization(scope)
       .insert({ conversationId: ticket.conversationId, ...fields })
       .returning('*');
+    if (message.role === 'agent')
+      await emitWebhookEvent(trx, scope, 'message.created', messageEvent(message));
     await Conversation.query(trx)
       .forOrganization(scope)
       .patch({ lastMessageAt: message.createdAt })

@@ -161,6 +161,14 @@ export const environmentSchema = z.object({
   STRIPE_WEBHOOK_TOLERANCE_SECONDS: seconds.default(300),
   BILLING_GRACE_DAYS: z.coerce.number().positive().default(7),
   BILLING_RETURN_URL: url.optional(),
+
+  // Tests turn it off and start one per organization they watch.
+  WEBHOOK_DISPATCHER: z.enum(['on', 'off']).default('on'),
+  WEBHOOK_TIMEOUT_MS: positiveInt.max(20_000).default(10_000),
+  WEBHOOK_RETRY_INITIAL_MS: positiveInt.default(5_000),
+  WEBHOOK_RETRY_WINDOW_HOURS: z.coerce.number().positive().default(72),
+  WEBHOOK_DISABLE_AFTER_FAILURES: positiveInt.default(20),
+  WEBHOOK_DISABLE_AFTER_HOURS: z.coerce.number().min(0).default(24),
 });
 
 /** Every environment variable Parley reads (the README's table lists each one). */
@@ -203,6 +211,8 @@ const configSchema = environmentSchema.transform((env) => {
       temporalMetricsPort: env.TEMPORAL_METRICS_PORT,
       /** Whether the worker keeps the task queue's orphaned-turn sweeper running (workflows/sweeper.ts). */
       orphanedTurnSweeper: env.ORPHANED_TURN_SWEEPER === 'on',
+      /** Whether the worker keeps the task queue's webhook dispatcher running (workflows/webhooks.ts). */
+      webhookDispatcher: env.WEBHOOK_DISPATCHER === 'on',
     },
     observability: {
       /** Bearer token `/metrics` requires; open when unset (keep it on a private network then). */
@@ -325,6 +335,18 @@ const configSchema = environmentSchema.transform((env) => {
        * URLs may reach; every other loopback, private or link-local address is refused (src/outbound).
        */
       allowlist: env.FETCH_ALLOWED_HOSTS,
+    },
+    webhooks: {
+      /** For one delivery attempt, answer included. */
+      timeoutMs: env.WEBHOOK_TIMEOUT_MS,
+      /** A failed delivery is retried after this, then twice as long each time (at most 12 hours)… */
+      retryInitialMs: env.WEBHOOK_RETRY_INITIAL_MS,
+      /** …for this long after its first attempt. */
+      retryWindowMs: env.WEBHOOK_RETRY_WINDOW_HOURS * 3_600_000,
+      /** An endpoint is disabled (its admins told) after this many failed attempts in a row… */
+      disableAfterFailures: env.WEBHOOK_DISABLE_AFTER_FAILURES,
+      /** …spanning at least this long. */
+      disableAfterMs: env.WEBHOOK_DISABLE_AFTER_HOURS * 3_600_000,
     },
   };
 });

@@ -20,6 +20,8 @@ export type ApiKeyScope =
   | 'conversations:write'
   | 'tickets:read'
   | 'tickets:write'
+  | 'webhooks:read'
+  | 'webhooks:write'
   | 'analytics:read'
   | 'usage:read';
 

@@ -6,8 +6,8 @@ import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import { isRefusedAddress, type OutboundPolicy } from './policy';
 
 /**
- * The one HTTP path for requests to URLs that users supply (URL and sitemap sources today, outbound
- * webhooks later): every hop connects through the policy's agents, redirects are followed by hand
+ * The one HTTP path for requests to URLs that users supply (URL and sitemap sources, outbound
+ * webhooks): every hop connects through the policy's agents, redirects are followed by hand
  * (each one checked again), the whole exchange has a deadline, and the body is read up to a limit
  * enforced on the decompressed bytes while they stream in.
  */
@@ -35,8 +35,13 @@ export interface OutboundOptions {
   body?: string | Buffer;
   /** For the whole exchange, redirects and body included. */
   timeoutMs: number;
-  /** Largest (decompressed) body read; larger ones fail with `too_large`. */
+  /** Largest (decompressed) body read; larger ones fail with `too_large` (or are cut, see `excerpt`). */
   maxBytes: number;
+  /**
+   * Read the body of every answer, not only 2xx ones, and keep its first `maxBytes` bytes rather than
+   * failing when it is longer (a webhook delivery's log keeps an excerpt of what the receiver said).
+   */
+  excerpt?: boolean;
   /** Redirects followed at most (0: a redirect is returned as the response). */
   maxRedirects?: number;
   /** Name resolution at connect time (default: the system's); tests stand in a DNS server with it. */
@@ -48,7 +53,7 @@ export interface OutboundResponse {
   headers: IncomingHttpHeaders;
   /** The URL that answered, after redirects. */
   url: string;
-  /** The body of a 2xx answer; empty otherwise. */
+  /** The body of a 2xx answer (of any answer with `excerpt`); empty otherwise. */
   body: Buffer;
 }
 
@@ -82,7 +87,7 @@ export async function outboundRequest(url: string, options: OutboundOptions): Pr
         }
         continue;
       }
-      if (status < 200 || status >= 300) {
+      if ((status < 200 || status >= 300) && !options.excerpt) {
         response.destroy();
         return { status, headers: response.headers, url: current.href, body: Buffer.alloc(0) };
       }
@@ -90,7 +95,7 @@ export async function outboundRequest(url: string, options: OutboundOptions): Pr
         status,
         headers: response.headers,
         url: current.href,
-        body: await readBody(response, options.maxBytes, current.href),
+        body: await readBody(response, options.maxBytes, current.href, options.excerpt ?? false),
       };
     }
   } catch (error) {
@@ -173,14 +178,19 @@ function decoder(encoding: string | undefined): Transform | undefined {
   }
 }
 
-async function readBody(response: IncomingMessage, maxBytes: number, url: string): Promise<Buffer> {
+async function readBody(
+  response: IncomingMessage,
+  maxBytes: number,
+  url: string,
+  excerpt: boolean,
+): Promise<Buffer> {
   const tooLarge = () =>
     new OutboundError(
       'too_large',
       `${url} is larger than the ${Math.floor(maxBytes / 1024 / 1024)} MB limit.`,
       url,
     );
-  if (Number(response.headers['content-length']) > maxBytes) {
+  if (!excerpt && Number(response.headers['content-length']) > maxBytes) {
     response.destroy();
     throw tooLarge();
   }
@@ -192,6 +202,10 @@ async function readBody(response: IncomingMessage, maxBytes: number, url: string
   try {
     for await (const chunk of source as AsyncIterable<Buffer>) {
       size += chunk.byteLength;
+      if (size > maxBytes && excerpt) {
+        chunks.push(chunk.subarray(0, chunk.byteLength - (size - maxBytes)));
+        break;
+      }
       if (size > maxBytes) throw tooLarge();
       chunks.push(chunk);
     }

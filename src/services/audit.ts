@@ -24,7 +24,12 @@ export type AuditAction =
   | 'invitation.accepted'
   | 'member.role_changed'
   | 'member.removed'
-  | 'document.deleted';
+  | 'document.deleted'
+  | 'webhook_endpoint.created'
+  | 'webhook_endpoint.updated'
+  | 'webhook_endpoint.deleted'
+  | 'webhook_endpoint.secret_rotated'
+  | 'webhook_delivery.replayed';
 
 export interface AuditEntryView {
   /** A sequential id (a decimal string). */

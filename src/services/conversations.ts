@@ -1,4 +1,5 @@
 import { WorkflowIdReusePolicy, type Client } from '@temporalio/client';
+import { emitWebhookEvent, messageEvent } from './webhooks';
 import type { Knex } from 'knex';
 import type { Config } from '../config';
 import {
@@ -139,14 +140,24 @@ export class ConversationService {
     organizationId: string,
     input: { visitorId: string; visitorName?: string; visitorEmail?: string },
   ): Promise<Conversation> {
-    return await Conversation.query(this.deps.knex)
-      .forOrganization(organizationId)
-      .insert({
-        visitorId: input.visitorId,
-        visitorName: input.visitorName ?? null,
-        visitorEmail: input.visitorEmail ?? null,
-      })
-      .returning('*');
+    return this.deps.knex.transaction(async (trx) => {
+      const conversation = await Conversation.query(trx)
+        .forOrganization(organizationId)
+        .insert({
+          visitorId: input.visitorId,
+          visitorName: input.visitorName ?? null,
+          visitorEmail: input.visitorEmail ?? null,
+        })
+        .returning('*');
+      await emitWebhookEvent(trx, organizationId, 'conversation.created', {
+        conversationId: conversation.id,
+        visitorId: conversation.visitorId,
+        visitorName: conversation.visitorName,
+        visitorEmail: conversation.visitorEmail,
+        createdAt: new Date(conversation.createdAt).toISOString(),
+      });
+      return conversation;
+    });
   }
 
   list(organizationId: string, filters: ConversationFilters): Promise<Page<Conversation>> {
@@ -268,6 +279,7 @@ export class ConversationService {
           attachments: input.attachments ?? [],
         })
         .returning('*');
+      await emitWebhookEvent(trx, organizationId, 'message.created', messageEvent(created));
       // A visitor writing again reopens a closed conversation.
       await Conversation.query(trx)
         .forOrganization(organizationId)

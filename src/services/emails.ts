@@ -194,3 +194,11 @@ export async function composeEmail(
     ? passwordResetEmail(delivery.recipient, link(links, 'reset-password', token), ttl)
     : verificationEmail(delivery.recipient, link(links, 'verify-email', token), ttl);
 }
+export const webhookEndpointDisabledEmail = (
+  to: string,
+  endpoint: { url: string; reason: string; link: string },
+): Email => ({
+  to,
+  subject: 'A webhook endpoint was disabled',
+  text: `Parley stopped sending events to ${endpoint.url}: ${endpoint.reason}\n\nEvents are not queued for it while it is disabled. Once the receiver works again, enable it and replay the deliveries you need here:\n${endpoint.link}\n`,
+});

@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import { Conversation, Message, Organization, OrganizationSettings, Ticket, TicketEvent } from '../db/models';
 import { DEFAULT_TICKET_RULES, priorityFor, slaDueDates, summarize } from '../domain/tickets';
 import { toTicketSnapshot, type TicketSnapshot } from '../workflows/contracts';
+import { emitWebhookEvent } from './webhooks';
 
 /** How the escalation activity and the API open a conversation's ticket and load it for its workflow. */
 
@@ -116,6 +117,21 @@ export async function openTicket(
           turnWorkflowId: request.turnWorkflowId,
         },
       });
+    const announced = {
+      ticketId: ticket.id,
+      number: ticket.number,
+      conversationId: conversation.id,
+      priority,
+      reasons: request.reasons,
+    };
+    await emitWebhookEvent(trx, scope, 'conversation.escalated', announced);
+    await emitWebhookEvent(trx, scope, 'ticket.created', {
+      ...announced,
+      status: ticket.status,
+      assigneeUserId: ticket.assigneeUserId,
+      firstResponseDueAt: due.firstResponse.toISOString(),
+      resolutionDueAt: due.resolution.toISOString(),
+    });
     return { ticketId: ticket.id, created: true };
   });
 }

@@ -2,6 +2,10 @@ import type { Knex } from 'knex';
 import { Invitation, Membership, Organization, Subscription, UsageCounter, UsageEvent } from '../db/models';
 import { PLAN_CATALOG, type Plan } from '../domain/plans';
 import { problems } from '../lib/problem';
+import { emitWebhookEvent } from './webhooks';
+
+/** Shares of the plan's messages at which `usage.threshold` is announced. */
+const USAGE_THRESHOLDS = [0.8, 1];
 
 /**
  * Usage metering. Each counted thing (an answered visitor message) is an event recorded once — the
@@ -58,11 +62,27 @@ export async function recordUsage(
     .onConflict(['organization_id', 'metric', 'subject_id'])
     .ignore()) as UsageEvent | undefined;
   if (!inserted?.id) return false;
-  await trx.raw(
+  const counted = await trx.raw<{ rows: { quantity: string }[] }>(
     `insert into usage_counters (organization_id, metric, period_start, quantity) values (?, ?, ?, 1)
-     on conflict (organization_id, metric, period_start) do update set quantity = usage_counters.quantity + 1`,
+     on conflict (organization_id, metric, period_start) do update set quantity = usage_counters.quantity + 1
+     returning quantity`,
     [organizationId, metric, period],
   );
+  const quantity = Number(counted.rows[0]!.quantity);
+  const organization = await Organization.query(trx).findById(organizationId).select('plan');
+  const limit = organization ? PLAN_CATALOG[organization.plan].monthlyMessages : null;
+  // The counter moves one at a time, so each threshold is crossed by exactly one message.
+  const threshold =
+    limit === null ? undefined : USAGE_THRESHOLDS.find((t) => quantity === Math.ceil(limit * t));
+  if (threshold !== undefined) {
+    await emitWebhookEvent(trx, organizationId, 'usage.threshold', {
+      metric,
+      threshold: threshold * 100,
+      used: quantity,
+      limit,
+      periodStart: period,
+    });
+  }
   return true;
 }
 

@@ -151,6 +151,7 @@ const NAV: NavItem[] = [
   { href: '/console/team', label: 'Team', minimum: 'agent' },
   { href: '/console/settings', label: 'Settings', minimum: 'agent' },
   { href: '/console/api-keys', label: 'API keys', minimum: 'admin' },
+  { href: '/console/webhooks', label: 'Webhooks', minimum: 'admin' },
   { href: '/console/billing', label: 'Billing', minimum: 'admin' },
 ];
 

@@ -49,6 +49,7 @@ export async function createActivityDependencies(
     emailLinks: { publicUrl: config.http.publicUrl, auth: config.auth },
     stripe: createStripe(config.billing),
     billing: config.billing,
+    webhooks: config.webhooks,
     logger,
   };
 }

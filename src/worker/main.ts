@@ -14,8 +14,9 @@ import { ensureSearchAttributes } from '../temporal/search-attributes';
 import { createWorker } from './create-worker';
 import { createActivityDependencies } from './dependencies';
 import { installRuntime } from './observability';
-import { turnSweeperWorkflowId } from '../workflows/contracts';
+import { turnSweeperWorkflowId, webhookDispatcherWorkflowId } from '../workflows/contracts';
 import type { sweepOrphanedTurns } from '../workflows/sweeper';
+import type { dispatchWebhooks } from '../workflows/webhooks';
 import { documentsEmbeddedByOtherModels } from '../services/knowledge';
 
 /** The worker process: connects to Temporal (retrying while it is down) and runs until SIGTERM. */
@@ -73,12 +74,19 @@ async function main(): Promise<void> {
     tracing,
   });
 
+  // Durable: started once per task queue, they outlive worker restarts; later starts find them running.
+  const client = new Client({ connection, namespace: config.temporal.namespace });
   if (config.worker.orphanedTurnSweeper) {
-    // Durable: started once per task queue, it outlives worker restarts; later starts find it running.
-    await new Client({ connection, namespace: config.temporal.namespace }).workflow.start<
-      typeof sweepOrphanedTurns
-    >('sweepOrphanedTurns', {
+    await client.workflow.start<typeof sweepOrphanedTurns>('sweepOrphanedTurns', {
       workflowId: turnSweeperWorkflowId(config.temporal.taskQueue),
+      taskQueue: config.temporal.taskQueue,
+      args: [{}],
+      workflowIdConflictPolicy: 'USE_EXISTING',
+    });
+  }
+  if (config.worker.webhookDispatcher) {
+    await client.workflow.start<typeof dispatchWebhooks>('dispatchWebhooks', {
+      workflowId: webhookDispatcherWorkflowId(config.temporal.taskQueue),
       taskQueue: config.temporal.taskQueue,
       args: [{}],
       workflowIdConflictPolicy: 'USE_EXISTING',

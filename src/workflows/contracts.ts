@@ -6,6 +6,7 @@ import type { ReplyStatus, SettableStatus } from '../domain/tickets';
 import type { BillingState } from '../domain/billing';
 import type { PaidPlan } from '../domain/plans';
 import type { TurnAction } from '../domain/turn-decision';
+import type { WebhookRetryPolicy } from '../domain/webhooks';
 
 /**
  * What the API and the worker share about workflows: ids (business ids, so a retried request cannot
@@ -250,4 +251,36 @@ export interface EmailDeliveryInput {
   deliveryId: string;
   /** Attempts before the delivery is marked failed (SMTP_MAX_ATTEMPTS). */
   maxAttempts: number;
+}
+
+/** One delivery of an outbound webhook event to one endpoint (see src/workflows/webhooks.ts). */
+export const webhookDeliveryWorkflowId = (deliveryId: string): string => `webhook-delivery-${deliveryId}`;
+/** The dispatcher of a task queue, which starts the delivery workflows. */
+export const webhookDispatcherWorkflowId = (taskQueue: string): string => `dispatch-webhooks-${taskQueue}`;
+
+/** Which deliveries a dispatcher starts; tests narrow it to one organization. */
+export interface WebhookDispatchScope {
+  organizationId?: string;
+}
+
+export interface WebhookDeliveryInput {
+  organizationId: string;
+  deliveryId: string;
+  retry: WebhookRetryPolicy;
+}
+
+export interface DeliveryAttempt {
+  organizationId: string;
+  deliveryId: string;
+  /** 1-based; with the delivery, the attempt's idempotency key. */
+  attempt: number;
+  /** When the next attempt follows a failure of this one; null: this is the last. */
+  retryInMs: number | null;
+}
+
+export interface DeliveryAttemptResult {
+  /** `abandoned`: the endpoint was deleted or disabled meanwhile. */
+  outcome: 'succeeded' | 'failed' | 'abandoned';
+  /** This attempt's failure disabled the endpoint (its admins are to be told). */
+  endpointDisabled: boolean;
 }

@@ -6,3 +6,4 @@ export { sweepOrphanedTurns } from './sweeper';
 export { ticketLifecycle } from './tickets';
 export { subscriptionLifecycle } from './subscription';
 export { deliverEmail } from './email';
+export { deliverWebhook, dispatchWebhooks } from './webhooks';

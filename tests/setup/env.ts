@@ -8,6 +8,8 @@ process.env.DATABASE_URL = process.env.TEST_DATABASE_URL ?? `${base.replace(/\/[
 process.env.LOG_LEVEL = process.env.TEST_LOG_LEVEL ?? 'silent';
 // Test workers run on task queues of their own; the sweeper test starts its own, for one organization.
 process.env.ORPHANED_TURN_SWEEPER = 'off';
+// Likewise the webhook dispatcher: webhook tests start one for the organization they watch.
+process.env.WEBHOOK_DISPATCHER = 'off';
 // Models come from the real cache; vector indexes and other state go to a test-only folder.
 const cache =
   process.env.PARLEY_CACHE ??

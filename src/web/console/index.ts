@@ -13,6 +13,7 @@ import { overviewRouter } from './overview';
 import { settingsRouter } from './settings';
 import { teamRouter } from './team';
 import { ticketsRouter } from './tickets';
+import { webhooksRouter } from './webhooks';
 
 /** The console: every route needs a session; state changes need the CSRF token too. */
 export function consoleRouter(): Router {
@@ -52,6 +53,7 @@ export function consoleRouter(): Router {
   router.use(settingsRouter());
   router.use(teamRouter());
   router.use(apiKeysRouter());
+  router.use(webhooksRouter());
   router.use(billingRouter());
   router.use((req: Request, res: Response) => notFoundPage(req, res));
   router.use(webErrorHandler);
