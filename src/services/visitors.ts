@@ -15,6 +15,7 @@ import {
 import { publish } from '../lib/events';
 import type { WireMessage } from '../live/protocol';
 import type { ConversationService } from './conversations';
+import { markWidgetInstalled } from './onboarding';
 import { textProblem } from '../lib/storable';
 import { hourWindow, recordRefusal } from './usage';
 
@@ -106,6 +107,9 @@ export class VisitorService {
         `This widget may not be embedded on ${origin ?? 'a page without an origin'}; add the site to the allowed origins.`,
       );
     }
+    // The widget answering on a site of the organization's own completes the checklist's install step.
+    if (origin && origin !== own && !organization.widgetInstalledAt)
+      await markWidgetInstalled(this.deps.knex, organization.id);
     return {
       organizationId: organization.id,
       organizationName: organization.name,

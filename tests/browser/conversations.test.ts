@@ -37,6 +37,10 @@ describe('conversations in the console (Chromium)', () => {
     await page.goto(`${api().baseUrl}/console/conversations`);
     await page.getByText('No conversations match').waitFor();
     await page.goto(`${api().baseUrl}/console/overview`);
+    // The new organization's checklist: nobody has asked the assistant yet.
+    expect(await page.locator('[data-step="test_chat"]').getAttribute('class')).toBe('step');
+    await page.getByRole('button', { name: 'Dismiss' }).click();
+    await page.waitForURL(/\/console\/overview$/);
     const kpi = page.locator('figure.kpi').filter({ hasText: 'Conversations' });
     expect(await kpi.locator('.value').textContent()).toBe('0');
     const { data } = await owner.client.GET('/v1/analytics', {});

@@ -12,6 +12,10 @@ export class Organization extends BaseModel {
   declare widgetKey: string;
   /** Changes whenever searchable knowledge changes (see src/ai/tenant-index.ts). */
   declare knowledgeRevision: string;
+  /** When an admin dismissed the getting-started checklist (null: it shows until every step is done). */
+  declare onboardingDismissedAt: Date | null;
+  /** When the widget first started a session on a site other than Parley's own. */
+  declare widgetInstalledAt: Date | null;
   declare createdAt: Date;
   declare updatedAt: Date;
   declare settings?: OrganizationSettings;

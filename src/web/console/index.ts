@@ -12,6 +12,7 @@ import { knowledgeGapsRouter } from './knowledge-gaps';
 import { overviewRouter } from './overview';
 import { settingsRouter } from './settings';
 import { teamRouter } from './team';
+import { testChatRouter } from './test-chat';
 import { ticketsRouter } from './tickets';
 import { webhooksRouter } from './webhooks';
 
@@ -51,6 +52,7 @@ export function consoleRouter(): Router {
   router.use(documentsRouter());
   router.use(knowledgeGapsRouter());
   router.use(settingsRouter());
+  router.use(testChatRouter());
   router.use(teamRouter());
   router.use(apiKeysRouter());
   router.use(webhooksRouter());

@@ -217,6 +217,7 @@ function settingsForm(
         <p class="muted">Paste this before <code>&lt;/body&gt;</code> on every page of your site.</p>
         <pre><code id="embed-snippet">${snippet}</code></pre>
         <button type="button" class="button secondary" data-copy="embed-snippet">Copy snippet</button>
+        <a class="button secondary" href="/console/try">Try it in a test chat</a>
       </fieldset>
       <fieldset class="card" ${canWrite ? '' : html`disabled`}>
         <legend>Assistant</legend>

@@ -58,6 +58,9 @@ form.composer .icon svg { width: 20px; height: 20px; fill: currentColor; }
 form.composer .send { border: 0; border-radius: 10px; padding: 9px 14px; background: var(--accent); color: var(--accent-text); }
 .prechat { display: flex; flex-direction: column; gap: 8px; padding: 16px; }
 .prechat input { font: inherit; padding: 8px 10px; border: 1px solid #d1d5db; border-radius: 8px; }
+.prechat .send { border: 0; border-radius: 10px; padding: 10px 14px; background: var(--accent); color: var(--accent-text); font-weight: 600; }
+.prechat .human { align-self: center; }
+.thanks { margin: 0; padding: 8px 12px 0; font-size: 13px; color: #065f46; }
 .sr-only { position: absolute; width: 1px; height: 1px; padding: 0; margin: -1px; overflow: hidden; clip: rect(0,0,0,0); border: 0; }
 @media (max-width: 480px) {
   .root, .root.left { bottom: 12px; right: 12px; left: auto; }

@@ -71,6 +71,12 @@ const initials = (name: string): string =>
     .map((part) => part[0]!.toUpperCase())
     .join('') || '?';
 
+/**
+ * After this long without a word from the visitor since the last reply, the conversation has gone
+ * quiet and the widget asks for a rating (CSAT).
+ */
+const QUIET_MS = 120_000;
+
 const newId = (): string =>
   typeof crypto.randomUUID === 'function'
     ? crypto.randomUUID()
@@ -90,6 +96,7 @@ class ParleyWidget {
   private readonly outbox = new Map<string, ClientFrame>();
   private typingTimer: number | undefined;
   private slowReplyTimer: number | undefined;
+  private quietTimer: number | undefined;
   private readonly ui: ReturnType<ParleyWidget['build']>;
 
   constructor(private readonly root: ShadowRoot) {
@@ -130,9 +137,11 @@ class ParleyWidget {
     actions.append(human);
 
     const csat = el('div', { class: 'csat', role: 'group', 'aria-label': 'Rate this conversation' });
-    // Shown once the visitor has had a reply: the post-chat rating feeds the CSAT analytics.
+    // Shown once the conversation has gone quiet after a reply: the rating feeds the CSAT analytics.
     csat.hidden = true;
     csat.append(el('span', {}, 'How did we do?'));
+    const thanks = el('p', { class: 'thanks', role: 'status' });
+    thanks.hidden = true;
     const ratings = [1, 2, 3, 4, 5].map((n) => {
       const button = el(
         'button',
@@ -190,7 +199,7 @@ class ParleyWidget {
     });
     skip.addEventListener('click', () => void this.introduce('', ''));
 
-    panel.append(header, prechat, log, typing, notice, actions, csat, composer);
+    panel.append(header, prechat, log, typing, notice, actions, csat, thanks, composer);
     container.append(panel, launcher);
     this.root.append(container);
 
@@ -210,7 +219,11 @@ class ParleyWidget {
       }
     });
     input.addEventListener('input', () => this.typing());
-    human.addEventListener('click', () => this.transmit({ type: 'escalate', clientMessageId: newId() }));
+    human.addEventListener('click', () => {
+      // One request is enough: the button stays hidden while people handle the conversation.
+      human.hidden = true;
+      this.transmit({ type: 'escalate', clientMessageId: newId() });
+    });
     attach.addEventListener('click', () => file.click());
     file.addEventListener('change', () => void this.upload(file));
     return {
@@ -225,7 +238,9 @@ class ParleyWidget {
       log,
       typing,
       notice,
+      human,
       csat,
+      thanks,
       input,
     };
   }
@@ -347,6 +362,7 @@ class ParleyWidget {
       case 'welcome':
         this.reconnectAttempt = 0;
         this.ui.notice.hidden = true;
+        this.ui.human.hidden = frame.handledBy === 'agent';
         frame.messages.forEach((m) => this.show(m));
         this.setUnread(this.open ? 0 : frame.unread);
         // Whatever was sent while disconnected goes again; the server answers duplicates with the same id.
@@ -411,9 +427,19 @@ class ParleyWidget {
     bubble.dataset.id = message.id;
     this.rendered.set(message.id, bubble);
     this.decorate(bubble, message);
-    if (message.role !== 'visitor') {
+    // A person wrote or joined: "Talk to a human" would only post a second request.
+    if (message.role === 'agent' || message.clientMessageId?.startsWith('take-over-'))
+      this.ui.human.hidden = true;
+    if (message.role === 'visitor') {
+      window.clearTimeout(this.quietTimer);
+      this.ui.csat.hidden = true;
+    } else {
       this.setTyping(undefined);
-      this.ui.csat.hidden = false;
+      window.clearTimeout(this.quietTimer);
+      if (this.ui.thanks.hidden)
+        this.quietTimer = window.setTimeout(() => {
+          this.ui.csat.hidden = false;
+        }, QUIET_MS);
       if (this.open) this.transmit({ type: 'read', messageId: message.id });
       else this.notify(message);
     }
@@ -535,6 +561,9 @@ class ParleyWidget {
   private rate(rating: number, buttons: HTMLButtonElement[]): void {
     buttons.forEach((b, i) => b.setAttribute('aria-pressed', String(i + 1 === rating)));
     this.transmit({ type: 'rate', rating });
+    this.ui.csat.hidden = true;
+    this.ui.thanks.textContent = 'Thank you for your rating!';
+    this.ui.thanks.hidden = false;
   }
 
   private toggle(open: boolean): void {
