@@ -6,6 +6,7 @@ import { createEmailActivities, type EmailDependencies } from './email';
 import { createEscalationActivities } from './escalation';
 import { createHealthActivities } from './health';
 import { createIngestionActivities, type IngestionDependencies } from './ingestion';
+import { createNotificationActivities, type NotificationDependencies } from './notifications';
 import { createTicketActivities, type TicketDependencies } from './tickets';
 
 /** What activities need from the outside world; tests inject their own. */
@@ -13,6 +14,7 @@ export type ActivityDependencies = { knex: Knex; metrics: DomainMetrics } & Inge
   ChatDependencies &
   TicketDependencies &
   EmailDependencies &
+  NotificationDependencies &
   BillingDependencies;
 
 /** Builds every activity with its dependencies (Temporal's dependency-injection pattern). */
@@ -25,6 +27,7 @@ export function createActivities(deps: ActivityDependencies) {
     ...createTicketActivities(deps),
     ...createBillingActivities(deps),
     ...createEmailActivities(deps),
+    ...createNotificationActivities(deps),
   };
 }
 
