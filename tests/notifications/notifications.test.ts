@@ -4,7 +4,6 @@ import { useTestApi } from '../helpers/api';
 import { PASSWORD, addMember, signUp, upgrade, type Account } from '../helpers/accounts';
 import { consoleAgent } from '../helpers/console';
 import { useTestDatabase } from '../helpers/db';
-import { Mailbox } from '../helpers/mailbox';
 import { useTestWorker } from '../helpers/temporal';
 import { eventually, HUMAN_PLEASE, ticketsOf, visitorSays } from '../helpers/tickets';
 
@@ -15,16 +14,8 @@ import { eventually, HUMAN_PLEASE, ticketsOf, visitorSays } from '../helpers/tic
  */
 
 const db = useTestDatabase();
-// The worker's emails (notifications) go to a mailbox of this file's own.
-const mailbox = new Mailbox();
-let smtpPort = 0;
-beforeAll(async () => {
-  smtpPort = await mailbox.start();
-});
-afterAll(() => mailbox.stop());
-const worker = useTestWorker(db, {
-  configure: (config) => ({ ...config, smtp: { ...config.smtp, host: '127.0.0.1', port: smtpPort } }),
-});
+// The worker's emails (the notifications') go to its own SMTP peer, worker().mailbox.
+const worker = useTestWorker(db);
 const api = useTestApi(db, { taskQueue: () => worker().taskQueue });
 
 const notificationsOf = async (organizationId: string, userId: string): Promise<Notification[]> =>
@@ -60,7 +51,7 @@ describe('notifications', () => {
     expect(notification).toMatchObject({ kind: 'escalation', ticketId: ticket.id, readAt: null });
     expect(notification!.title).toMatch(/^Ticket #\d+: a visitor asks for a person$/);
     expect(notification!.body).toContain(HUMAN_PLEASE);
-    const mail = await mailbox.waitFor(owner.email, /a visitor asks for a person/, 20_000);
+    const mail = await worker().mailbox.waitFor(owner.email, /a visitor asks for a person/, 20_000);
     // The worker's PUBLIC_URL: where members reach the console.
     const publicUrl = worker().dependencies.emailLinks.publicUrl.replace(/\/+$/, '');
     expect(mail.text).toContain(`${publicUrl}/console/tickets/${ticket.id}`);
@@ -89,8 +80,8 @@ describe('notifications', () => {
     );
     expect(rows[1]).toMatchObject({ kind: 'visitor_message', ticketId: ticket.id });
     expect(rows[1]!.body).toContain('Is anyone there?');
-    await mailbox.waitFor(owner.email, /the visitor wrote again/, 20_000);
-    expect(mailbox.messages.filter((m) => m.to.includes(owner.email.toLowerCase()))).toHaveLength(0);
+    await worker().mailbox.waitFor(owner.email, /the visitor wrote again/, 20_000);
+    expect(worker().mailbox.messages.filter((m) => m.to.includes(owner.email.toLowerCase()))).toHaveLength(0);
     expect(await notificationsOf(organizationId, ownerId)).toHaveLength(2);
   });
 
@@ -118,13 +109,13 @@ describe('notifications', () => {
       (await Ticket.query().forOrganization(organizationId).findById(ticket.id))!.assigneeUserId,
     ).toBeNull();
 
-    await mailbox.waitFor(owner.email, /a visitor asks for a person/, 20_000);
+    await worker().mailbox.waitFor(owner.email, /a visitor asks for a person/, 20_000);
     const deliveries = await deliveriesOf(
       organizationId,
       both.map((n) => n.id),
     );
     expect(deliveries.map((d) => d.recipient)).toEqual([owner.email]);
-    expect(mailbox.messages.filter((m) => m.to.includes(agent.email.toLowerCase()))).toHaveLength(0);
+    expect(worker().mailbox.messages.filter((m) => m.to.includes(agent.email.toLowerCase()))).toHaveLength(0);
   });
 
   it('lists, counts and marks the signed-in member’s notifications, never another organization’s', async () => {
