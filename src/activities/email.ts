@@ -37,7 +37,10 @@ export function createEmailActivities(deps: EmailDependencies) {
       if (!email) {
         throw ApplicationFailure.create({
           type: 'EmailWithdrawn',
-          message: 'The invitation was accepted, withdrawn or has expired.',
+          message:
+            delivery.kind === 'notification'
+              ? 'The ticket of the notification no longer exists.'
+              : 'The invitation was accepted, withdrawn or has expired.',
           nonRetryable: true,
         });
       }

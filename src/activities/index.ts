@@ -6,6 +6,7 @@ import { createEmailActivities, type EmailDependencies } from './email';
 import { createEscalationActivities } from './escalation';
 import { createHealthActivities } from './health';
 import { createIngestionActivities, type IngestionDependencies } from './ingestion';
+import { createNotificationActivities, type NotificationDependencies } from './notifications';
 import { createTicketActivities, type TicketDependencies } from './tickets';
 import { createWebhookActivities, type WebhookDependencies } from './webhooks';
 
@@ -14,6 +15,7 @@ export type ActivityDependencies = { knex: Knex; metrics: DomainMetrics } & Inge
   ChatDependencies &
   TicketDependencies &
   EmailDependencies &
+  NotificationDependencies &
   BillingDependencies &
   WebhookDependencies;
 
@@ -28,6 +30,7 @@ export function createActivities(deps: ActivityDependencies) {
     ...createBillingActivities(deps),
     ...createEmailActivities(deps),
     ...createWebhookActivities(deps),
+    ...createNotificationActivities(deps),
   };
 }
 

@@ -435,8 +435,9 @@ export function createTicketActivities(deps: TicketDependencies) {
 
     /**
      * A missed service-level target: recorded once (the breach time is kept on the ticket), the priority
-     * goes up a step. Returns whom to tell: the assignee, or the owners and admins when nobody has it.
-     * Nothing happens when the target was met meanwhile.
+     * goes up a step. Nothing happens when the target was met meanwhile. Workflows notify through
+     * notifyTicketEvent; `notify` (the assignee, or the owners and admins) serves the ones recorded
+     * before notifications, which still email from here (sendSlaBreachEmail).
      */
     async recordSlaBreach(
       input: TicketRef & { kind: SlaKind },
@@ -481,6 +482,7 @@ export function createTicketActivities(deps: TicketDependencies) {
       return { ticket: snapshot, notify: result ?? [] };
     },
 
+    /** The SLA email of ticket workflows recorded before notifications (the 'ticket-notifications' patch). */
     async sendSlaBreachEmail(input: { to: string; ticket: TicketSnapshot; kind: SlaKind }): Promise<void> {
       await deps.mailer.send(
         slaBreachEmail(

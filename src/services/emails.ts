@@ -1,12 +1,20 @@
 import type { Knex } from 'knex';
 import type { Config } from '../config';
-import { EmailDelivery, Invitation, Organization, UserToken, type EmailKind } from '../db/models';
+import {
+  EmailDelivery,
+  Invitation,
+  Notification,
+  Organization,
+  UserToken,
+  type EmailKind,
+} from '../db/models';
 import type { Logger } from '../lib/logger';
 import type { Email } from '../lib/mailer';
 import { newSecret, sha256 } from '../lib/secrets';
 import type { TemporalGateway } from '../temporal/client';
 import { emailWorkflowId } from '../workflows/contracts';
 import type { deliverEmail } from '../workflows/email';
+import { notificationEmail } from './notifications';
 
 /**
  * The transactional emails. Links point at the console pages that finish each flow. Each email is a
@@ -153,13 +161,20 @@ const link = (links: EmailLinks, page: string, token: string): string =>
 /**
  * The email of a delivery, with a link minted now (only its hash is stored): each attempt mints its
  * own, and an invitation's link replaces the one sent before. Undefined when there is nothing to send
- * any more (the invitation was accepted, withdrawn or has expired).
+ * any more (the invitation was accepted, withdrawn or has expired; the notification's ticket was
+ * deleted). A notification's email carries no secret: its link opens the ticket for a signed-in member.
  */
 export async function composeEmail(
   knex: Knex,
   links: EmailLinks,
   delivery: EmailDelivery,
 ): Promise<Email | undefined> {
+  if (delivery.kind === 'notification') {
+    const notification = await Notification.query(knex)
+      .forOrganization(delivery.organizationId)
+      .findById(delivery.notificationId!);
+    return notification && notificationEmail(delivery.recipient, notification, links.publicUrl);
+  }
   const token = newSecret('lt_');
   if (delivery.kind === 'invitation') {
     const invitation = await Invitation.query(knex)

@@ -183,6 +183,32 @@ function verificationBanner(ctx: PageContext, email: string): SafeHtml {
   </div>`;
 }
 
+export const bellIcon = html`<svg viewBox="0 0 24 24" aria-hidden="true" focusable="false">
+  <path
+    d="M12 3a6 6 0 0 0-6 6v4l-2 3h16l-2-3V9a6 6 0 0 0-6-6zm-2 15a2 2 0 0 0 4 0"
+    fill="none"
+    stroke="currentColor"
+    stroke-width="2"
+  />
+</svg>`;
+
+export const NOTIFICATION_BADGE_ID = 'notification-badge';
+
+/**
+ * The link to the member's notifications; the unread count loads from /console/notifications/badge
+ * (src/web/console/notifications.ts), which replaces it with a badge that polls itself.
+ */
+const notificationLink = html`<a
+  id="${NOTIFICATION_BADGE_ID}"
+  class="notification-link"
+  href="/console/notifications"
+  aria-label="Notifications"
+  hx-get="/console/notifications/badge"
+  hx-trigger="load"
+  hx-swap="outerHTML"
+  >${bellIcon}</a
+>`;
+
 export function consoleLayout(ctx: PageContext, page: Page): SafeHtml {
   const session = ctx.console!;
   const role = session.principal.role;
@@ -194,6 +220,7 @@ export function consoleLayout(ctx: PageContext, page: Page): SafeHtml {
       <header class="console-header">
         <a class="brand" href="/console">${logo}<span>Parley</span></a>
         <span class="org-name">${session.organization.name}</span>
+        ${notificationLink}
         <details class="account-menu">
           <summary>${session.user.name} <span class="muted">(${role})</span></summary>
           <div class="menu">

@@ -47,6 +47,7 @@ export async function createActivityDependencies(
     mailer: createMailer(config.smtp, logger),
     publicUrl: config.http.publicUrl,
     emailLinks: { publicUrl: config.http.publicUrl, auth: config.auth },
+    emailMaxAttempts: config.smtp.maxAttempts,
     stripe: createStripe(config.billing),
     billing: config.billing,
     webhooks: config.webhooks,

@@ -2,7 +2,7 @@ import { defineSearchAttributeKey, SearchAttributeType, TypedSearchAttributes } 
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { Citation, RetrievalTrace } from '../db/models';
 import type { Ticket, TicketPriority, TicketStatus } from '../db/models/ticket';
-import type { ReplyStatus, SettableStatus } from '../domain/tickets';
+import type { ReplyStatus, SettableStatus, SlaKind } from '../domain/tickets';
 import type { BillingState } from '../domain/billing';
 import type { PaidPlan } from '../domain/plans';
 import type { TurnAction } from '../domain/turn-decision';
@@ -283,4 +283,14 @@ export interface DeliveryAttemptResult {
   outcome: 'succeeded' | 'failed' | 'abandoned';
   /** This attempt's failure disabled the endpoint (its admins are to be told). */
   endpointDisabled: boolean;
+}
+
+/** What a ticket's members are told about (src/activities/notifications.ts). */
+export type TicketNotice =
+  { kind: 'escalation' | 'visitor_message'; messageId: string } | { kind: 'sla_breach'; sla: SlaKind };
+
+export interface TicketNoticeInput {
+  organizationId: string;
+  ticketId: string;
+  notice: TicketNotice;
 }

@@ -4,6 +4,7 @@ import {
   condition,
   continueAsNew,
   log,
+  patched,
   proxyActivities,
   setHandler,
   uuid4,
@@ -35,7 +36,9 @@ import {
  * One long-lived workflow per ticket (id `ticket-<ticketId>`): open → assigned (round-robin, or by
  * hand) → pending → resolved → closed after the organization's quiet period; a visitor writing again
  * reopens it. Durable timers watch the first-response and resolution targets; a missed target raises
- * the priority, emails the assignee and is recorded. Agents' changes arrive as updates (validated
+ * the priority and is recorded. The escalation, the visitor writing on an assigned ticket and each
+ * missed target notify the assignee, or the available members when nobody has it (a notification
+ * each, and an email through its own delivery workflow). Agents' changes arrive as updates (validated
  * here, written by idempotent activities); the visitor's activity arrives as a signal. The database
  * row is the truth: the workflow starts from it and keeps what each activity returns.
  */
@@ -49,7 +52,10 @@ const work = proxyActivities<Activities>({
   },
 });
 
-/** Email is best effort: a mail server that stays down must not hold the ticket up. */
+/** Histories recorded before notifications replay the SLA email sent from this workflow, and no notices. */
+const NOTIFICATIONS_PATCH = 'ticket-notifications';
+
+/** Email is best effort: a mail server that stays down must not hold the ticket up (replay only). */
 const email = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '5s', maximumInterval: '5 minutes', maximumAttempts: 10 },
@@ -223,6 +229,16 @@ export async function ticketLifecycle(start: TicketSnapshot): Promise<TicketSnap
           }),
         );
       });
+      if (patched(NOTIFICATIONS_PATCH)) {
+        await work.notifyTicketEvent({
+          organizationId: ticket.organizationId,
+          ticketId: ticket.ticketId,
+          notice: {
+            kind: activity.kind === 'escalated' ? 'escalation' : 'visitor_message',
+            messageId: activity.messageId,
+          },
+        });
+      }
       continue;
     }
 
@@ -266,6 +282,18 @@ export async function ticketLifecycle(start: TicketSnapshot): Promise<TicketSnap
     }
     const breach = await work.recordSlaBreach({ ...ref(), kind: deadline.kind });
     keep(breach.ticket);
+    if (patched(NOTIFICATIONS_PATCH)) {
+      const breachedAt =
+        deadline.kind === 'first_response' ? ticket.firstResponseBreachedAt : ticket.resolutionBreachedAt;
+      if (breachedAt !== null) {
+        await work.notifyTicketEvent({
+          organizationId: ticket.organizationId,
+          ticketId: ticket.ticketId,
+          notice: { kind: 'sla_breach', sla: deadline.kind },
+        });
+      }
+      return;
+    }
     for (const to of breach.notify) {
       try {
         await email.sendSlaBreachEmail({ to, ticket, kind: deadline.kind });

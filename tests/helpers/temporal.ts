@@ -12,6 +12,7 @@ import { createWorker } from '../../src/worker/create-worker';
 import { createActivityDependencies } from '../../src/worker/dependencies';
 import type { ActivityDependencies } from '../../src/activities';
 import type { Tracing } from '../../src/observability/tracing';
+import { Mailbox } from './mailbox';
 
 let runtimeInstalled = false;
 
@@ -28,6 +29,8 @@ export interface TestWorker {
   taskQueue: string;
   worker: Worker;
   dependencies: ActivityDependencies;
+  /** The worker's emails (notifications of tickets) go to this real SMTP server of its own. */
+  mailbox: Mailbox;
 }
 
 export function useTestWorker(
@@ -43,7 +46,13 @@ export function useTestWorker(
 
   beforeAll(async () => {
     installTestRuntime();
-    const config = (options.configure ?? ((c) => c))(loadConfig());
+    const mailbox = new Mailbox();
+    const smtpPort = await mailbox.start();
+    const base = loadConfig();
+    const config = (options.configure ?? ((c) => c))({
+      ...base,
+      smtp: { ...base.smtp, host: '127.0.0.1', port: smtpPort },
+    });
     const taskQueue = `test-${randomUUID()}`;
     const dependencies = await createActivityDependencies(
       config,
@@ -51,6 +60,10 @@ export function useTestWorker(
       createLogger({ level: 'silent', name: 'test-worker' }),
     );
     const connection = await NativeConnection.connect({ address: config.temporal.address });
+    const closeMailbox = async () => {
+      dependencies.mailer.close();
+      await mailbox.stop();
+    };
     const worker = await createWorker({
       connection,
       temporal: { ...config.temporal, taskQueue },
@@ -59,12 +72,13 @@ export function useTestWorker(
       tracing: options.tracing?.(),
     }).catch(async (error: unknown) => {
       await connection.close();
+      await closeMailbox();
       throw error;
     });
     const run = worker.run();
     const clientConnection = await Connection.connect({ address: config.temporal.address });
     const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
-    state = { client, taskQueue, worker, dependencies, run, connection, clientConnection };
+    state = { client, taskQueue, worker, dependencies, mailbox, run, connection, clientConnection };
     beforeDatabaseCloses(stop);
   });
 
@@ -75,6 +89,7 @@ export function useTestWorker(
     stopping.worker.shutdown();
     await stopping.run;
     stopping.dependencies.mailer.close();
+    await stopping.mailbox.stop();
     await stopping.clientConnection.close();
     await stopping.connection.close();
   };

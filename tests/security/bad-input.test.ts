@@ -597,6 +597,7 @@ describe('console and public forms', () => {
       '/console/team',
       '/console/api-keys',
       '/console/billing',
+      '/console/notifications',
     ];
     const forms = new Map<string, Form>();
     for (const page of pages) {

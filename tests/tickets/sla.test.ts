@@ -3,7 +3,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Runtime, DefaultLogger, Worker } from '@temporalio/worker';
 import { createActivities, type ActivityDependencies } from '../../src/activities';
 import { loadConfig } from '../../src/config';
-import { Ticket, type Organization, type User } from '../../src/db/models';
+import { EmailDelivery, Notification, Ticket, type Organization, type User } from '../../src/db/models';
 import { createLogger } from '../../src/lib/logger';
 import { loadTicketSnapshot } from '../../src/services/ticket-store';
 import { createActivityDependencies } from '../../src/worker/dependencies';
@@ -79,7 +79,7 @@ describe('ticket SLA timers (time-skipping server)', () => {
   const reload = async (ticket: Ticket) =>
     (await Ticket.query().forOrganization(organization.id).findById(ticket.id))!;
 
-  it('raises the priority, emails the assignee and records the breach when the first response is late', async () => {
+  it('raises the priority, notifies and emails the assignee and records the breach when the first response is late', async () => {
     const now = await env.currentTimeMs();
     const ticket = await buildTicket(organization.id, {
       priority: 'normal',
@@ -102,6 +102,18 @@ describe('ticket SLA timers (time-skipping server)', () => {
     const mail = await mailbox.waitFor(agent.email, /Ticket #\d+ missed its first-response target/);
     expect(mail.text).toContain('priority is now high');
     expect(mail.text).toContain(`/console/tickets/${ticket.id}`);
+    // Through the assignee's notification and its durable delivery, like every other email.
+    const [notice] = await Notification.query()
+      .forOrganization(organization.id)
+      .where({ ticketId: ticket.id, userId: agent.id });
+    expect(notice).toMatchObject({ kind: 'sla_breach', readAt: null });
+    const delivery = await eventually(
+      async () =>
+        await EmailDelivery.query().forOrganization(organization.id).findOne({ notificationId: notice!.id }),
+      (row) => row?.status === 'sent',
+      'the delivery sent',
+    );
+    expect(delivery).toMatchObject({ kind: 'notification', recipient: agent.email });
     const event = (await eventsOf(organization.id, ticket.id)).find((e) => e.type === 'sla_breached')!;
     expect(event.data).toMatchObject({ kind: 'first_response', from: 'normal', to: 'high' });
     expect(await handle.query(ticketStateQuery)).toMatchObject({ priority: 'high' });
@@ -117,6 +129,13 @@ describe('ticket SLA timers (time-skipping server)', () => {
     await mailbox.waitFor(agent.email, /missed its resolution target/);
     const breaches = (await eventsOf(organization.id, ticket.id)).filter((e) => e.type === 'sla_breached');
     expect(breaches).toHaveLength(2);
+    const notices = await Notification.query()
+      .forOrganization(organization.id)
+      .where({ ticketId: ticket.id, userId: agent.id });
+    expect(notices.map((n) => n.eventKey).sort()).toEqual([
+      `sla_breach:${ticket.id}:first_response`,
+      `sla_breach:${ticket.id}:resolution`,
+    ]);
   });
 
   it('does not breach a target that was met, and closes a resolved ticket after the quiet period', async () => {

@@ -43,6 +43,13 @@ export class Membership extends TenantModel {
   declare available: boolean;
   /** Last time round-robin gave this member a ticket; the longest-waiting available member goes next. */
   declare lastAssignedAt: Date | null;
+  /** Which events email this member (src/services/notifications.ts); all on by default. */
+  declare emailOnEscalation: boolean;
+  declare emailOnVisitorMessage: boolean;
+  declare emailOnSlaBreach: boolean;
+  /** Whether the console shows a browser notification, and plays a sound, when one arrives. */
+  declare browserNotifications: boolean;
+  declare notificationSound: boolean;
   declare createdAt: Date;
   declare updatedAt: Date;
   declare user?: User;
@@ -57,6 +64,11 @@ export class Membership extends TenantModel {
       userId: { type: 'string', format: 'uuid' },
       role: { type: 'string', enum: [...ROLES] },
       available: { type: 'boolean' },
+      emailOnEscalation: { type: 'boolean' },
+      emailOnVisitorMessage: { type: 'boolean' },
+      emailOnSlaBreach: { type: 'boolean' },
+      browserNotifications: { type: 'boolean' },
+      notificationSound: { type: 'boolean' },
     },
   };
 
@@ -169,7 +181,7 @@ export class AuditLogEntry extends TenantModel {
   declare createdAt: Date;
 }
 
-export const EMAIL_KINDS = ['email_verification', 'password_reset', 'invitation'] as const;
+export const EMAIL_KINDS = ['email_verification', 'password_reset', 'invitation', 'notification'] as const;
 export type EmailKind = (typeof EMAIL_KINDS)[number];
 export const EMAIL_DELIVERY_STATUSES = ['sending', 'sent', 'failed'] as const;
 export type EmailDeliveryStatus = (typeof EMAIL_DELIVERY_STATUSES)[number];
@@ -185,6 +197,8 @@ export class EmailDelivery extends TenantModel {
   declare recipient: string;
   declare userId: string | null;
   declare invitationId: string | null;
+  /** The notification this email tells its recipient about (one email per notification). */
+  declare notificationId: string | null;
   /** `sending` until the mail server accepted it (`sent`) or the retries ran out (`failed`). */
   declare status: EmailDeliveryStatus;
   declare attempts: number;
@@ -201,6 +215,43 @@ export class EmailDelivery extends TenantModel {
       kind: { type: 'string', enum: [...EMAIL_KINDS] },
       recipient: { type: 'string', maxLength: 254 },
       status: { type: 'string', enum: [...EMAIL_DELIVERY_STATUSES] },
+    },
+  };
+}
+
+export const NOTIFICATION_KINDS = ['escalation', 'visitor_message', 'sla_breach'] as const;
+export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
+
+/**
+ * Something a member must hear about (a visitor asked for a person, wrote on their ticket, a target was
+ * missed): one row per event and recipient, unread until they open it.
+ */
+export class Notification extends TenantModel {
+  static override tableName = 'notifications';
+  declare id: string;
+  declare userId: string;
+  declare ticketId: string;
+  declare kind: NotificationKind;
+  /** The event it tells of; with the recipient, unique (a retried activity adds nothing). */
+  declare eventKey: string;
+  declare title: string;
+  declare body: string;
+  declare readAt: Date | null;
+  declare createdAt: Date;
+  declare updatedAt: Date;
+
+  static override jsonSchema: JSONSchema = {
+    type: 'object',
+    required: ['userId', 'ticketId', 'kind', 'eventKey', 'title', 'body'],
+    properties: {
+      id: { type: 'string', format: 'uuid' },
+      organizationId: { type: 'string', format: 'uuid' },
+      userId: { type: 'string', format: 'uuid' },
+      ticketId: { type: 'string', format: 'uuid' },
+      kind: { type: 'string', enum: [...NOTIFICATION_KINDS] },
+      eventKey: { type: 'string', minLength: 1, maxLength: 200 },
+      title: { type: 'string', minLength: 1, maxLength: 300 },
+      body: { type: 'string', maxLength: 2000 },
     },
   };
 }

@@ -134,7 +134,70 @@
     });
   }, 30000);
 
+  // Notifications: the header's badge (src/web/console/notifications.ts) polls itself; when its newest
+  // unread notification changes and the member turned them on, a browser notification and a short
+  // tone. Permission is asked only from the button on the notifications page, never on load.
+  var lastNotificationId = null;
+  function playTone() {
+    var AudioContext = window.AudioContext || window.webkitAudioContext;
+    if (!AudioContext) return;
+    var context = new AudioContext();
+    var oscillator = context.createOscillator();
+    var gain = context.createGain();
+    oscillator.type = 'sine';
+    oscillator.frequency.value = 880;
+    gain.gain.setValueAtTime(0.15, context.currentTime);
+    gain.gain.exponentialRampToValueAtTime(0.001, context.currentTime + 0.35);
+    oscillator.connect(gain).connect(context.destination);
+    oscillator.start();
+    oscillator.stop(context.currentTime + 0.35);
+    oscillator.onended = function () {
+      context.close();
+    };
+  }
+  document.addEventListener('htmx:load', function (event) {
+    var badge = event.detail.elt;
+    if (!(badge instanceof HTMLElement) || badge.id !== 'notification-badge') return;
+    var latest = badge.getAttribute('data-latest-id') || '';
+    var previous = lastNotificationId;
+    lastNotificationId = latest;
+    // The first count after the page loads is what was already there.
+    if (previous === null || !latest || latest === previous) return;
+    if (badge.getAttribute('data-browser') === 'true' && 'Notification' in window) {
+      if (Notification.permission === 'granted') {
+        var shown = new Notification(badge.getAttribute('data-latest-title') || 'Parley', {
+          tag: latest,
+        });
+        shown.onclick = function () {
+          window.focus();
+          window.location.href = '/console/notifications';
+        };
+      }
+    }
+    if (badge.getAttribute('data-sound') === 'true') playTone();
+  });
+  function permissionText() {
+    if (!('Notification' in window)) return 'This browser does not support notifications.';
+    if (Notification.permission === 'granted') return 'Allowed.';
+    if (Notification.permission === 'denied') return 'Blocked: allow them in your browser’s site settings.';
+    return '';
+  }
+  document.addEventListener('click', function (event) {
+    var button = event.target instanceof Element && event.target.closest('[data-notification-permission]');
+    if (!button) return;
+    var status = document.querySelector('[data-notification-permission-status]');
+    if (!('Notification' in window)) {
+      if (status) status.textContent = permissionText();
+      return;
+    }
+    Notification.requestPermission().then(function () {
+      if (status) status.textContent = permissionText();
+    });
+  });
+
   function init(root) {
+    var permission = root.querySelector && root.querySelector('[data-notification-permission-status]');
+    if (permission) permission.textContent = permissionText();
     initDropzones(root);
     initCharts(root);
   }

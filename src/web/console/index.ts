@@ -9,6 +9,7 @@ import { conversationsRouter } from './conversations';
 import { documentsRouter } from './documents';
 import { emailsRouter } from './emails';
 import { knowledgeGapsRouter } from './knowledge-gaps';
+import { notificationsRouter } from './notifications';
 import { overviewRouter } from './overview';
 import { settingsRouter } from './settings';
 import { teamRouter } from './team';
@@ -45,6 +46,7 @@ export function consoleRouter(): Router {
     );
   });
   router.use(emailsRouter());
+  router.use(notificationsRouter());
 
   router.use(overviewRouter());
   router.use(conversationsRouter());
