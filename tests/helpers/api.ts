@@ -76,7 +76,8 @@ export function useTestApi(getKnex: () => Knex, overrides: TestApiOverrides = {}
       auth: config.auth,
     };
     const mailer = createMailer(config.smtp, logger);
-    const connection = await NativeConnection.connect({ address: config.temporal.address });
+    // The harness's own worker, on the real server even when a test points the app elsewhere.
+    const connection = await NativeConnection.connect({ address: base.temporal.address });
     const worker = await Worker.create({
       connection,
       namespace: config.temporal.namespace,
