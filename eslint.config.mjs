@@ -65,14 +65,15 @@ function layerPatterns(layer) {
       ];
     case 'activities':
       // Activities share these services' writes and templates with the API: metering usage, starting a
-      // chat turn (the sweeper), e-mails, the knowledge revision, opening and loading tickets.
+      // chat turn (the sweeper), e-mails, the knowledge revision, opening and loading tickets, starting
+      // test runs after a knowledge change.
       return [
         folders(
           above.filter((name) => name !== 'services'),
           message,
         ),
         {
-          regex: '^(\\.\\./)+services(/(?!(usage|conversations|emails|knowledge|ticket-store)$)|$)',
+          regex: '^(\\.\\./)+services(/(?!(usage|conversations|emails|knowledge|ticket-store|test-runs)$)|$)',
           message: `${message} Only the services shared with the worker may be imported.`,
         },
       ];

@@ -5,13 +5,15 @@ import { createChatActivities, type ChatDependencies } from './chat';
 import { createEscalationActivities } from './escalation';
 import { createHealthActivities } from './health';
 import { createIngestionActivities, type IngestionDependencies } from './ingestion';
+import { createTestRunActivities, type TestRunDependencies } from './test-runs';
 import { createTicketActivities, type TicketDependencies } from './tickets';
 
 /** What activities need from the outside world; tests inject their own. */
 export type ActivityDependencies = { knex: Knex; metrics: DomainMetrics } & IngestionDependencies &
   ChatDependencies &
   TicketDependencies &
-  BillingDependencies;
+  BillingDependencies &
+  TestRunDependencies;
 
 /** Builds every activity with its dependencies (Temporal's dependency-injection pattern). */
 export function createActivities(deps: ActivityDependencies) {
@@ -22,6 +24,7 @@ export function createActivities(deps: ActivityDependencies) {
     ...createEscalationActivities(deps),
     ...createTicketActivities(deps),
     ...createBillingActivities(deps),
+    ...createTestRunActivities(deps),
   };
 }
 

@@ -8,6 +8,8 @@ import { ApiKeyAuthenticator } from '../services/api-keys';
 import { BillingService } from '../services/billing';
 import { ConversationService } from '../services/conversations';
 import { DocumentService } from '../services/documents';
+import { TestRunService } from '../services/test-runs';
+import { TestSetService } from '../services/test-sets';
 import { TicketService } from '../services/tickets';
 import { VisitorService } from '../services/visitors';
 import { EventBus } from '../live/event-bus';
@@ -31,6 +33,8 @@ export interface ApiServices {
   documents: DocumentService;
   conversations: ConversationService;
   tickets: TicketService;
+  testSets: TestSetService;
+  testRuns: TestRunService;
   billing: BillingService;
   /** Live events from the workers (PostgreSQL LISTEN), for sockets and streams. */
   bus: EventBus;
@@ -59,6 +63,8 @@ export function createApiServices(base: {
     documents: new DocumentService(base),
     conversations,
     tickets: new TicketService(base),
+    testSets: new TestSetService(base),
+    testRuns: new TestRunService(base),
     billing: new BillingService(base),
     bus,
     metrics: createHttpMetrics(),

@@ -21,6 +21,8 @@ export type ApiKeyScope =
   | 'tickets:read'
   | 'tickets:write'
   | 'analytics:read'
+  | 'test_sets:read'
+  | 'test_sets:write'
   | 'usage:read';
 
 /** Members and unrestricted keys hold every scope. */

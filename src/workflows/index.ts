@@ -5,3 +5,4 @@ export { chatTurn } from './chat-turn';
 export { sweepOrphanedTurns } from './sweeper';
 export { ticketLifecycle } from './tickets';
 export { subscriptionLifecycle } from './subscription';
+export { testRun, testRunsAfterKnowledgeChange } from './test-runs';

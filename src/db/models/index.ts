@@ -4,3 +4,4 @@ export * from './conversation';
 export * from './document';
 export * from './ticket';
 export * from './billing';
+export * from './test-set';

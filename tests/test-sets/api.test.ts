@@ -1,0 +1,289 @@
+import { Document } from '../../src/db/models';
+import { MAX_QUESTIONS_PER_SET } from '../../src/services/test-sets';
+import { useTestApi } from '../helpers/api';
+import { addMember, signUp, upgrade, type Account } from '../helpers/accounts';
+import { useTestDatabase } from '../helpers/db';
+
+const db = useTestDatabase();
+const api = useTestApi(db);
+
+describe('test sets API', () => {
+  let owner: Account;
+  let refunds: Document;
+  let privacy: Document;
+
+  beforeAll(async () => {
+    owner = await signUp(api());
+    await upgrade(owner.session.organization.id);
+    // Documents as rows only: the questions name them, nothing here asks them.
+    const scope = owner.session.organization.id;
+    refunds = await Document.query()
+      .forOrganization(scope)
+      .insert({ title: 'Billing, plans and refunds', sourceType: 'upload' });
+    privacy = await Document.query()
+      .forOrganization(scope)
+      .insert({ title: 'Data export and privacy', sourceType: 'upload' });
+  });
+
+  async function newSet(name = `Set ${Math.random().toString(36).slice(2, 8)}`) {
+    const { data, response } = await owner.client.POST('/v1/test-sets', { body: { name } });
+    expect(response.status).toBe(201);
+    return data!;
+  }
+
+  it('creates, lists, renames and deletes a set; a duplicate name is a 409 problem', async () => {
+    const set = await newSet('Refund questions');
+    expect(set).toMatchObject({ name: 'Refund questions', description: '' });
+
+    const duplicate = await owner.client.POST('/v1/test-sets', { body: { name: 'Refund questions' } });
+    expect(duplicate.response.status).toBe(409);
+    expect(duplicate.response.headers.get('content-type')).toMatch(/application\/problem\+json/);
+    expect(duplicate.error).toMatchObject({ type: '/problems/conflict' });
+
+    const listed = await owner.client.GET('/v1/test-sets', {
+      params: { query: { sort: 'name', limit: 100 } },
+    });
+    expect(listed.data!.items.map((s) => s.id)).toContain(set.id);
+
+    const renamed = await owner.client.PATCH('/v1/test-sets/{id}', {
+      params: { path: { id: set.id } },
+      body: { name: 'Refunds', description: 'What customers ask' },
+    });
+    expect(renamed.data).toMatchObject({ name: 'Refunds', description: 'What customers ask' });
+
+    const detail = await owner.client.GET('/v1/test-sets/{id}', { params: { path: { id: set.id } } });
+    expect(detail.data).toMatchObject({ name: 'Refunds', lastRun: null, passRateHistory: [] });
+
+    const deleted = await owner.client.DELETE('/v1/test-sets/{id}', { params: { path: { id: set.id } } });
+    expect(deleted.response.status).toBe(204);
+    const gone = await owner.client.GET('/v1/test-sets/{id}', { params: { path: { id: set.id } } });
+    expect(gone.response.status).toBe(404);
+    expect(gone.error).toMatchObject({ type: '/problems/not-found' });
+  });
+
+  it('pages through sets with a cursor', async () => {
+    for (let i = 0; i < 3; i++) await newSet();
+    const first = await owner.client.GET('/v1/test-sets', { params: { query: { limit: 2 } } });
+    expect(first.data!.items).toHaveLength(2);
+    expect(first.data!.nextCursor).toEqual(expect.any(String));
+    const second = await owner.client.GET('/v1/test-sets', {
+      params: { query: { limit: 2, cursor: first.data!.nextCursor! } },
+    });
+    const ids = [...first.data!.items, ...second.data!.items].map((s) => s.id);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it('adds questions naming sources by title or id, edits and deletes them', async () => {
+    const set = await newSet();
+    const path = { id: set.id };
+    const added = await owner.client.POST('/v1/test-sets/{id}/questions', {
+      params: { path },
+      body: {
+        question: 'Can I get my money back?',
+        sources: ['billing, plans and refunds'],
+        phrases: ['30 days'],
+      },
+    });
+    expect(added.response.status).toBe(201);
+    expect(added.data).toMatchObject({
+      expectation: 'answer',
+      expectedDocuments: [{ documentId: refunds.id, title: 'Billing, plans and refunds' }],
+      requiredPhrases: ['30 days'],
+    });
+    const abstain = await owner.client.POST('/v1/test-sets/{id}/questions', {
+      params: { path },
+      body: { question: 'What is the capital of Peru?', expectation: 'abstain' },
+    });
+    expect(abstain.response.status).toBe(201);
+
+    const edited = await owner.client.PATCH('/v1/test-sets/{id}/questions/{questionId}', {
+      params: { path: { id: set.id, questionId: added.data!.id } },
+      body: { sources: [privacy.id], phrases: [] },
+    });
+    expect(edited.data).toMatchObject({
+      question: 'Can I get my money back?',
+      expectedDocuments: [{ documentId: privacy.id }],
+      requiredPhrases: [],
+    });
+
+    const listed = await owner.client.GET('/v1/test-sets/{id}/questions', { params: { path } });
+    expect(listed.data!.items.map((q) => q.id)).toEqual([added.data!.id, abstain.data!.id]);
+
+    const removed = await owner.client.DELETE('/v1/test-sets/{id}/questions/{questionId}', {
+      params: { path: { id: set.id, questionId: abstain.data!.id } },
+    });
+    expect(removed.response.status).toBe(204);
+    const again = await owner.client.DELETE('/v1/test-sets/{id}/questions/{questionId}', {
+      params: { path: { id: set.id, questionId: abstain.data!.id } },
+    });
+    expect(again.response.status).toBe(404);
+  });
+
+  it('refuses a question with an unknown source or sources on an abstention, naming the field', async () => {
+    const set = await newSet();
+    const unknown = await owner.client.POST('/v1/test-sets/{id}/questions', {
+      params: { path: { id: set.id } },
+      body: { question: 'Where is my parcel?', sources: ['Shipping'] },
+    });
+    expect(unknown.response.status).toBe(422);
+    expect(unknown.error).toMatchObject({
+      type: '/problems/validation',
+      errors: [{ field: 'body.sources', message: 'no document with the id or title "Shipping"' }],
+    });
+    const contradiction = await owner.client.POST('/v1/test-sets/{id}/questions', {
+      params: { path: { id: set.id } },
+      body: { question: 'Refunds?', expectation: 'escalate', phrases: ['30 days'] },
+    });
+    expect(contradiction.response.status).toBe(422);
+    expect(contradiction.error!.errors).toEqual([
+      { field: 'body.expectation', message: 'a question that must escalate names no sources or phrases' },
+    ]);
+    const extra = await owner.client.POST('/v1/test-sets/{id}/questions', {
+      params: { path: { id: set.id } },
+      // @ts-expect-error a field the schema does not know
+      body: { question: 'Refunds?', mustAbstain: true },
+    });
+    expect(extra.response.status).toBe(422);
+  });
+
+  it('imports CSV with quoted fields, all rows or none, naming each bad row', async () => {
+    const set = await newSet();
+    const path = { id: set.id };
+    const bad = await owner.client.POST('/v1/test-sets/{id}/questions/import', {
+      params: { path },
+      body: {
+        format: 'csv',
+        content:
+          'question,expectation,sources,phrases\n' +
+          '"How long do I have to ask for a refund, exactly?",answer,Billing plans and refunds,30 days\n' +
+          ',answer,,\n' +
+          'Tell me a joke,maybe,,\n',
+      },
+    });
+    expect(bad.response.status).toBe(422);
+    expect(bad.error!.errors).toEqual([
+      {
+        field: 'body.rows[1].sources',
+        message: 'no document with the id or title "Billing plans and refunds"',
+      },
+      { field: 'body.rows[2].question', message: 'is required' },
+      { field: 'body.rows[3].expectation', message: 'must be one of answer, abstain, escalate' },
+    ]);
+    const none = await owner.client.GET('/v1/test-sets/{id}/questions', { params: { path } });
+    expect(none.data!.items).toEqual([]);
+
+    const good = await owner.client.POST('/v1/test-sets/{id}/questions/import', {
+      params: { path },
+      body: {
+        format: 'csv',
+        content:
+          '\uFEFFquestion,expectation,sources,phrases\r\n' +
+          '"How long do I have to ask for a refund, exactly?",answer,"Billing, plans and refunds","30 days|refund"\r\n' +
+          'I want to talk to a human,escalate,,\r\n',
+      },
+    });
+    expect(good.response.status).toBe(201);
+    expect(good.data!.imported).toBe(2);
+    expect(good.data!.questions[0]).toMatchObject({
+      question: 'How long do I have to ask for a refund, exactly?',
+      expectedDocuments: [{ documentId: refunds.id }],
+      requiredPhrases: ['30 days', 'refund'],
+    });
+    expect(good.data!.questions[1]).toMatchObject({ expectation: 'escalate' });
+  });
+
+  it('imports JSON and refuses what is not an array of questions', async () => {
+    const set = await newSet();
+    const path = { id: set.id };
+    const notJson = await owner.client.POST('/v1/test-sets/{id}/questions/import', {
+      params: { path },
+      body: { format: 'json', content: '{"question":' },
+    });
+    expect(notJson.error).toMatchObject({
+      errors: [{ field: 'body.content', message: 'is not valid JSON' }],
+    });
+    const rows = await owner.client.POST('/v1/test-sets/{id}/questions/import', {
+      params: { path },
+      body: {
+        format: 'json',
+        content: JSON.stringify([{ question: 'Export my data?', sources: [privacy.id] }, 'not a question']),
+      },
+    });
+    expect(rows.error!.errors).toEqual([
+      { field: 'body.rows[2]', message: 'must be an object with a question' },
+    ]);
+    const imported = await owner.client.POST('/v1/test-sets/{id}/questions/import', {
+      params: { path },
+      body: {
+        format: 'json',
+        content: JSON.stringify([{ question: 'Export my data?', sources: [privacy.id] }]),
+      },
+    });
+    expect(imported.data!.imported).toBe(1);
+  });
+
+  it(`holds at most ${MAX_QUESTIONS_PER_SET} questions: a 10,000-row import is refused whole`, async () => {
+    const set = await newSet();
+    const content =
+      'question\n' + Array.from({ length: 10_000 }, (_, i) => `Question number ${i}?`).join('\n');
+    const refused = await owner.client.POST('/v1/test-sets/{id}/questions/import', {
+      params: { path: { id: set.id } },
+      body: { format: 'csv', content },
+    });
+    expect(refused.response.status).toBe(422);
+    expect(refused.error!.detail).toBe(`A test set holds at most ${MAX_QUESTIONS_PER_SET} questions.`);
+    const fits = await owner.client.POST('/v1/test-sets/{id}/questions/import', {
+      params: { path: { id: set.id } },
+      body: {
+        format: 'csv',
+        content: content
+          .split('\n')
+          .slice(0, MAX_QUESTIONS_PER_SET + 1)
+          .join('\n'),
+      },
+    });
+    expect(fits.data!.imported).toBe(MAX_QUESTIONS_PER_SET);
+    const full = await owner.client.POST('/v1/test-sets/{id}/questions', {
+      params: { path: { id: set.id } },
+      body: { question: 'One more?' },
+    });
+    expect(full.response.status).toBe(422);
+  });
+
+  it('refuses to run a set without questions', async () => {
+    const set = await newSet();
+    const run = await owner.client.POST('/v1/test-sets/{id}/runs', { params: { path: { id: set.id } } });
+    expect(run.response.status).toBe(409);
+    expect(run.error).toMatchObject({ type: '/problems/conflict' });
+  });
+
+  it('lets agents read sets but not change or run them', async () => {
+    const set = await newSet();
+    const agent = await addMember(api(), owner, 'agent');
+    const read = await agent.client.GET('/v1/test-sets/{id}', { params: { path: { id: set.id } } });
+    expect(read.response.status).toBe(200);
+    const write = await agent.client.POST('/v1/test-sets/{id}/questions', {
+      params: { path: { id: set.id } },
+      body: { question: 'Refunds?' },
+    });
+    expect(write.response.status).toBe(403);
+    const run = await agent.client.POST('/v1/test-sets/{id}/runs', { params: { path: { id: set.id } } });
+    expect(run.response.status).toBe(403);
+  });
+
+  it('gives API keys access by scope', async () => {
+    const set = await newSet();
+    const { data: key } = await owner.client.POST('/v1/api-keys', {
+      body: { name: 'reader', scopes: ['test_sets:read'] },
+    });
+    const reader = api().client(key!.key);
+    expect(
+      (await reader.GET('/v1/test-sets/{id}', { params: { path: { id: set.id } } })).response.status,
+    ).toBe(200);
+    const write = await reader.PATCH('/v1/test-sets/{id}', {
+      params: { path: { id: set.id } },
+      body: { name: 'x' },
+    });
+    expect(write.response.status).toBe(403);
+  });
+});
