@@ -103,7 +103,8 @@ describe('test runs', () => {
         ]),
       },
     });
-    [refundQuestionId, twoFactorQuestionId] = imported!.questions.map((q) => q.id);
+    refundQuestionId = imported!.questions[0]!.id;
+    twoFactorQuestionId = imported!.questions[1]!.id;
   });
 
   it('asks every question through the chat path and records pass, fail, rank, reply and trace', async () => {

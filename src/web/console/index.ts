@@ -14,6 +14,7 @@ import { overviewRouter } from './overview';
 import { consoleUser } from './request';
 import { settingsRouter } from './settings';
 import { teamRouter } from './team';
+import { testSetsRouter } from './test-sets';
 import { ticketsRouter } from './tickets';
 
 /** The console: every route needs a session; state changes need the CSRF token too. */
@@ -59,6 +60,7 @@ export function consoleRouter(): Router {
   router.use(ticketsRouter());
   router.use(documentsRouter());
   router.use(knowledgeGapsRouter());
+  router.use(testSetsRouter());
   router.use(settingsRouter());
   router.use(teamRouter());
   router.use(apiKeysRouter());
