@@ -8,14 +8,14 @@ import { ApiKeyAuthenticator } from '../services/api-keys';
 import { BillingService } from '../services/billing';
 import { ConversationService } from '../services/conversations';
 import { DocumentService } from '../services/documents';
-import { TestRunService } from '../services/test-runs';
+import { organizationPassRates, TestRunService } from '../services/test-runs';
 import { TestSetService } from '../services/test-sets';
 import { TicketService } from '../services/tickets';
 import { VisitorService } from '../services/visitors';
 import { EventBus } from '../live/event-bus';
 import { VisitorLimits, type LiveDeps } from '../live/visitor-connection';
 import type { TemporalGateway } from '../temporal/client';
-import { createHttpMetrics, type HttpMetrics } from '../observability/metrics';
+import { createHttpMetrics, registerPassRateGauge, type HttpMetrics } from '../observability/metrics';
 import { RateLimits } from './rate-limits';
 import { Readiness } from './readiness';
 
@@ -53,6 +53,8 @@ export function createApiServices(base: {
 }): ApiServices {
   const conversations = new ConversationService(base);
   const bus = new EventBus(base.config.database.url, base.logger);
+  const metrics = createHttpMetrics();
+  registerPassRateGauge(metrics.registry, () => organizationPassRates(base.knex));
   return {
     ...base,
     readiness: new Readiness(base.knex, base.temporal),
@@ -67,7 +69,7 @@ export function createApiServices(base: {
     testRuns: new TestRunService(base),
     billing: new BillingService(base),
     bus,
-    metrics: createHttpMetrics(),
+    metrics,
     live: {
       visitors: new VisitorService({ ...base, conversations }),
       bus,

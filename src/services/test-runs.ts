@@ -14,6 +14,7 @@ import {
 } from '../db/models';
 import { problems } from '../lib/problem';
 import { paginate, type Page, type PageParams } from '../lib/pagination';
+import type { OrganizationPassRate } from '../observability/metrics';
 import type { TemporalGateway } from '../temporal/client';
 import {
   knowledgeChangedSignal,
@@ -86,6 +87,22 @@ export async function summarizeRun(
     failed: count('failed'),
     missingDocuments: count('document_missing'),
   };
+}
+
+/**
+ * Each organization's pass rate over its test sets' latest completed runs (the Prometheus gauge);
+ * organizations whose runs judged nothing are left out. Spans organizations: it serves the operator.
+ */
+export async function organizationPassRates(knex: Knex): Promise<OrganizationPassRate[]> {
+  const { rows } = await knex.raw<{ rows: { organization_id: string; pass_rate: number }[] }>(
+    `select organization_id, sum(passed)::float / sum(passed + failed) as pass_rate
+       from (select distinct on (test_set_id) organization_id, passed, failed
+               from test_runs where status = 'completed'
+              order by test_set_id, finished_at desc) latest
+      group by organization_id
+     having sum(passed + failed) > 0`,
+  );
+  return rows.map((r) => ({ organizationId: r.organization_id, passRate: r.pass_rate }));
 }
 
 /** A test run as the API shows it. */

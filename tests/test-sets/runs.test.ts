@@ -67,6 +67,15 @@ async function automaticRun(client: ParleyClient, setId: string, after: Set<stri
   return finished(client, setId, run.id);
 }
 
+/** The organization's pass-rate sample on the API's /metrics; undefined when it has none. */
+async function metricPassRate(organizationId: string): Promise<number | undefined> {
+  const text = await (await fetch(`${api().baseUrl}/metrics`)).text();
+  const line = text
+    .split('\n')
+    .find((l) => l.startsWith(`parley_answer_test_pass_rate{organization_id="${organizationId}"`));
+  return line === undefined ? undefined : Number(line.split(' ').pop());
+}
+
 async function runIds(client: ParleyClient, setId: string): Promise<Set<string>> {
   const { data } = await client.GET('/v1/test-sets/{id}/runs', {
     params: { path: { id: setId }, query: { limit: 100 } },
@@ -135,6 +144,7 @@ describe('test runs', () => {
 
     const detail = await owner.client.GET('/v1/test-sets/{id}', { params: { path: { id: setId } } });
     expect(detail.data!.lastRun).toMatchObject({ id: run.id, passRate: 0.5 });
+    expect(await metricPassRate(scope)).toBe(0.5);
     expect(detail.data!.passRateHistory).toEqual([
       { runId: run.id, finishedAt: expect.any(String) as string, passRate: 0.5 },
     ]);
@@ -162,6 +172,7 @@ describe('test runs', () => {
     await upload(owner.client, 'account-security.md');
     const run = await automaticRun(owner.client, setId, before);
     expect(run).toMatchObject({ passed: 2, failed: 0, passRate: 1 });
+    expect(await metricPassRate(owner.session.organization.id)).toBe(1);
 
     const { data: changes } = await owner.client.GET('/v1/test-sets/{id}/runs/{runId}/changes', {
       params: { path: { id: setId, runId: run.id } },
@@ -194,6 +205,8 @@ describe('test runs', () => {
 
     const run = await automaticRun(other.client, set!.id, before);
     expect(run).toMatchObject({ passed: 0, failed: 0, missingDocuments: 1, passRate: null });
+    // Nothing judged, no rate: the organization has no sample rather than a made-up one.
+    expect(await metricPassRate(other.session.organization.id)).toBeUndefined();
     expect(run.results[0]).toMatchObject({
       status: 'document_missing',
       failures: ['the expected document "Data export, deletion and privacy" was deleted'],
