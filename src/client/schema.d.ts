@@ -235,6 +235,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/test-sets/{id}/questions/from-turn": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Keeps a real conversation turn as a question ("this was right" / "this was wrong, the right source is …"). */
+        post: operations["AddTestQuestionFromTurn"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/test-sets/{id}/questions/{questionId}": {
         parameters: {
             query?: never;
@@ -1447,6 +1464,30 @@ export interface components {
              *     ]
              */
             phrases?: string[];
+        };
+        /**
+         * @description A conversation turn to keep as a question.
+         * @example {
+         *       "messageId": "0b5f0a5e-9a1c-4c47-a8f6-2d6f3c1b8e21",
+         *       "verdict": "wrong",
+         *       "source": "Billing, plans and refunds"
+         *     }
+         */
+        TestQuestionFromTurn: {
+            /** @description The assistant's reply (its visitor message becomes the question). */
+            messageId: components["schemas"]["Uuid"];
+            /**
+             * @description `right`: the reply is what a right one does (the same sources, or the same abstention or
+             *     escalation); `wrong`: a right reply answers citing `source`.
+             * @example wrong
+             * @enum {string}
+             */
+            verdict: "right" | "wrong";
+            /**
+             * @description With `wrong`: the document (id or exact title) a right answer cites.
+             * @example Billing, plans and refunds
+             */
+            source?: string;
         };
         /**
          * @description The fields to change; sources and phrases are replaced whole.
@@ -3663,6 +3704,104 @@ export interface operations {
             };
             /** @description No such test set in this organization */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Invalid fields, an unknown source, or the set is full */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Unexpected error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+        };
+    };
+    AddTestQuestionFromTurn: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["schemas"]["Uuid"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TestQuestionFromTurn"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TestQuestionView"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Role or API-key scope too low */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description No such test set or assistant reply in this organization */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description The reply was not an answer, abstention or escalation */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

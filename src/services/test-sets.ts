@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import { UniqueViolationError } from 'objection';
 import {
   Document,
+  Message,
   TestQuestion,
   TestSet,
   TEST_EXPECTATIONS,
@@ -163,6 +164,46 @@ export class TestSetService {
   async addQuestion(organizationId: string, testSetId: string, input: QuestionInput): Promise<TestQuestion> {
     const [created] = await this.insert(organizationId, testSetId, [input], 'body');
     return created!;
+  }
+
+  /**
+   * Promotes a real conversation turn to a question: the visitor's words, and what the assistant's
+   * reply should be. `right`: what it did (an answer citing the same sources, an abstention or an
+   * escalation); `wrong`: an answer citing `source` (a document id or title).
+   */
+  async promoteTurn(
+    organizationId: string,
+    testSetId: string,
+    input: { messageId: string; verdict: 'right' | 'wrong'; source?: string },
+  ): Promise<TestQuestion> {
+    const reply = await Message.query(this.deps.knex)
+      .forOrganization(organizationId)
+      .findOne({ id: input.messageId, role: 'assistant' })
+      .whereNotNull('replyToMessageId');
+    const asked =
+      reply &&
+      (await Message.query(this.deps.knex).forOrganization(organizationId).findById(reply.replyToMessageId!));
+    if (!reply || !asked) throw problems.notFound("The assistant's reply");
+    if (input.verdict === 'wrong') {
+      if (!input.source?.trim()) {
+        throw problems.validation([
+          { field: 'body.source', message: 'is required when the reply was wrong' },
+        ]);
+      }
+      return this.addQuestion(organizationId, testSetId, {
+        question: asked.content,
+        sources: [input.source],
+      });
+    }
+    const outcome = reply.outcome;
+    if (outcome !== 'answer' && outcome !== 'abstain' && outcome !== 'escalate') {
+      throw problems.conflict(`A reply that was ${outcome ?? 'not decided'} is not a test of the answers.`);
+    }
+    return this.addQuestion(organizationId, testSetId, {
+      question: asked.content,
+      expectation: outcome,
+      sources: outcome === 'answer' ? [...new Set(reply.citations.map((c) => c.documentId))] : [],
+    });
   }
 
   async updateQuestion(

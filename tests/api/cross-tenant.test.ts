@@ -5,7 +5,15 @@ import { useTestApi } from '../helpers/api';
 import { addMember, signUp, uniqueEmail, upgrade, type Account } from '../helpers/accounts';
 import { useTestDatabase } from '../helpers/db';
 import { buildTicket } from '../helpers/tickets';
-import { Message, TestQuestion, TestRun, TestSet, Ticket, TicketEvent } from '../../src/db/models';
+import {
+  Conversation,
+  Message,
+  TestQuestion,
+  TestRun,
+  TestSet,
+  Ticket,
+  TicketEvent,
+} from '../../src/db/models';
 
 /**
  * The cross-tenant matrix: organization B's credentials (a member's token and an API key) against
@@ -35,6 +43,8 @@ interface Victim {
   testSetId: string;
   testQuestionId: string;
   testRunId: string;
+  /** An assistant's reply in A's conversation, which B might promote into a test set. */
+  assistantMessageId: string;
 }
 
 /** A test set of organization B's own, through which B names A's question. */
@@ -195,6 +205,22 @@ const ID_ROWS: [string, Call][] = [
     (c, a) =>
       c.DELETE('/v1/test-sets/{id}/questions/{questionId}', {
         params: { path: { id: bTestSetId, questionId: a.testQuestionId } },
+      }),
+  ],
+  [
+    'POST /v1/test-sets/{id}/questions/from-turn',
+    (c, a) =>
+      c.POST('/v1/test-sets/{id}/questions/from-turn', {
+        params: { path: { id: a.testSetId } },
+        body: { messageId: a.assistantMessageId, verdict: 'right' },
+      }),
+  ],
+  [
+    "POST /v1/test-sets/{id}/questions/from-turn (B's set, A's reply)",
+    (c, a) =>
+      c.POST('/v1/test-sets/{id}/questions/from-turn', {
+        params: { path: { id: bTestSetId } },
+        body: { messageId: a.assistantMessageId, verdict: 'right' },
       }),
   ],
   [
@@ -412,7 +438,22 @@ beforeAll(async () => {
     trigger: 'manual',
     questionCount: 1,
   });
+  // A conversation of its own, so the one above stays empty for the check after the matrix.
+  const answered = await Conversation.query()
+    .forOrganization(aOwner.session.organization.id)
+    .insert({ visitorId: 'a-visitor' });
+  const asked = await Message.query()
+    .forOrganization(aOwner.session.organization.id)
+    .insert({ conversationId: answered.id, role: 'visitor', content: 'A question of A' });
+  const reply = await Message.query().forOrganization(aOwner.session.organization.id).insert({
+    conversationId: answered.id,
+    role: 'assistant',
+    content: 'An answer to A',
+    replyToMessageId: asked.id,
+    outcome: 'answer',
+  });
   a = {
+    assistantMessageId: reply.id,
     testSetId: testSet!.id,
     testQuestionId: testQuestion!.id,
     testRunId: testRun.id,

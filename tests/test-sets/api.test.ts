@@ -1,7 +1,8 @@
-import { Document } from '../../src/db/models';
+import { Conversation, Document, Message } from '../../src/db/models';
+import { consoleAgent } from '../helpers/console';
 import { MAX_QUESTIONS_PER_SET } from '../../src/services/test-sets';
 import { useTestApi } from '../helpers/api';
-import { addMember, signUp, upgrade, type Account } from '../helpers/accounts';
+import { addMember, PASSWORD, signUp, upgrade, type Account } from '../helpers/accounts';
 import { useTestDatabase } from '../helpers/db';
 
 const db = useTestDatabase();
@@ -248,6 +249,109 @@ describe('test sets API', () => {
       body: { question: 'One more?' },
     });
     expect(full.response.status).toBe(422);
+  });
+
+  /** A visitor's question and the assistant's reply, as a chat turn records them. */
+  async function turn(question: string, reply: Partial<Message>) {
+    const scope = owner.session.organization.id;
+    const conversation = await Conversation.query().forOrganization(scope).insert({ visitorId: 'v-promote' });
+    const asked = await Message.query()
+      .forOrganization(scope)
+      .insert({ conversationId: conversation.id, role: 'visitor', content: question });
+    return Message.query()
+      .forOrganization(scope)
+      .insert({ conversationId: conversation.id, role: 'assistant', replyToMessageId: asked.id, ...reply });
+  }
+
+  it('promotes a conversation turn: right keeps what it did, wrong names the right source', async () => {
+    const set = await newSet();
+    const path = { id: set.id };
+    const answered = await turn('Can I have my money back?', {
+      content: 'Within 30 days.',
+      outcome: 'answer',
+      citations: [{ documentId: refunds.id, title: refunds.title, url: null, chunkId: '1' }],
+    });
+    const right = await owner.client.POST('/v1/test-sets/{id}/questions/from-turn', {
+      params: { path },
+      body: { messageId: answered.id, verdict: 'right' },
+    });
+    expect(right.response.status).toBe(201);
+    expect(right.data).toMatchObject({
+      question: 'Can I have my money back?',
+      expectation: 'answer',
+      expectedDocuments: [{ documentId: refunds.id }],
+    });
+
+    const abstained = await turn('Do you sell gift cards?', {
+      content: 'I do not know.',
+      outcome: 'abstain',
+    });
+    const kept = await owner.client.POST('/v1/test-sets/{id}/questions/from-turn', {
+      params: { path },
+      body: { messageId: abstained.id, verdict: 'right' },
+    });
+    expect(kept.data).toMatchObject({ expectation: 'abstain', expectedDocuments: [] });
+    const noSource = await owner.client.POST('/v1/test-sets/{id}/questions/from-turn', {
+      params: { path },
+      body: { messageId: abstained.id, verdict: 'wrong' },
+    });
+    expect(noSource.error!.errors).toEqual([
+      { field: 'body.source', message: 'is required when the reply was wrong' },
+    ]);
+    const wrong = await owner.client.POST('/v1/test-sets/{id}/questions/from-turn', {
+      params: { path },
+      body: { messageId: abstained.id, verdict: 'wrong', source: 'Data export and privacy' },
+    });
+    expect(wrong.data).toMatchObject({
+      expectation: 'answer',
+      expectedDocuments: [{ documentId: privacy.id }],
+    });
+
+    const quota = await turn('Hello?', { content: 'Limit reached.', outcome: 'quota_exceeded' });
+    const refused = await owner.client.POST('/v1/test-sets/{id}/questions/from-turn', {
+      params: { path },
+      body: { messageId: quota.id, verdict: 'right' },
+    });
+    expect(refused.response.status).toBe(409);
+    // The visitor's own message is not a reply.
+    const visitor = await owner.client.POST('/v1/test-sets/{id}/questions/from-turn', {
+      params: { path },
+      body: { messageId: answered.replyToMessageId!, verdict: 'right' },
+    });
+    expect(visitor.response.status).toBe(404);
+  });
+
+  it("offers the promotion under the assistant's replies in the console", async () => {
+    const set = await newSet('Promoted in the console');
+    const answered = await turn('Where are my invoices?', { content: 'In Settings.', outcome: 'answer' });
+    const agent = consoleAgent(api());
+    await agent.signIn(owner.email, PASSWORD);
+    const page = await agent.page(`/console/conversations/${answered.conversationId}`);
+    expect(page.body).toContain('Add to an answer test');
+    expect(page.body).toContain(`value="${answered.id}"`);
+    const added = await agent.post(
+      '/console/test-sets/from-turn',
+      { setId: set.id, messageId: answered.id, verdict: 'wrong', source: 'Billing, plans and refunds' },
+      { htmx: true },
+    );
+    expect(added.status).toBe(200);
+    expect(added.body).toContain('Added to');
+    const unknown = await agent.post(
+      '/console/test-sets/from-turn',
+      { setId: set.id, messageId: answered.id, verdict: 'wrong', source: 'Shipping' },
+      { htmx: true },
+    );
+    expect(unknown.status).toBe(422);
+    expect(unknown.body).toContain('no document with the id or title &quot;Shipping&quot;');
+    const questions = await owner.client.GET('/v1/test-sets/{id}/questions', {
+      params: { path: { id: set.id } },
+    });
+    expect(questions.data!.items).toEqual([
+      expect.objectContaining({
+        question: 'Where are my invoices?',
+        expectedDocuments: [{ documentId: refunds.id, title: refunds.title }],
+      }),
+    ]);
   });
 
   it('refuses to run a set without questions', async () => {

@@ -148,6 +148,28 @@ export interface TestQuestionImport {
   content: string;
 }
 
+/**
+ * A conversation turn to keep as a question.
+ * @example { "messageId": "0b5f0a5e-9a1c-4c47-a8f6-2d6f3c1b8e21", "verdict": "wrong", "source": "Billing, plans and refunds" }
+ */
+export interface TestQuestionFromTurn {
+  /** The assistant's reply (its visitor message becomes the question). */
+  messageId: Uuid;
+  /**
+   * `right`: the reply is what a right one does (the same sources, or the same abstention or
+   * escalation); `wrong`: a right reply answers citing `source`.
+   * @example "wrong"
+   */
+  verdict: 'right' | 'wrong';
+  /**
+   * With `wrong`: the document (id or exact title) a right answer cites.
+   * @minLength 1
+   * @maxLength 500
+   * @example "Billing, plans and refunds"
+   */
+  source?: string;
+}
+
 export interface TestQuestionImportResult {
   /** How many questions were added. */
   imported: number;
@@ -318,6 +340,33 @@ export class TestSetsController extends Controller {
     @Body() body: TestQuestionCreation,
   ): Promise<TestQuestionView> {
     const question = await this.services.testSets.addQuestion(principalOf(req).organizationId, id, body);
+    this.setStatus(201);
+    return toTestQuestionView(question);
+  }
+
+  /** Keeps a real conversation turn as a question ("this was right" / "this was wrong, the right source is …"). */
+  @Post('{id}/questions/from-turn')
+  @Security('bearer', ['admin', 'test_sets:write', 'conversations:read'])
+  @SuccessResponse(201, 'Created')
+  @Response<ProblemDocument>(400, 'Malformed request', undefined, PROBLEM)
+  @Response<ProblemDocument>(401, 'Missing or invalid credentials', undefined, PROBLEM)
+  @Response<ProblemDocument>(403, 'Role or API-key scope too low', undefined, PROBLEM)
+  @Response<ProblemDocument>(
+    404,
+    'No such test set or assistant reply in this organization',
+    undefined,
+    PROBLEM,
+  )
+  @Response<ProblemDocument>(409, 'The reply was not an answer, abstention or escalation', undefined, PROBLEM)
+  @Response<ProblemDocument>(422, 'Invalid fields, an unknown source, or the set is full', undefined, PROBLEM)
+  @Response<ProblemDocument>(429, 'Too many requests; see Retry-After', undefined, PROBLEM)
+  @Response<ProblemDocument>(500, 'Unexpected error', undefined, PROBLEM)
+  public async addTestQuestionFromTurn(
+    @Request() req: ExRequest,
+    @Path() id: Uuid,
+    @Body() body: TestQuestionFromTurn,
+  ): Promise<TestQuestionView> {
+    const question = await this.services.testSets.promoteTurn(principalOf(req).organizationId, id, body);
     this.setStatus(201);
     return toTestQuestionView(question);
   }

@@ -5,6 +5,7 @@ import {
   type Conversation,
   type ConversationStatus,
   type Message,
+  type TestSet,
 } from '../../db/models';
 import type { ConversationFilters } from '../../services/conversations';
 import type { DocumentService } from '../../services/documents';
@@ -14,6 +15,8 @@ import { option } from '../forms';
 import { contextOf, csrfField, sendPage, timeTag } from '../layout';
 import { consoleUser, idParam } from './request';
 import { temporalRunLink } from './temporal-link';
+import { promoteForm } from './test-sets';
+import { hasRole } from '../../domain/principal';
 
 /**
  * Conversations: a filtered list, and a detail page whose transcript follows the conversation live
@@ -186,6 +189,8 @@ export function messageItem(
   message: Message,
   titles: Map<string, string>,
   config: Parameters<typeof temporalRunLink>[0],
+  /** The organization's test sets, for admins: a reply can become an answer test. */
+  testSets: Pick<TestSet, 'id' | 'name'>[] = [],
 ): SafeHtml {
   const trace = message.retrievalTrace;
   return html`<li
@@ -273,6 +278,11 @@ export function messageItem(
           </p>`
         : ''
     }
+    ${
+      message.role === 'assistant' && message.replyToMessageId && testSets.length > 0
+        ? promoteForm(message.id, testSets)
+        : ''
+    }
   </li>`;
 }
 
@@ -340,13 +350,16 @@ export function conversationsRouter(): Router {
     const services = servicesOf(req);
     const conversation = await services.conversations.get(organizationId, idParam(req));
     const messages = conversation.messages ?? [];
-    const [titles, ticket] = await Promise.all([
+    const [titles, ticket, testSets] = await Promise.all([
       documentTitles(services.documents, organizationId, messages),
       services.tickets.latestOfConversation(organizationId, conversation.id),
+      hasRole(user.principal.role, 'admin')
+        ? services.testSets.list(organizationId, { limit: 100, sort: 'name' }).then((page) => page.items)
+        : [],
     ]);
     const ctx = contextOf(req, res);
     const transcript = html`<ol class="transcript" id="transcript" aria-live="polite" aria-label="Transcript">
-      ${messages.map((m) => messageItem(m, titles, services.config))}
+      ${messages.map((m) => messageItem(m, titles, services.config, testSets))}
       ${poller(conversation.id, messages.at(-1)?.id)}
     </ol>`;
     sendPage(req, res, {

@@ -21,9 +21,10 @@ import {
   type FieldErrors,
 } from '../forms';
 import { classes, html, jsonForScript, type SafeHtml } from '../html';
-import { HttpProblem } from '../../lib/problem';
+import { HttpProblem, problems } from '../../lib/problem';
 import { contextOf, csrfField, sendPage, timeTag, wantsFragment, type PageContext } from '../layout';
 import { consoleUser, idParam, requireRole } from './request';
+import { isUuid } from '../../lib/uuid';
 import { temporalRunUrl } from './temporal-link';
 
 /**
@@ -224,6 +225,38 @@ async function runPanel(req: Request, res: Response, set: TestSet): Promise<Safe
     </section>
     ${changesSection(changes)}
   </div>`;
+}
+
+/**
+ * "Add to an answer test" under an assistant's reply in a conversation: the visitor's question goes
+ * to a set, with the reply judged right (expect the same) or wrong (the right source is …).
+ */
+export function promoteForm(messageId: string, sets: Pick<TestSet, 'id' | 'name'>[]): SafeHtml {
+  const id = `promote-${messageId}`;
+  return html`<details class="small promote">
+    <summary>Add to an answer test</summary>
+    <form
+      hx-post="/console/test-sets/from-turn"
+      hx-swap="outerHTML"
+      method="post"
+      action="/console/test-sets/from-turn"
+    >
+      <input type="hidden" name="messageId" value="${messageId}" />
+      <div class="field">
+        <label for="${id}-set">Test set</label>
+        <select id="${id}-set" name="setId">
+          ${sets.map((set) => option(set.id, set.name, undefined))}
+        </select>
+      </div>
+      <fieldset class="choices">
+        <legend>This reply</legend>
+        <label><input type="radio" name="verdict" value="right" checked /> was right</label>
+        <label><input type="radio" name="verdict" value="wrong" /> was wrong; the right source is:</label>
+      </fieldset>
+      ${input({ name: 'source', id: `${id}-source`, label: 'Right source (title or id)' })}
+      <button type="submit" class="button secondary">Add the question</button>
+    </form>
+  </details>`;
 }
 
 interface QuestionDraft {
@@ -522,6 +555,46 @@ export function testSetsRouter(): Router {
       }
       throw error;
     }
+  });
+
+  router.post('/test-sets/from-turn', async (req: Request, res: Response) => {
+    requireRole(res, 'admin');
+    const setId = text(req.body, 'setId');
+    const messageId = text(req.body, 'messageId');
+    // Ids that are not UUIDs name nothing.
+    if (!isUuid(setId) || !isUuid(messageId)) throw problems.notFound('The test set or the reply');
+    const { organizationId } = consoleUser(res).principal;
+    const { testSets } = servicesOf(req);
+    const set = await testSets.get(organizationId, setId);
+    try {
+      await testSets.promoteTurn(organizationId, set.id, {
+        messageId,
+        verdict: text(req.body, 'verdict') === 'wrong' ? 'wrong' : 'right',
+        source: text(req.body, 'source') || undefined,
+      });
+    } catch (error) {
+      const errors = problemFieldErrors(error);
+      if (!errors && !(error instanceof HttpProblem && error.slug === 'conflict')) throw error;
+      const message = errors ? Object.values(errors).join('; ') : (error as HttpProblem).message;
+      res
+        .status(errors ? 422 : 409)
+        .vary('HX-Request')
+        .type('html');
+      res.send(html`<p class="error" role="alert">Not added: ${message}.</p>`.toString());
+      return;
+    }
+    if (!wantsFragment(req)) {
+      res.redirect(303, `/console/test-sets/${set.id}`);
+      return;
+    }
+    res
+      .vary('HX-Request')
+      .type('html')
+      .send(
+        html`<p role="status">
+          Added to <a href="/console/test-sets/${set.id}">${set.name}</a>.
+        </p>`.toString(),
+      );
   });
 
   router.get('/test-sets/:id', (req, res) => setPage(req, res));
