@@ -107,8 +107,12 @@ export function createTestRunActivities(deps: TestRunDependencies) {
     /** Judges the reply against the question's expectations and stores the result once. */
     async recordTestResult(record: TestAnswerRecord): Promise<void> {
       const scope = record.organizationId;
-      const question = await TestQuestion.query(knex).forOrganization(scope).findById(record.questionId);
-      if (!question) return; // deleted while the run was going: nothing to judge it against
+      const [run, question] = await Promise.all([
+        TestRun.query(knex).forOrganization(scope).findById(record.runId),
+        TestQuestion.query(knex).forOrganization(scope).findById(record.questionId),
+      ]);
+      // The set (and so the run) or the question was deleted while the run was going: nothing to record.
+      if (!run || !question) return;
       const expectedIds = question.expectedDocuments.map((d) => d.documentId);
       const existing =
         expectedIds.length === 0
