@@ -187,10 +187,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description The organization's test sets, newest first by default. */
+        /**
+         * List test sets
+         * @description The organization's test sets, newest first by default.
+         */
         get: operations["ListTestSets"];
         put?: never;
-        /** @description Creates a test set. */
+        /**
+         * Create a test set
+         * @description Creates a test set.
+         */
         post: operations["CreateTestSet"];
         delete?: never;
         options?: never;
@@ -205,15 +211,24 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description One test set, with its latest run and its pass rate over time. */
+        /**
+         * Get a test set
+         * @description One test set, with its latest run and its pass rate over time.
+         */
         get: operations["GetTestSet"];
         put?: never;
         post?: never;
-        /** @description Deletes a test set with its questions and runs. */
+        /**
+         * Delete a test set
+         * @description Deletes a test set with its questions and runs.
+         */
         delete: operations["DeleteTestSet"];
         options?: never;
         head?: never;
-        /** @description Renames a test set or changes its description. */
+        /**
+         * Update a test set
+         * @description Renames a test set or changes its description.
+         */
         patch: operations["UpdateTestSet"];
         trace?: never;
     };
@@ -224,10 +239,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description The set's questions, in the order they were written by default. */
+        /**
+         * List a set's questions
+         * @description The set's questions, in the order they were written by default.
+         */
         get: operations["ListTestQuestions"];
         put?: never;
-        /** @description Adds a question (at most 200 per set). */
+        /**
+         * Add a question
+         * @description Adds a question (at most 200 per set).
+         */
         post: operations["AddTestQuestion"];
         delete?: never;
         options?: never;
@@ -244,7 +265,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description Keeps a real conversation turn as a question ("this was right" / "this was wrong, the right source is …"). */
+        /**
+         * Add a question from a conversation turn
+         * @description Keeps a real conversation turn as a question ("this was right" / "this was wrong, the right source is …").
+         */
         post: operations["AddTestQuestionFromTurn"];
         delete?: never;
         options?: never;
@@ -262,11 +286,17 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** @description Deletes a question; past runs keep its results. */
+        /**
+         * Delete a question
+         * @description Deletes a question; past runs keep its results.
+         */
         delete: operations["DeleteTestQuestion"];
         options?: never;
         head?: never;
-        /** @description Changes a question. */
+        /**
+         * Update a question
+         * @description Changes a question.
+         */
         patch: operations["UpdateTestQuestion"];
         trace?: never;
     };
@@ -280,6 +310,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
+         * Import questions
          * @description Imports questions from a CSV or JSON file's text: all rows are added or none, and each bad row is
          *     named in `errors` (`body.rows[3].expectation`, rows counted from 1 after the header).
          */
@@ -297,10 +328,14 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description The set's runs, newest first by default. */
+        /**
+         * List a set's runs
+         * @description The set's runs, newest first by default.
+         */
         get: operations["ListTestRuns"];
         put?: never;
         /**
+         * Run a test set
          * @description Runs the set now: every question goes through the chat turn's path (no conversation, usage or
          *     ticket). While a run of the set is going, this joins it and returns the same run.
          */
@@ -318,7 +353,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description One run with every question's result: pass or fail and why, the reply, the outcome, the trace. */
+        /**
+         * Get a run with its results
+         * @description One run with every question's result: pass or fail and why, the reply, the outcome, the trace.
+         */
         get: operations["GetTestRun"];
         put?: never;
         post?: never;
@@ -335,7 +373,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description What changed since the set's previous completed run: newly failing and newly passing questions, with both replies. */
+        /**
+         * What changed since the previous run
+         * @description What changed since the set's previous completed run: newly failing and newly passing questions, with both replies.
+         */
         get: operations["GetTestRunChanges"];
         put?: never;
         post?: never;
@@ -1429,6 +1470,16 @@ export interface components {
             nextCursor: string | null;
         };
         /**
+         * @description A document, by id or exact title.
+         * @example Billing, plans and refunds
+         */
+        TestSource: string;
+        /**
+         * @description A phrase a right reply contains (case-insensitive).
+         * @example 30 days
+         */
+        TestPhrase: string;
+        /**
          * @description A question in a customer's words and what a right reply does.
          * @example {
          *       "question": "Can I get my money back after three weeks?",
@@ -1456,14 +1507,14 @@ export interface components {
              *       "Billing, plans and refunds"
              *     ]
              */
-            sources?: string[];
+            sources?: components["schemas"]["TestSource"][];
             /**
-             * @description Phrases the reply must contain (case-insensitive), each at most 200 characters.
+             * @description Phrases the reply must contain (case-insensitive).
              * @example [
              *       "30 days"
              *     ]
              */
-            phrases?: string[];
+            phrases?: components["schemas"]["TestPhrase"][];
         };
         /**
          * @description A conversation turn to keep as a question.
@@ -1508,14 +1559,14 @@ export interface components {
              *       "Billing, plans and refunds"
              *     ]
              */
-            sources?: string[];
+            sources?: components["schemas"]["TestSource"][];
             /**
              * @example [
              *       "30 days",
              *       "refund"
              *     ]
              */
-            phrases?: string[];
+            phrases?: components["schemas"]["TestPhrase"][];
         };
         TestQuestionImportResult: {
             /**

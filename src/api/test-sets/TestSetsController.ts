@@ -36,6 +36,22 @@ import type { Uuid } from '../../domain/schemas';
 import type { ApiServices } from '../services';
 
 /**
+ * A phrase a right reply contains (case-insensitive).
+ * @minLength 1
+ * @maxLength 200
+ * @example "30 days"
+ */
+export type TestPhrase = string;
+
+/**
+ * A document, by id or exact title.
+ * @minLength 1
+ * @maxLength 500
+ * @example "Billing, plans and refunds"
+ */
+export type TestSource = string;
+
+/**
  * A new test set.
  * @example { "name": "Refunds", "description": "What customers ask about refunds" }
  */
@@ -94,13 +110,13 @@ export interface TestQuestionCreation {
    * @maxItems 10
    * @example ["Billing, plans and refunds"]
    */
-  sources?: string[];
+  sources?: TestSource[];
   /**
-   * Phrases the reply must contain (case-insensitive), each at most 200 characters.
+   * Phrases the reply must contain (case-insensitive).
    * @maxItems 10
    * @example ["30 days"]
    */
-  phrases?: string[];
+  phrases?: TestPhrase[];
 }
 
 /**
@@ -120,12 +136,12 @@ export interface TestQuestionChange {
    * @maxItems 10
    * @example ["Billing, plans and refunds"]
    */
-  sources?: string[];
+  sources?: TestSource[];
   /**
    * @maxItems 10
    * @example ["30 days", "refund"]
    */
-  phrases?: string[];
+  phrases?: TestPhrase[];
 }
 
 /**
@@ -195,7 +211,10 @@ export class TestSetsController extends Controller {
     super();
   }
 
-  /** Creates a test set. */
+  /**
+   * Creates a test set.
+   * @summary Create a test set
+   */
   @Post()
   @Security('bearer', ['admin', 'test_sets:write'])
   @SuccessResponse(201, 'Created')
@@ -220,6 +239,7 @@ export class TestSetsController extends Controller {
    * @isInt limit
    * @minimum limit 1
    * @maximum limit 100
+   * @summary List test sets
    */
   @Get()
   @Security('bearer', ['agent', 'test_sets:read'])
@@ -238,7 +258,10 @@ export class TestSetsController extends Controller {
     return { items: page.items.map(toTestSetView), nextCursor: page.nextCursor };
   }
 
-  /** One test set, with its latest run and its pass rate over time. */
+  /**
+   * One test set, with its latest run and its pass rate over time.
+   * @summary Get a test set
+   */
   @Get('{id}')
   @Security('bearer', ['agent', 'test_sets:read'])
   @Response<ProblemDocument>(401, 'Missing or invalid credentials', undefined, PROBLEM)
@@ -257,7 +280,10 @@ export class TestSetsController extends Controller {
     return { ...toTestSetView(set), lastRun: lastRun ? toTestRunView(lastRun) : null, passRateHistory };
   }
 
-  /** Renames a test set or changes its description. */
+  /**
+   * Renames a test set or changes its description.
+   * @summary Update a test set
+   */
   @Patch('{id}')
   @Security('bearer', ['admin', 'test_sets:write'])
   @Response<ProblemDocument>(400, 'Malformed request', undefined, PROBLEM)
@@ -276,7 +302,10 @@ export class TestSetsController extends Controller {
     return toTestSetView(await this.services.testSets.update(principalOf(req).organizationId, id, body));
   }
 
-  /** Deletes a test set with its questions and runs. */
+  /**
+   * Deletes a test set with its questions and runs.
+   * @summary Delete a test set
+   */
   @Delete('{id}')
   @Security('bearer', ['admin', 'test_sets:write'])
   @SuccessResponse(204, 'Deleted')
@@ -299,6 +328,7 @@ export class TestSetsController extends Controller {
    * @isInt limit
    * @minimum limit 1
    * @maximum limit 100
+   * @summary List a set's questions
    */
   @Get('{id}/questions')
   @Security('bearer', ['agent', 'test_sets:read'])
@@ -323,7 +353,10 @@ export class TestSetsController extends Controller {
     return { items: page.items.map(toTestQuestionView), nextCursor: page.nextCursor };
   }
 
-  /** Adds a question (at most 200 per set). */
+  /**
+   * Adds a question (at most 200 per set).
+   * @summary Add a question
+   */
   @Post('{id}/questions')
   @Security('bearer', ['admin', 'test_sets:write'])
   @SuccessResponse(201, 'Created')
@@ -344,7 +377,10 @@ export class TestSetsController extends Controller {
     return toTestQuestionView(question);
   }
 
-  /** Keeps a real conversation turn as a question ("this was right" / "this was wrong, the right source is …"). */
+  /**
+   * Keeps a real conversation turn as a question ("this was right" / "this was wrong, the right source is …").
+   * @summary Add a question from a conversation turn
+   */
   @Post('{id}/questions/from-turn')
   @Security('bearer', ['admin', 'test_sets:write', 'conversations:read'])
   @SuccessResponse(201, 'Created')
@@ -371,7 +407,10 @@ export class TestSetsController extends Controller {
     return toTestQuestionView(question);
   }
 
-  /** Changes a question. */
+  /**
+   * Changes a question.
+   * @summary Update a question
+   */
   @Patch('{id}/questions/{questionId}')
   @Security('bearer', ['admin', 'test_sets:write'])
   @Response<ProblemDocument>(400, 'Malformed request', undefined, PROBLEM)
@@ -396,7 +435,10 @@ export class TestSetsController extends Controller {
     return toTestQuestionView(question);
   }
 
-  /** Deletes a question; past runs keep its results. */
+  /**
+   * Deletes a question; past runs keep its results.
+   * @summary Delete a question
+   */
   @Delete('{id}/questions/{questionId}')
   @Security('bearer', ['admin', 'test_sets:write'])
   @SuccessResponse(204, 'Deleted')
@@ -418,6 +460,7 @@ export class TestSetsController extends Controller {
   /**
    * Imports questions from a CSV or JSON file's text: all rows are added or none, and each bad row is
    * named in `errors` (`body.rows[3].expectation`, rows counted from 1 after the header).
+   * @summary Import questions
    */
   @Post('{id}/questions/import')
   @Security('bearer', ['admin', 'test_sets:write'])
@@ -443,6 +486,7 @@ export class TestSetsController extends Controller {
   /**
    * Runs the set now: every question goes through the chat turn's path (no conversation, usage or
    * ticket). While a run of the set is going, this joins it and returns the same run.
+   * @summary Run a test set
    */
   @Post('{id}/runs')
   @Security('bearer', ['admin', 'test_sets:write'])
@@ -469,6 +513,7 @@ export class TestSetsController extends Controller {
    * @isInt limit
    * @minimum limit 1
    * @maximum limit 100
+   * @summary List a set's runs
    */
   @Get('{id}/runs')
   @Security('bearer', ['agent', 'test_sets:read'])
@@ -491,7 +536,10 @@ export class TestSetsController extends Controller {
     return { items: page.items.map(toTestRunView), nextCursor: page.nextCursor };
   }
 
-  /** One run with every question's result: pass or fail and why, the reply, the outcome, the trace. */
+  /**
+   * One run with every question's result: pass or fail and why, the reply, the outcome, the trace.
+   * @summary Get a run with its results
+   */
   @Get('{id}/runs/{runId}')
   @Security('bearer', ['agent', 'test_sets:read'])
   @Response<ProblemDocument>(401, 'Missing or invalid credentials', undefined, PROBLEM)
@@ -508,7 +556,10 @@ export class TestSetsController extends Controller {
     return this.services.testRuns.detail(principalOf(req).organizationId, id, runId);
   }
 
-  /** What changed since the set's previous completed run: newly failing and newly passing questions, with both replies. */
+  /**
+   * What changed since the set's previous completed run: newly failing and newly passing questions, with both replies.
+   * @summary What changed since the previous run
+   */
   @Get('{id}/runs/{runId}/changes')
   @Security('bearer', ['agent', 'test_sets:read'])
   @Response<ProblemDocument>(401, 'Missing or invalid credentials', undefined, PROBLEM)
