@@ -66,14 +66,15 @@ function layerPatterns(layer) {
     case 'activities':
       // Activities share these services' writes and templates with the API: metering usage, starting a
       // chat turn (the sweeper), e-mails, the knowledge revision, opening and loading tickets, recording
-      // webhook events and the payload a delivery sends.
+      // webhook events and the payload a delivery sends, starting test runs after a knowledge change.
       return [
         folders(
           above.filter((name) => name !== 'services'),
           message,
         ),
         {
-          regex: '^(\\.\\./)+services(/(?!(usage|conversations|emails|knowledge|ticket-store|webhooks)$)|$)',
+          regex:
+            '^(\\.\\./)+services(/(?!(usage|conversations|emails|knowledge|ticket-store|webhooks|test-runs)$)|$)',
           message: `${message} Only the services shared with the worker may be imported.`,
         },
       ];

@@ -110,10 +110,7 @@ export function createChatActivities(deps: ChatDependencies) {
         question: message.content,
         existingReplyId: reply?.id ?? null,
         handledBy: conversation.handledBy,
-        persona: settings?.aiPersona ?? '',
-        instructions: settings?.aiInstructions ?? '',
-        confidenceThreshold: settings?.confidenceThreshold ?? 0.35,
-        escalation: { ...DEFAULT_ESCALATION, ...(settings?.escalationRules ?? {}) },
+        ...answerSettings(settings),
         history: memory.window,
         summary: extendSummary(conversation.summary, memory.overflow),
         previousSentiments: chronological
@@ -278,14 +275,12 @@ export function createChatActivities(deps: ChatDependencies) {
         return { replyId: stored.id, outcome, reasons: outcome === 'abstain' ? [UNGROUNDED] : [] };
       }
       const answer = await activities.generateAnswer(input.request);
-      // A reply the passages do not support is not sent: the turn says it does not know instead.
-      const outcome = answer.ungrounded ? 'abstain' : 'answer';
-      const reasons = answer.ungrounded ? [UNGROUNDED] : [];
+      const { outcome, reasons, text, citations } = groundedReply(answer);
       const { replyId } = await activities.recordTurn({
         ...ref,
         outcome,
-        text: answer.ungrounded ? replies.abstain : answer.text,
-        citations: answer.ungrounded ? [] : answer.citations,
+        text,
+        citations,
         trace: input.turn.trace && { ...input.turn.trace, stream: answer.stream },
         sentiment: input.turn.sentiment,
         model: answer.model,
@@ -357,6 +352,37 @@ export function createChatActivities(deps: ChatDependencies) {
 }
 
 const UNGROUNDED = 'no sentence of the generated reply was supported by the documents';
+
+/** How the organization's settings shape an answer: what a chat turn and a test run both read. */
+export type AnswerSettings = Pick<
+  TurnContext,
+  'persona' | 'instructions' | 'confidenceThreshold' | 'escalation'
+>;
+
+export function answerSettings(settings: OrganizationSettings | undefined): AnswerSettings {
+  return {
+    persona: settings?.aiPersona ?? '',
+    instructions: settings?.aiInstructions ?? '',
+    confidenceThreshold: settings?.confidenceThreshold ?? 0.35,
+    escalation: { ...DEFAULT_ESCALATION, ...(settings?.escalationRules ?? {}) },
+  };
+}
+
+/**
+ * The reply a generated answer becomes: a reply the passages do not support is not sent, the turn
+ * says it does not know instead. Chat turns and test runs both decide with it.
+ */
+export function groundedReply(answer: GenerationResult): {
+  outcome: 'answer' | 'abstain';
+  reasons: string[];
+  text: string;
+  citations: GenerationResult['citations'];
+} {
+  if (answer.ungrounded) {
+    return { outcome: 'abstain', reasons: [UNGROUNDED], text: replies.abstain, citations: [] };
+  }
+  return { outcome: 'answer', reasons: [], text: answer.text, citations: answer.citations };
+}
 
 /** A message this old without a turn has been given up on by its client… */
 const ORPHAN_AFTER_MS = 30_000;

@@ -7,6 +7,7 @@ import { createEscalationActivities } from './escalation';
 import { createHealthActivities } from './health';
 import { createIngestionActivities, type IngestionDependencies } from './ingestion';
 import { createNotificationActivities, type NotificationDependencies } from './notifications';
+import { createTestRunActivities, type TestRunDependencies } from './test-runs';
 import { createTicketActivities, type TicketDependencies } from './tickets';
 import { createWebhookActivities, type WebhookDependencies } from './webhooks';
 
@@ -17,7 +18,8 @@ export type ActivityDependencies = { knex: Knex; metrics: DomainMetrics } & Inge
   EmailDependencies &
   NotificationDependencies &
   BillingDependencies &
-  WebhookDependencies;
+  WebhookDependencies &
+  TestRunDependencies;
 
 /** Builds every activity with its dependencies (Temporal's dependency-injection pattern). */
 export function createActivities(deps: ActivityDependencies) {
@@ -31,6 +33,7 @@ export function createActivities(deps: ActivityDependencies) {
     ...createEmailActivities(deps),
     ...createWebhookActivities(deps),
     ...createNotificationActivities(deps),
+    ...createTestRunActivities(deps),
   };
 }
 

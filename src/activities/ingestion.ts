@@ -6,6 +6,7 @@ import type { Config } from '../config';
 import { Document, DocumentChunk, DocumentFile } from '../db/models';
 import { bumpKnowledgeRevision } from '../services/knowledge';
 import { emitWebhookEvent } from '../services/webhooks';
+import { noteKnowledgeChange } from '../services/test-runs';
 import type { TenantIndexStore } from '../ai/tenant-index';
 import { encodeVector } from '../ai/vector-codec';
 import {
@@ -38,6 +39,7 @@ export interface IngestionDependencies {
   /** The configured model's id (config.embeddings.modelId), stored beside each vector it makes. */
   embeddingModel: string;
   ingestion: Config['ingestion'];
+  testRuns: Config['testRuns'];
   /** Which addresses URL and sitemap sources may reach (FETCH_ALLOWED_HOSTS). */
   outbound: OutboundPolicy;
   metrics: DomainMetrics;
@@ -308,6 +310,12 @@ export function createIngestionActivities(deps: IngestionDependencies) {
         });
       });
       deps.metrics.ingestions.inc({ result: 'ready' });
+      // The organization's test sets run again once the burst of changes is over (#22).
+      const { client, info } = Context.current();
+      await noteKnowledgeChange(client, info.taskQueue, knex, {
+        organizationId: input.organizationId,
+        quietSeconds: deps.testRuns.quietSeconds,
+      });
     },
 
     /** Unchanged content: the document is ready again and its last sync time moves on. */

@@ -7,12 +7,14 @@ import { ApiKeyAuthenticator } from '../services/api-keys';
 import { BillingService } from '../services/billing';
 import { ConversationService } from '../services/conversations';
 import { DocumentService } from '../services/documents';
+import { organizationPassRates, TestRunService } from '../services/test-runs';
+import { TestSetService } from '../services/test-sets';
 import { TicketService } from '../services/tickets';
 import { VisitorService } from '../services/visitors';
 import { EventBus } from '../live/event-bus';
 import { VisitorLimits, type LiveDeps } from '../live/visitor-connection';
 import type { TemporalGateway } from '../temporal/client';
-import { createHttpMetrics, type HttpMetrics } from '../observability/metrics';
+import { createHttpMetrics, registerPassRateGauge, type HttpMetrics } from '../observability/metrics';
 import { RateLimits } from './rate-limits';
 import { Readiness } from './readiness';
 
@@ -29,6 +31,8 @@ export interface ApiServices {
   documents: DocumentService;
   conversations: ConversationService;
   tickets: TicketService;
+  testSets: TestSetService;
+  testRuns: TestRunService;
   billing: BillingService;
   /** Live events from the workers (PostgreSQL LISTEN), for sockets and streams. */
   bus: EventBus;
@@ -47,6 +51,8 @@ export function createApiServices(base: {
 }): ApiServices {
   const conversations = new ConversationService(base);
   const bus = new EventBus(base.config.database.url, base.logger);
+  const metrics = createHttpMetrics();
+  registerPassRateGauge(metrics.registry, () => organizationPassRates(base.knex));
   return {
     ...base,
     readiness: new Readiness(base.knex, base.temporal),
@@ -56,9 +62,11 @@ export function createApiServices(base: {
     documents: new DocumentService(base),
     conversations,
     tickets: new TicketService(base),
+    testSets: new TestSetService(base),
+    testRuns: new TestRunService(base),
     billing: new BillingService(base),
     bus,
-    metrics: createHttpMetrics(),
+    metrics,
     live: {
       visitors: new VisitorService({ ...base, conversations }),
       bus,

@@ -108,6 +108,7 @@ export const environmentSchema = z.object({
   SITEMAP_MAX_PAGES: positiveInt.default(200),
   FETCH_TIMEOUT_MS: positiveInt.default(15_000),
   RESYNC_INTERVAL_MINUTES: positiveInt.default(24 * 60),
+  TEST_RUN_QUIET_SECONDS: positiveInt.default(60),
   FETCH_ALLOWED_HOSTS: z
     .string()
     .default('')
@@ -328,6 +329,10 @@ const configSchema = environmentSchema.transform((env) => {
       sitemapMaxPages: env.SITEMAP_MAX_PAGES,
       fetchTimeoutMs: env.FETCH_TIMEOUT_MS,
       resyncIntervalMinutes: env.RESYNC_INTERVAL_MINUTES,
+    },
+    testRuns: {
+      /** Seconds without a knowledge change before the test sets run again (a bulk upload runs them once). */
+      quietSeconds: env.TEST_RUN_QUIET_SECONDS,
     },
     outbound: {
       /**

@@ -23,6 +23,8 @@ export type ApiKeyScope =
   | 'webhooks:read'
   | 'webhooks:write'
   | 'analytics:read'
+  | 'test_sets:read'
+  | 'test_sets:write'
   | 'usage:read';
 
 /** Members and unrestricted keys hold every scope. */

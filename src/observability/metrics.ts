@@ -1,5 +1,5 @@
 import type { RequestHandler } from 'express';
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /**
  * Prometheus metrics. Each process owns a registry (no global state, so tests and several workers in
@@ -66,6 +66,34 @@ export function createDomainMetrics(registry: Registry = processRegistry('worker
       registers: [registry],
     }),
   };
+}
+
+/** An organization's answer-test pass rate (0–1) over its test sets' latest completed runs. */
+export interface OrganizationPassRate {
+  organizationId: string;
+  passRate: number;
+}
+
+/**
+ * `parley_answer_test_pass_rate{organization_id}` (#22), read from PostgreSQL at each scrape: the
+ * stored runs are the truth, so every API process reports the same figure and none goes stale.
+ */
+export function registerPassRateGauge(
+  registry: Registry,
+  read: () => Promise<OrganizationPassRate[]>,
+): Gauge<'organization_id'> {
+  return new Gauge({
+    name: 'parley_answer_test_pass_rate',
+    help: "Answer tests passed (0-1) over the organization's test sets' latest completed runs",
+    labelNames: ['organization_id'],
+    registers: [registry],
+    async collect() {
+      const rates = await read();
+      this.reset();
+      for (const { organizationId, passRate } of rates)
+        this.set({ organization_id: organizationId }, passRate);
+    },
+  });
 }
 
 export function createHttpMetrics(registry: Registry = processRegistry('api')): HttpMetrics {

@@ -12,6 +12,7 @@ import {
 import { DocumentError, sniffType } from '../ingestion';
 import { recordAudit, type Actor } from './audit';
 import { bumpKnowledgeRevision } from './knowledge';
+import { noteKnowledgeChange } from './test-runs';
 import { HttpProblem, problems } from '../lib/problem';
 import { paginate, type Page, type PageParams } from '../lib/pagination';
 import type { TemporalGateway } from '../temporal/client';
@@ -27,7 +28,7 @@ import { clip } from '../lib/storable';
 export interface DocumentServiceDeps {
   knex: Knex;
   temporal: TemporalGateway;
-  config: Pick<Config, 'ingestion'>;
+  config: Pick<Config, 'ingestion' | 'testRuns'>;
 }
 
 /** A document as the API shows it. */
@@ -252,6 +253,11 @@ export class DocumentService {
         if (!(error instanceof WorkflowNotFoundError)) throw error;
       }
     }
+    // Questions that expected this document are reported as such by the next runs (#22).
+    await noteKnowledgeChange(client, this.deps.temporal.taskQueue, this.deps.knex, {
+      organizationId,
+      quietSeconds: this.deps.config.testRuns.quietSeconds,
+    });
   }
 
   private async startIngestion(document: Document): Promise<void> {

@@ -148,6 +148,7 @@ const NAV: NavItem[] = [
   { href: '/console/tickets', label: 'Tickets', minimum: 'agent' },
   { href: '/console/documents', label: 'Documents', minimum: 'agent' },
   { href: '/console/knowledge-gaps', label: 'Knowledge gaps', minimum: 'agent' },
+  { href: '/console/test-sets', label: 'Answer tests', minimum: 'agent' },
   { href: '/console/team', label: 'Team', minimum: 'agent' },
   { href: '/console/settings', label: 'Settings', minimum: 'agent' },
   { href: '/console/api-keys', label: 'API keys', minimum: 'admin' },

@@ -42,6 +42,7 @@ export async function createActivityDependencies(
     chat: config.chat,
     retrieval: config.retrieval,
     ingestion: config.ingestion,
+    testRuns: config.testRuns,
     outbound: new OutboundPolicy(config.outbound.allowlist),
     metrics: createDomainMetrics(),
     mailer: createMailer(config.smtp, logger),

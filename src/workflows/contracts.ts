@@ -294,3 +294,35 @@ export interface TicketNoticeInput {
   ticketId: string;
   notice: TicketNotice;
 }
+/**
+ * One test run at a time per organization and test set (#22): a second start while one runs joins it
+ * (`USE_EXISTING`); a later start runs again.
+ */
+export const testRunWorkflowId = (organizationId: string, testSetId: string): string =>
+  `test-run-${organizationId}-${testSetId}`;
+/** The organization's debouncer: a burst of knowledge changes starts its test runs once, when it goes quiet. */
+export const knowledgeChangeWorkflowId = (organizationId: string): string =>
+  `test-runs-after-knowledge-change-${organizationId}`;
+
+export interface TestRunInput {
+  organizationId: string;
+  testSetId: string;
+  trigger: 'manual' | 'knowledge_change';
+}
+
+export interface TestRunSummary {
+  runId: string;
+  questionCount: number;
+  passed: number;
+  failed: number;
+  missingDocuments: number;
+}
+
+export interface KnowledgeChangeInput {
+  organizationId: string;
+  /** Seconds without a further change before the runs start (TEST_RUN_QUIET_SECONDS). */
+  quietSeconds: number;
+}
+
+/** A document went live or was deleted; the debouncer waits for the burst to end. */
+export const knowledgeChangedSignal = defineSignal('knowledgeChanged');

@@ -54,7 +54,7 @@ describe('a worker killed with SIGKILL in the middle of a large document', () =>
     const documents = new DocumentService({
       knex: db(),
       temporal,
-      config: { ingestion: { ...config.ingestion, embedBatchSize: 8 } },
+      config: { ...config, ingestion: { ...config.ingestion, embedBatchSize: 8 } },
     });
     fs.mkdirSync(path.dirname(logFile), { recursive: true });
     children.push(startWorkerProcess(taskQueue, logFile));

@@ -5,7 +5,15 @@ import { useTestApi } from '../helpers/api';
 import { addMember, signUp, uniqueEmail, upgrade, type Account } from '../helpers/accounts';
 import { useTestDatabase } from '../helpers/db';
 import { buildTicket } from '../helpers/tickets';
-import { Message, Ticket, TicketEvent } from '../../src/db/models';
+import {
+  Conversation,
+  Message,
+  TestQuestion,
+  TestRun,
+  TestSet,
+  Ticket,
+  TicketEvent,
+} from '../../src/db/models';
 
 /**
  * The cross-tenant matrix: organization B's credentials (a member's token and an API key) against
@@ -32,7 +40,15 @@ interface Victim {
   agentUserId: string;
   /** The message id behind A's one usage event. */
   usageSubjectId: string;
+  testSetId: string;
+  testQuestionId: string;
+  testRunId: string;
+  /** An assistant's reply in A's conversation, which B might promote into a test set. */
+  assistantMessageId: string;
 }
+
+/** A test set of organization B's own, through which B names A's question. */
+let bTestSetId: string;
 
 type Call = (client: ParleyClient, a: Victim) => Promise<{ response: Response }>;
 
@@ -125,6 +141,113 @@ const ID_ROWS: [string, Call][] = [
     'POST /v1/tickets/{id}/hand-back',
     (c, a) => c.POST('/v1/tickets/{id}/hand-back', { params: { path: { id: a.ticketId } } }),
   ],
+  [
+    'GET /v1/test-sets/{id}',
+    (c, a) => c.GET('/v1/test-sets/{id}', { params: { path: { id: a.testSetId } } }),
+  ],
+  [
+    'PATCH /v1/test-sets/{id}',
+    (c, a) =>
+      c.PATCH('/v1/test-sets/{id}', {
+        params: { path: { id: a.testSetId } },
+        body: { name: 'Renamed by B' },
+      }),
+  ],
+  [
+    'DELETE /v1/test-sets/{id}',
+    (c, a) => c.DELETE('/v1/test-sets/{id}', { params: { path: { id: a.testSetId } } }),
+  ],
+  [
+    'GET /v1/test-sets/{id}/questions',
+    (c, a) => c.GET('/v1/test-sets/{id}/questions', { params: { path: { id: a.testSetId } } }),
+  ],
+  [
+    'POST /v1/test-sets/{id}/questions',
+    (c, a) =>
+      c.POST('/v1/test-sets/{id}/questions', {
+        params: { path: { id: a.testSetId } },
+        body: { question: 'Added by B' },
+      }),
+  ],
+  [
+    'POST /v1/test-sets/{id}/questions/import',
+    (c, a) =>
+      c.POST('/v1/test-sets/{id}/questions/import', {
+        params: { path: { id: a.testSetId } },
+        body: { format: 'csv', content: 'question\nImported by B\n' },
+      }),
+  ],
+  [
+    'PATCH /v1/test-sets/{id}/questions/{questionId}',
+    (c, a) =>
+      c.PATCH('/v1/test-sets/{id}/questions/{questionId}', {
+        params: { path: { id: a.testSetId, questionId: a.testQuestionId } },
+        body: { question: 'Changed by B' },
+      }),
+  ],
+  [
+    "PATCH /v1/test-sets/{id}/questions/{questionId} (B's set, A's question)",
+    (c, a) =>
+      c.PATCH('/v1/test-sets/{id}/questions/{questionId}', {
+        params: { path: { id: bTestSetId, questionId: a.testQuestionId } },
+        body: { question: 'Changed by B' },
+      }),
+  ],
+  [
+    'DELETE /v1/test-sets/{id}/questions/{questionId}',
+    (c, a) =>
+      c.DELETE('/v1/test-sets/{id}/questions/{questionId}', {
+        params: { path: { id: a.testSetId, questionId: a.testQuestionId } },
+      }),
+  ],
+  [
+    "DELETE /v1/test-sets/{id}/questions/{questionId} (B's set, A's question)",
+    (c, a) =>
+      c.DELETE('/v1/test-sets/{id}/questions/{questionId}', {
+        params: { path: { id: bTestSetId, questionId: a.testQuestionId } },
+      }),
+  ],
+  [
+    'POST /v1/test-sets/{id}/questions/from-turn',
+    (c, a) =>
+      c.POST('/v1/test-sets/{id}/questions/from-turn', {
+        params: { path: { id: a.testSetId } },
+        body: { messageId: a.assistantMessageId, verdict: 'right' },
+      }),
+  ],
+  [
+    "POST /v1/test-sets/{id}/questions/from-turn (B's set, A's reply)",
+    (c, a) =>
+      c.POST('/v1/test-sets/{id}/questions/from-turn', {
+        params: { path: { id: bTestSetId } },
+        body: { messageId: a.assistantMessageId, verdict: 'right' },
+      }),
+  ],
+  [
+    'POST /v1/test-sets/{id}/runs',
+    (c, a) => c.POST('/v1/test-sets/{id}/runs', { params: { path: { id: a.testSetId } } }),
+  ],
+  [
+    'GET /v1/test-sets/{id}/runs',
+    (c, a) => c.GET('/v1/test-sets/{id}/runs', { params: { path: { id: a.testSetId } } }),
+  ],
+  [
+    'GET /v1/test-sets/{id}/runs/{runId}',
+    (c, a) =>
+      c.GET('/v1/test-sets/{id}/runs/{runId}', { params: { path: { id: a.testSetId, runId: a.testRunId } } }),
+  ],
+  [
+    "GET /v1/test-sets/{id}/runs/{runId} (B's set, A's run)",
+    (c, a) =>
+      c.GET('/v1/test-sets/{id}/runs/{runId}', { params: { path: { id: bTestSetId, runId: a.testRunId } } }),
+  ],
+  [
+    'GET /v1/test-sets/{id}/runs/{runId}/changes',
+    (c, a) =>
+      c.GET('/v1/test-sets/{id}/runs/{runId}/changes', {
+        params: { path: { id: a.testSetId, runId: a.testRunId } },
+      }),
+  ],
 ];
 
 /** The body of a successful answer; a failed call must not pass a row by seeing nothing. */
@@ -171,6 +294,13 @@ const SCOPE_ROWS: [string, (client: ParleyClient, a: Victim) => Promise<string[]
       ok(await c.GET('/v1/documents', { params: { query: { limit: 100 } } }))
         .items.filter((d) => d.id === a.documentId)
         .map((d) => d.id),
+  ],
+  [
+    'GET /v1/test-sets',
+    async (c, a) =>
+      ok(await c.GET('/v1/test-sets', { params: { query: { limit: 100 } } }))
+        .items.filter((t) => t.id === a.testSetId)
+        .map((t) => t.id),
   ],
   [
     'GET /v1/conversations',
@@ -295,7 +425,38 @@ beforeAll(async () => {
   await db().transaction((trx) =>
     recordUsage(trx, aOwner.session.organization.id, 'messages', usageSubjectId),
   );
+  const { data: testSet } = await aOwner.client.POST('/v1/test-sets', { body: { name: 'A set' } });
+  const { data: testQuestion } = await aOwner.client.POST('/v1/test-sets/{id}/questions', {
+    params: { path: { id: testSet!.id } },
+    body: { question: 'How long do refunds take?' },
+  });
+  // A run as its workflow records it (this file runs no worker).
+  const testRun = await TestRun.query().forOrganization(aOwner.session.organization.id).insert({
+    id: randomUUID(),
+    testSetId: testSet!.id,
+    workflowId: 'test-run-a',
+    trigger: 'manual',
+    questionCount: 1,
+  });
+  // A conversation of its own, so the one above stays empty for the check after the matrix.
+  const answered = await Conversation.query()
+    .forOrganization(aOwner.session.organization.id)
+    .insert({ visitorId: 'a-visitor' });
+  const asked = await Message.query()
+    .forOrganization(aOwner.session.organization.id)
+    .insert({ conversationId: answered.id, role: 'visitor', content: 'A question of A' });
+  const reply = await Message.query().forOrganization(aOwner.session.organization.id).insert({
+    conversationId: answered.id,
+    role: 'assistant',
+    content: 'An answer to A',
+    replyToMessageId: asked.id,
+    outcome: 'answer',
+  });
   a = {
+    assistantMessageId: reply.id,
+    testSetId: testSet!.id,
+    testQuestionId: testQuestion!.id,
+    testRunId: testRun.id,
     ticketId: ticket.id,
     agentUserId: agent.session.user.id,
     usageSubjectId,
@@ -312,6 +473,7 @@ beforeAll(async () => {
   const b = await signUp(api());
   await upgrade(b.session.organization.id);
   const { data: bKey } = await b.client.POST('/v1/api-keys', { body: { name: 'B key' } });
+  bTestSetId = (await b.client.POST('/v1/test-sets', { body: { name: 'B set' } })).data!.id;
   credentials['member token'] = () => b.client;
   credentials['API key'] = () => api().client(bKey!.key);
 });
@@ -364,6 +526,15 @@ describe("organization A's objects after the matrix", () => {
     ).toEqual([]);
     expect(
       await TicketEvent.query().forOrganization(a.organizationId).where('ticketId', a.ticketId),
+    ).toHaveLength(1);
+    const testSet = await TestSet.query().forOrganization(a.organizationId).findById(a.testSetId);
+    expect(testSet).toMatchObject({ name: 'A set' });
+    const questions = await TestQuestion.query()
+      .forOrganization(a.organizationId)
+      .where('testSetId', a.testSetId);
+    expect(questions.map((q) => q.question)).toEqual(['How long do refunds take?']);
+    expect(
+      await TestRun.query().forOrganization(a.organizationId).where('testSetId', a.testSetId),
     ).toHaveLength(1);
     const settings = await aOwner.client.GET('/v1/organization/settings');
     expect(settings.data).toMatchObject({ aiPersona: 'A persona', aiInstructions: '' });

@@ -5,3 +5,4 @@ export * from './document';
 export * from './ticket';
 export * from './billing';
 export * from './webhooks';
+export * from './test-set';

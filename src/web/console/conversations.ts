@@ -6,6 +6,7 @@ import {
   type Conversation,
   type ConversationStatus,
   type Message,
+  type TestSet,
 } from '../../db/models';
 import type { ConversationFilters } from '../../services/conversations';
 import type { DocumentService } from '../../services/documents';
@@ -25,6 +26,8 @@ import {
 import { contextOf, csrfField, sendPage, timeTag, type PageContext } from '../layout';
 import { consoleUser, idParam } from './request';
 import { temporalRunLink } from './temporal-link';
+import { promoteForm } from './test-sets';
+import { hasRole } from '../../domain/principal';
 
 /**
  * Conversations: a filtered list of the conversations visitors started (a widget opened without a
@@ -218,6 +221,8 @@ export function messageItem(
   message: Message,
   titles: Map<string, string>,
   config: Parameters<typeof temporalRunLink>[0],
+  /** The organization's test sets, for admins: a reply can become an answer test. */
+  testSets: Pick<TestSet, 'id' | 'name'>[] = [],
 ): SafeHtml {
   const trace = message.retrievalTrace;
   return html`<li
@@ -310,6 +315,11 @@ export function messageItem(
           </p>`
         : ''
     }
+    ${
+      message.role === 'assistant' && message.replyToMessageId && testSets.length > 0
+        ? promoteForm(message.id, testSets)
+        : ''
+    }
   </li>`;
 }
 
@@ -372,13 +382,16 @@ async function conversationPage(req: Request, res: Response, draft?: ReplyDraft)
   const services = servicesOf(req);
   const conversation = await services.conversations.get(organizationId, idParam(req));
   const messages = conversation.messages ?? [];
-  const [titles, ticket] = await Promise.all([
+  const [titles, ticket, testSets] = await Promise.all([
     documentTitles(services.documents, organizationId, messages),
     services.tickets.latestOfConversation(organizationId, conversation.id),
+    hasRole(user.principal.role, 'admin')
+      ? services.testSets.list(organizationId, { limit: 100, sort: 'name' }).then((page) => page.items)
+      : [],
   ]);
   const ctx = contextOf(req, res);
   const transcript = html`<ol class="transcript" id="transcript" aria-live="polite" aria-label="Transcript">
-    ${messages.map((m) => messageItem(m, titles, services.config))}
+    ${messages.map((m) => messageItem(m, titles, services.config, testSets))}
     ${poller(conversation.id, messages.at(-1)?.id)}
   </ol>`;
   const handled = Boolean(ticket && ticket.status !== 'closed' && conversation.handledBy === 'agent');

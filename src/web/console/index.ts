@@ -14,6 +14,7 @@ import { overviewRouter } from './overview';
 import { settingsRouter } from './settings';
 import { teamRouter } from './team';
 import { testChatRouter } from './test-chat';
+import { testSetsRouter } from './test-sets';
 import { ticketsRouter } from './tickets';
 import { webhooksRouter } from './webhooks';
 
@@ -53,6 +54,7 @@ export function consoleRouter(): Router {
   router.use(ticketsRouter());
   router.use(documentsRouter());
   router.use(knowledgeGapsRouter());
+  router.use(testSetsRouter());
   router.use(settingsRouter());
   router.use(testChatRouter());
   router.use(teamRouter());
