@@ -230,7 +230,7 @@ export function createIngestionActivities(deps: IngestionDependencies) {
         total: number;
         done: number;
       }[];
-      const progress = { stage: 'embedding', chunksDone: counts!.done, chunksTotal: counts!.total };
+      const progress = { stage: 'embedding' as const, chunksDone: counts!.done, chunksTotal: counts!.total };
       await Document.query(knex)
         .forOrganization(document.organizationId)
         .patch({ progress })

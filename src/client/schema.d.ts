@@ -812,16 +812,23 @@ export interface components {
     schemas: {
         /** @enum {string} */
         Plan: "free" | "pro" | "enterprise";
+        /**
+         * @description What a plan limits: visitor messages a month, or seats (members and pending invitations).
+         * @enum {string}
+         */
+        UsageMetric: "messages" | "seats";
+        /**
+         * Format: int64
+         * @description A whole number: a count, a number, a version, a rank, a duration in milliseconds (64-bit: a
+         *     month is more milliseconds than 32 bits hold).
+         * @example 3
+         */
+        Integer: number;
         MetricUsage: {
-            /** @enum {string} */
-            metric: "messages" | "seats";
-            /** Format: double */
-            used: number;
-            /**
-             * Format: double
-             * @description null: unlimited on this plan.
-             */
-            limit: number | null;
+            metric: components["schemas"]["UsageMetric"];
+            used: components["schemas"]["Integer"];
+            /** @description null: unlimited on this plan. */
+            limit: components["schemas"]["Integer"] | null;
         };
         UsageSummary: {
             plan: components["schemas"]["Plan"];
@@ -831,10 +838,6 @@ export interface components {
             periodEnd: string;
             metrics: components["schemas"]["MetricUsage"][];
         };
-        /**
-         * @description RFC 9457 problem details. Every error the API sends has this shape; `type` is stable and
-         *     documented at /problems/<slug>, `detail` is for humans, `errors` lists field problems.
-         */
         FieldError: {
             /** @description A JSON-pointer-like path into the request, e.g. `body.email` or `query.limit`. */
             field: string;
@@ -843,8 +846,8 @@ export interface components {
         ProblemDocument: {
             type: string;
             title: string;
-            /** Format: double */
-            status: number;
+            /** @description The HTTP status code. */
+            status: components["schemas"]["Integer"];
             detail: string;
             instance?: string;
             requestId?: string;
@@ -852,13 +855,24 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
+        /**
+         * @description Usage metering. Each counted thing (an answered visitor message) is an event recorded once — the
+         *     unique (organization, metric, subject) key makes a retried turn count nothing twice — and a counter
+         *     per billing period that quota checks read in one row.
+         *
+         *     The billing period is the Stripe subscription's current period for paying organizations (the
+         *     subscription workflow writes it; when Stripe starts a new period the counter starts again from zero)
+         *     and the calendar month (UTC) on Free.
+         * @enum {string}
+         */
+        Metric: "messages";
         /** @description One line of the usage export, for reconciliation with Stripe's invoices. */
         UsageEventView: {
             id: string;
-            metric: string;
+            /** @description Usage events are metered messages. */
+            metric: components["schemas"]["Metric"];
             subjectId: string;
-            /** Format: double */
-            quantity: number;
+            quantity: components["schemas"]["Integer"];
             periodStart: string;
             /** Format: date-time */
             createdAt: string;
@@ -883,11 +897,8 @@ export interface components {
          */
         TicketView: {
             id: string;
-            /**
-             * Format: double
-             * @description Sequential per organization, for people ("ticket #12").
-             */
-            number: number;
+            /** @description Sequential per organization, for people ("ticket #12"). */
+            number: components["schemas"]["Integer"];
             conversationId: string;
             status: components["schemas"]["TicketStatus"];
             priority: components["schemas"]["TicketPriority"];
@@ -926,6 +937,11 @@ export interface components {
             /** @description Pass as `cursor` to get the next page; null on the last page. */
             nextCursor: string | null;
         };
+        /**
+         * @description What happened to a ticket, one event of its timeline.
+         * @enum {string}
+         */
+        TicketEventType: "created" | "escalated_again" | "assigned" | "assignment_skipped" | "status_changed" | "reopened" | "replied" | "note" | "handed_back" | "taken_over" | "sla_breached";
         /** @description Construct a type with a set of properties K of type T */
         "Record_string.unknown_": {
             [key: string]: unknown;
@@ -934,11 +950,7 @@ export interface components {
         TicketEventView: {
             /** @description A sequential id (a decimal string). */
             id: string;
-            /**
-             * @description created, escalated_again, assigned, assignment_skipped, status_changed, reopened, replied, note,
-             *     handed_back, taken_over or sla_breached.
-             */
-            type: string;
+            type: components["schemas"]["TicketEventType"];
             actorUserId: string | null;
             data: components["schemas"]["Record_string.unknown_"];
             /** Format: date-time */
@@ -960,8 +972,7 @@ export interface components {
         RetrievalHit: {
             chunkId: string;
             documentId: string;
-            /** Format: double */
-            documentVersion: number;
+            documentVersion: components["schemas"]["Integer"];
             /**
              * Format: double
              * @description Cosine similarity of the passage to the question.
@@ -977,14 +988,12 @@ export interface components {
              * @description The fused ranking's score, and the passage's place in each ranking (null: not retrieved there).
              */
             fused?: number;
-            /** Format: double */
-            denseRank?: number | null;
-            /** Format: double */
-            lexicalRank?: number | null;
+            denseRank?: components["schemas"]["Integer"] | null;
+            lexicalRank?: components["schemas"]["Integer"] | null;
         };
-        /** @description Construct a type with a set of properties K of type T */
-        "Record_string.number_": {
-            [key: string]: number;
+        /** @description Milliseconds per retrieval stage, by stage name. */
+        StageTimings: {
+            [key: string]: components["schemas"]["Integer"];
         };
         RetrievalTrace: {
             query: string;
@@ -995,8 +1004,17 @@ export interface components {
              */
             confidence?: number | null;
             /** @description Milliseconds per retrieval stage (embedding, each search, fusion), for the eval and the console. */
-            timings?: components["schemas"]["Record_string.number_"];
+            timings?: components["schemas"]["StageTimings"];
         };
+        /**
+         * @description What a chat turn does with a visitor's message: answer, abstain (say plainly that the knowledge base
+         *     does not cover it and offer a human), or escalate to a human — with the reasons recorded.
+         *     Pure and deterministic: the chat-turn workflow calls it directly.
+         * @enum {string}
+         */
+        TurnAction: "answer" | "abstain" | "escalate";
+        /** @description How a chat turn ended: its decision, or refused (the plan's quota), or left to a person (handed off). */
+        TurnOutcome: components["schemas"]["TurnAction"] | ("quota_exceeded" | "handed_off");
         MessageView: {
             id: string;
             conversationId: string;
@@ -1013,14 +1031,11 @@ export interface components {
             retrievalTrace: components["schemas"]["RetrievalTrace"] | null;
             model: string | null;
             promptVersion: string | null;
-            /** Format: double */
-            promptTokens: number | null;
-            /** Format: double */
-            completionTokens: number | null;
-            /** Format: double */
-            latencyMs: number | null;
-            /** @description For assistant messages: answer, abstain, escalate or quota_exceeded. */
-            outcome: string | null;
+            promptTokens: components["schemas"]["Integer"] | null;
+            completionTokens: components["schemas"]["Integer"] | null;
+            latencyMs: components["schemas"]["Integer"] | null;
+            /** @description For assistant messages: how the turn ended. */
+            outcome: components["schemas"]["TurnOutcome"] | null;
             /** Format: date-time */
             createdAt: string;
         };
@@ -1042,8 +1057,7 @@ export interface components {
              * @description The visitor's latest sentiment, from -1 (upset) to 1 (happy).
              */
             sentiment: number | null;
-            /** Format: double */
-            csatRating: number | null;
+            csatRating: components["schemas"]["Integer"] | null;
             /** Format: date-time */
             lastMessageAt: string | null;
             /** Format: date-time */
@@ -1054,11 +1068,8 @@ export interface components {
         };
         TicketDetail: {
             id: string;
-            /**
-             * Format: double
-             * @description Sequential per organization, for people ("ticket #12").
-             */
-            number: number;
+            /** @description Sequential per organization, for people ("ticket #12"). */
+            number: components["schemas"]["Integer"];
             conversationId: string;
             status: components["schemas"]["TicketStatus"];
             priority: components["schemas"]["TicketPriority"];
@@ -1205,11 +1216,10 @@ export interface components {
             /** @description Origins allowed to embed the widget. */
             allowedOrigins: components["schemas"]["Origin"][];
             /**
-             * Format: double
              * @description Visitor messages the widget accepts per hour for the whole organization (default 300); more are
              *     refused, so anonymous visitors cannot spend the plan's messages in a burst.
              */
-            anonymousMessagesPerHour: number;
+            anonymousMessagesPerHour: components["schemas"]["Integer"];
             /** Format: date-time */
             updatedAt: string;
         };
@@ -1315,12 +1325,15 @@ export interface components {
         DocumentSourceType: "upload" | "url" | "sitemap";
         /** @enum {string} */
         DocumentStatus: "pending" | "processing" | "ready" | "failed";
+        /**
+         * @description Where an ingestion is: fetching, embedding, indexing, pages (a sitemap's), or how it ended.
+         * @enum {string}
+         */
+        IngestionStage: "ready" | "failed" | "fetching" | "embedding" | "indexing" | "pages" | "unchanged" | "waiting";
         IngestionProgress: {
-            stage?: string;
-            /** Format: double */
-            chunksDone?: number;
-            /** Format: double */
-            chunksTotal?: number;
+            stage?: components["schemas"]["IngestionStage"];
+            chunksDone?: components["schemas"]["Integer"];
+            chunksTotal?: components["schemas"]["Integer"];
         };
         /** @description A document as the API shows it. */
         DocumentView: {
@@ -1332,11 +1345,8 @@ export interface components {
             mimeType: string | null;
             /** @description The sitemap a page belongs to. */
             parentDocumentId: string | null;
-            /**
-             * Format: double
-             * @description The live version: 0 until the first ingestion completes, then +1 for each content change.
-             */
-            version: number;
+            /** @description The live version: 0 until the first ingestion completes, then +1 for each content change. */
+            version: components["schemas"]["Integer"];
             status: components["schemas"]["DocumentStatus"];
             /** @description Why the last ingestion failed, written for people. */
             error: string | null;
@@ -1388,8 +1398,7 @@ export interface components {
              * @description The visitor's latest sentiment, from -1 (upset) to 1 (happy).
              */
             sentiment: number | null;
-            /** Format: double */
-            csatRating: number | null;
+            csatRating: components["schemas"]["Integer"] | null;
             /** Format: date-time */
             lastMessageAt: string | null;
             /** Format: date-time */
@@ -1490,11 +1499,8 @@ export interface components {
             tokenType: "Bearer";
             /** @description Send as `Authorization: Bearer <accessToken>`. */
             accessToken: string;
-            /**
-             * Format: double
-             * @description Seconds until the access token expires.
-             */
-            expiresIn: number;
+            /** @description Seconds until the access token expires. */
+            expiresIn: components["schemas"]["Integer"];
             /** @description Exchange at POST /v1/auth/refresh for a new session; each refresh token works once. */
             refreshToken: string;
             /** Format: date-time */
@@ -1638,70 +1644,38 @@ export interface components {
             /** @description Pass as `cursor` to get the next page; null on the last page. */
             nextCursor: string | null;
         };
-        /**
-         * @description The organization's support figures over a date range, computed in PostgreSQL. Shared by the REST API
-         *     (`GET /v1/analytics`) and the console's charts. Conversations count in the range they started in;
-         *     tickets in the range they were opened in; messages, latencies and breaches when they happened.
-         */
-        Percentiles: {
-            /**
-             * Format: double
-             * @description Milliseconds; null when there is nothing to measure.
-             */
-            p50: number | null;
-            /** Format: double */
-            p95: number | null;
-        };
+        /** @description A duration's figures, every one in milliseconds (the one unit of durations in analytics). */
         DurationStats: {
-            /**
-             * Format: double
-             * @description Seconds; null when there is nothing to measure.
-             */
-            average: number | null;
-            /** Format: double */
-            p50: number | null;
-            /** Format: double */
-            p95: number | null;
-            /**
-             * Format: double
-             * @description How many tickets the figures are based on.
-             */
-            count: number;
+            /** @description Mean, in milliseconds; null when there is nothing to measure. */
+            average: components["schemas"]["Integer"] | null;
+            /** @description Median, in milliseconds; null when there is nothing to measure. */
+            p50: components["schemas"]["Integer"] | null;
+            /** @description 95th percentile, in milliseconds; null when there is nothing to measure. */
+            p95: components["schemas"]["Integer"] | null;
+            /** @description How many durations the figures are based on (replies, or tickets). */
+            count: components["schemas"]["Integer"];
         };
+        /** @description One UTC day's counts. */
         DailyFigures: {
             /** @description The day (UTC), YYYY-MM-DD. */
             date: string;
-            /** Format: double */
-            conversations: number;
-            /** Format: double */
-            messages: number;
-            /** Format: double */
-            escalations: number;
-            /** Format: double */
-            abstentions: number;
+            conversations: components["schemas"]["Integer"];
+            messages: components["schemas"]["Integer"];
+            escalations: components["schemas"]["Integer"];
+            abstentions: components["schemas"]["Integer"];
         };
         AnalyticsReport: {
             /** Format: date-time */
             from: string;
             /** Format: date-time */
             to: string;
-            /**
-             * Format: double
-             * @description Conversations started in the range.
-             */
-            conversations: number;
-            /**
-             * Format: double
-             * @description Of those, conversations in which the visitor wrote at least once (the base of the rates).
-             */
-            engagedConversations: number;
-            /**
-             * Format: double
-             * @description Messages exchanged in the range (visitor, assistant and agents; internal notes excluded).
-             */
-            messages: number;
-            /** Format: double */
-            visitorMessages: number;
+            /** @description Conversations started in the range. */
+            conversations: components["schemas"]["Integer"];
+            /** @description Of those, conversations in which the visitor wrote at least once (the base of the rates). */
+            engagedConversations: components["schemas"]["Integer"];
+            /** @description Messages exchanged in the range (visitor, assistant and agents; internal notes excluded). */
+            messages: components["schemas"]["Integer"];
+            visitorMessages: components["schemas"]["Integer"];
             /**
              * Format: double
              * @description Share (0..1) of engaged conversations the assistant resolved: it answered from the documents at
@@ -1714,37 +1688,28 @@ export interface components {
              * @description Share (0..1) of engaged conversations escalated to a ticket; null with none.
              */
             escalationRate: number | null;
-            /**
-             * Format: double
-             * @description Escalated conversations (tickets opened) in the range.
-             */
-            escalations: number;
-            /**
-             * Format: double
-             * @description Answers in which the assistant said the documents do not cover the question.
-             */
-            abstentions: number;
+            /** @description Escalated conversations (tickets opened) in the range. */
+            escalations: components["schemas"]["Integer"];
+            /** @description Answers in which the assistant said the documents do not cover the question. */
+            abstentions: components["schemas"]["Integer"];
             csat: {
-                /** Format: double */
-                responses: number;
+                responses: components["schemas"]["Integer"];
                 /**
                  * Format: double
                  * @description Average rating from 1 to 5; null when nobody rated.
                  */
                 average: number | null;
             };
-            /** @description How long the assistant took to answer. */
-            responseTime: components["schemas"]["Percentiles"];
+            /** @description How long the assistant took to answer a visitor message. */
+            responseTime: components["schemas"]["DurationStats"];
             /** @description From a ticket's opening to the first agent reply. */
             firstResponseTime: components["schemas"]["DurationStats"];
             /** @description From a ticket's opening to its resolution. */
             resolutionTime: components["schemas"]["DurationStats"];
             /** @description Service-level targets missed in the range. */
             slaBreaches: {
-                /** Format: double */
-                resolution: number;
-                /** Format: double */
-                firstResponse: number;
+                resolution: components["schemas"]["Integer"];
+                firstResponse: components["schemas"]["Integer"];
             };
             daily: components["schemas"]["DailyFigures"][];
         };

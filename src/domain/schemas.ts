@@ -32,3 +32,11 @@ export type OpaqueToken = string;
 
 /** A member's role: owner > admin > agent. */
 export type MemberRole = 'owner' | 'admin' | 'agent';
+
+/**
+ * A whole number: a count, a number, a version, a rank, a duration in milliseconds (64-bit: a
+ * month is more milliseconds than 32 bits hold).
+ * @isLong
+ * @example 3
+ */
+export type Integer = number;

@@ -2,6 +2,7 @@
  * RFC 9457 problem details. Every error the API sends has this shape; `type` is stable and
  * documented at /problems/<slug>, `detail` is for humans, `errors` lists field problems.
  */
+import type { Integer } from '../domain/schemas';
 
 export interface FieldError {
   /** A JSON-pointer-like path into the request, e.g. `body.email` or `query.limit`. */
@@ -12,7 +13,8 @@ export interface FieldError {
 export interface ProblemDocument {
   type: string;
   title: string;
-  status: number;
+  /** The HTTP status code. */
+  status: Integer;
   detail: string;
   instance?: string;
   requestId?: string;

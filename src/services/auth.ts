@@ -25,6 +25,7 @@ import { recordAudit } from './audit';
 import { passwordResetEmail, sendInBackground, verificationEmail } from './emails';
 import { createOrganizationWithOwner, toOrganizationView, type OrganizationView } from './organizations';
 import { findUserByEmail, normalizeEmail, toUserView, type UserView } from './users';
+import type { Integer } from '../domain/schemas';
 
 /** What the account flows need from the app. */
 export interface AuthDeps {
@@ -97,7 +98,7 @@ export interface Session {
   /** Send as `Authorization: Bearer <accessToken>`. */
   accessToken: string;
   /** Seconds until the access token expires. */
-  expiresIn: number;
+  expiresIn: Integer;
   /** Exchange at POST /v1/auth/refresh for a new session; each refresh token works once. */
   refreshToken: string;
   refreshTokenExpiresAt: Date;

@@ -18,6 +18,8 @@ import { paginate, type Page, type PageParams } from '../lib/pagination';
 import type { TemporalGateway } from '../temporal/client';
 import { turnWorkflowId, type TurnRef, type TurnResult } from '../workflows/contracts';
 import type { chatTurn } from '../workflows/chat-turn';
+import type { Integer } from '../domain/schemas';
+import type { TurnOutcome } from '../domain/turn-decision';
 
 /** Conversations and visitor messages; each visitor message is answered by a chat-turn workflow. */
 
@@ -37,7 +39,7 @@ export interface ConversationView {
   handledBy: 'assistant' | 'agent';
   /** The visitor's latest sentiment, from -1 (upset) to 1 (happy). */
   sentiment: number | null;
-  csatRating: number | null;
+  csatRating: Integer | null;
   lastMessageAt: Date | null;
   createdAt: Date;
 }
@@ -57,11 +59,11 @@ export interface MessageView {
   retrievalTrace: RetrievalTrace | null;
   model: string | null;
   promptVersion: string | null;
-  promptTokens: number | null;
-  completionTokens: number | null;
-  latencyMs: number | null;
-  /** For assistant messages: answer, abstain, escalate or quota_exceeded. */
-  outcome: string | null;
+  promptTokens: Integer | null;
+  completionTokens: Integer | null;
+  latencyMs: Integer | null;
+  /** For assistant messages: how the turn ended. */
+  outcome: TurnOutcome | null;
   createdAt: Date;
 }
 
@@ -99,7 +101,7 @@ export const toMessageView = (m: Message): MessageView => ({
   promptTokens: m.promptTokens,
   completionTokens: m.completionTokens,
   latencyMs: m.latencyMs,
-  outcome: m.outcome,
+  outcome: m.outcome as TurnOutcome | null,
   createdAt: m.createdAt,
 });
 

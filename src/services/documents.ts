@@ -18,6 +18,7 @@ import type { TemporalGateway } from '../temporal/client';
 import { ingestWorkflowId, resyncSignal, type IngestInput } from '../workflows/contracts';
 import type { ingestDocument } from '../workflows/ingestion';
 import { clip } from '../lib/storable';
+import type { Integer } from '../domain/schemas';
 
 /**
  * The knowledge base: documents enter here and ingestion runs as a workflow per document
@@ -41,7 +42,7 @@ export interface DocumentView {
   /** The sitemap a page belongs to. */
   parentDocumentId: string | null;
   /** The live version: 0 until the first ingestion completes, then +1 for each content change. */
-  version: number;
+  version: Integer;
   status: DocumentStatus;
   /** Why the last ingestion failed, written for people. */
   error: string | null;

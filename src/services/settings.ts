@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import { OrganizationSettings } from '../db/models';
 import { problems, type FieldError } from '../lib/problem';
 import { recordAudit, type Actor } from './audit';
+import type { Integer } from '../domain/schemas';
 
 /** How the widget looks on the customer's site. */
 export interface WidgetLook {
@@ -97,7 +98,7 @@ export interface SettingsView {
    * Visitor messages the widget accepts per hour for the whole organization (default 300); more are
    * refused, so anonymous visitors cannot spend the plan's messages in a burst.
    */
-  anonymousMessagesPerHour: number;
+  anonymousMessagesPerHour: Integer;
   updatedAt: Date;
 }
 

@@ -1,15 +1,29 @@
 import { type JSONSchema, type RelationMappings } from 'objection';
 import { BaseModel, TenantModel } from '../base-model';
+import type { Integer } from '../../domain/schemas';
 
 export const DOCUMENT_SOURCE_TYPES = ['upload', 'url', 'sitemap'] as const;
 export type DocumentSourceType = (typeof DOCUMENT_SOURCE_TYPES)[number];
 export const DOCUMENT_STATUSES = ['pending', 'processing', 'ready', 'failed'] as const;
 export type DocumentStatus = (typeof DOCUMENT_STATUSES)[number];
 
+export const INGESTION_STAGES = [
+  'fetching',
+  'embedding',
+  'indexing',
+  'pages',
+  'ready',
+  'unchanged',
+  'failed',
+  'waiting',
+] as const;
+/** Where an ingestion is: fetching, embedding, indexing, pages (a sitemap's), or how it ended. */
+export type IngestionStage = (typeof INGESTION_STAGES)[number];
+
 export interface IngestionProgress {
-  stage?: string;
-  chunksDone?: number;
-  chunksTotal?: number;
+  stage?: IngestionStage;
+  chunksDone?: Integer;
+  chunksTotal?: Integer;
 }
 
 export class Document extends TenantModel {
