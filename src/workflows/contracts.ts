@@ -5,7 +5,7 @@ import type { Ticket, TicketPriority, TicketStatus } from '../db/models/ticket';
 import type { ReplyStatus, SettableStatus } from '../domain/tickets';
 import type { BillingState } from '../domain/billing';
 import type { PaidPlan } from '../domain/plans';
-import type { TurnAction, TurnOutcome } from '../domain/turn-decision';
+import type { TurnOutcome } from '../domain/turn-decision';
 import type { Integer } from '../domain/schemas';
 
 /**
