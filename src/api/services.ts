@@ -8,6 +8,7 @@ import { ApiKeyAuthenticator } from '../services/api-keys';
 import { BillingService } from '../services/billing';
 import { ConversationService } from '../services/conversations';
 import { DocumentService } from '../services/documents';
+import { IdempotencyService } from '../services/idempotency';
 import { TicketService } from '../services/tickets';
 import { VisitorService } from '../services/visitors';
 import { EventBus } from '../live/event-bus';
@@ -32,6 +33,8 @@ export interface ApiServices {
   conversations: ConversationService;
   tickets: TicketService;
   billing: BillingService;
+  /** Stored answers of creating requests sent with an `Idempotency-Key`. */
+  idempotency: IdempotencyService;
   /** Live events from the workers (PostgreSQL LISTEN), for sockets and streams. */
   bus: EventBus;
   /** What the widget's WebSocket and HTTP transports share. */
@@ -57,6 +60,7 @@ export function createApiServices(base: {
     apiKeys: new ApiKeyAuthenticator(base.knex, bus),
     rateLimits: new RateLimits(base.config.rateLimits),
     documents: new DocumentService(base),
+    idempotency: new IdempotencyService(base),
     conversations,
     tickets: new TicketService(base),
     billing: new BillingService(base),

@@ -40,3 +40,12 @@ export type MemberRole = 'owner' | 'admin' | 'agent';
  * @example 3
  */
 export type Integer = number;
+
+/**
+ * An `Idempotency-Key`: any printable ASCII of your choosing, unique per request you mean (a UUID).
+ * @minLength 1
+ * @maxLength 255
+ * @pattern ^[!-~]+$
+ * @example "5f0c3a6e-2b7d-4f1e-9a3c-7d2e1b0f4a68"
+ */
+export type IdempotencyKeyHeader = string;

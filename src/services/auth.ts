@@ -36,6 +36,7 @@ export interface AuthDeps {
   accessTokens: AccessTokens;
 }
 
+/** @example {"organizationName": "Acme Kites", "name": "Dana Smith", "email": "dana@example.com", "password": "correct horse battery staple"} */
 export interface SignUpRequest {
   /**
    * @minLength 1
@@ -52,6 +53,7 @@ export interface SignUpRequest {
   password: Password;
 }
 
+/** @example {"email": "dana@example.com", "password": "correct horse battery staple"} */
 export interface LoginRequest {
   email: Email;
   /** @maxLength 200 */
@@ -60,25 +62,30 @@ export interface LoginRequest {
   organizationId?: Uuid;
 }
 
+/** @example {"refreshToken": "rt_3kq9Zx2mVb7LpQe1"} */
 export interface RefreshRequest {
   refreshToken: OpaqueToken;
 }
 
+/** @example {"email": "dana@example.com"} */
 export interface PasswordResetRequest {
   email: Email;
 }
 
+/** @example {"token": "pr_8FhX2nQa5", "password": "a new long passphrase"} */
 export interface PasswordResetConfirmation {
   /** The token from the emailed link. */
   token: OpaqueToken;
   password: Password;
 }
 
+/** @example {"token": "ev_7DkP1sWq4"} */
 export interface EmailVerification {
   /** The token from the emailed link. */
   token: OpaqueToken;
 }
 
+/** @example {"token": "inv_5LmQ9rTz2", "name": "Robin Lee", "password": "correct horse battery staple"} */
 export interface InvitationAcceptance {
   /** The token from the emailed link. */
   token: OpaqueToken;

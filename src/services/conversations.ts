@@ -230,7 +230,15 @@ export class ConversationService {
         const existing = await Message.query(trx)
           .forOrganization(organizationId)
           .findOne({ conversationId, clientMessageId: input.clientMessageId });
-        if (existing) return existing;
+        if (existing) {
+          // A retry is the same message; another message under the same id is a client's mistake.
+          if (existing.content !== content) {
+            throw problems.validation([
+              { field: 'body.clientMessageId', message: 'was already used for a message with other content' },
+            ]);
+          }
+          return existing;
+        }
       }
       if (options.enforceQuota) await assertMessageQuota(trx, organizationId);
       const created = await Message.query(trx)

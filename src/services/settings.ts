@@ -102,7 +102,10 @@ export interface SettingsView {
   updatedAt: Date;
 }
 
-/** Fields given replace the stored ones whole (the widget object included); others stay. */
+/**
+ * Fields given replace the stored ones whole (the widget object included); others stay.
+ * @example {"aiPersona": "Kit, the friendly assistant of Acme Kites", "confidenceThreshold": 0.4, "allowedOrigins": ["https://www.acme-kites.example"]}
+ */
 export interface SettingsUpdate {
   widget?: WidgetLook;
   /** @maxLength 2000 */
