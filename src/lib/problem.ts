@@ -44,7 +44,8 @@ export const PROBLEM_TYPES = {
   'payment-required': {
     status: 402,
     title: 'Plan limit reached',
-    description: "The plan's limit is reached; the `limit` member names it. Upgrade the plan or wait for the next period.",
+    description:
+      "The plan's limit is reached; the `limit` member names it. Upgrade the plan or wait for the next period.",
   },
   forbidden: {
     status: 403,
@@ -54,12 +55,14 @@ export const PROBLEM_TYPES = {
   'not-found': {
     status: 404,
     title: 'Not found',
-    description: 'No such resource in your organization (resources of other organizations are not found either).',
+    description:
+      'No such resource in your organization (resources of other organizations are not found either).',
   },
   conflict: {
     status: 409,
     title: 'Conflict',
-    description: 'The request conflicts with the current state, e.g. a value that must be unique, or a request with the same idempotency key still running.',
+    description:
+      'The request conflicts with the current state, e.g. a value that must be unique, or a request with the same idempotency key still running.',
   },
   'payload-too-large': {
     status: 413,
@@ -69,12 +72,14 @@ export const PROBLEM_TYPES = {
   'unsupported-media-type': {
     status: 415,
     title: 'Unsupported media type',
-    description: 'The body is not of a type this operation accepts (or a file is not a supported document type).',
+    description:
+      'The body is not of a type this operation accepts (or a file is not a supported document type).',
   },
   validation: {
     status: 422,
     title: 'Validation failed',
-    description: 'Fields of the request are invalid; `errors` lists each with its path (`body.email`, `query.limit`) and what is wrong.',
+    description:
+      'Fields of the request are invalid; `errors` lists each with its path (`body.email`, `query.limit`) and what is wrong.',
   },
   'headers-too-large': {
     status: 431,
@@ -84,7 +89,8 @@ export const PROBLEM_TYPES = {
   'rate-limited': {
     status: 429,
     title: 'Too many requests',
-    description: 'The rate limit is reached; retry after the seconds `Retry-After` gives (`RateLimit` tells how much quota is left).',
+    description:
+      'The rate limit is reached; retry after the seconds `Retry-After` gives (`RateLimit` tells how much quota is left).',
   },
   internal: {
     status: 500,
