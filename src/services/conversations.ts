@@ -14,7 +14,7 @@ import {
 import { problems } from '../lib/problem';
 import { publish } from '../lib/events';
 import { assertMessageQuota } from './usage';
-import { paginate, type Page, type PageParams } from '../lib/pagination';
+import { paginate, whereUpdated, type Page, type PageParams, type UpdatedRange } from '../lib/pagination';
 import type { TemporalGateway } from '../temporal/client';
 import { turnWorkflowId, type TurnRef, type TurnResult } from '../workflows/contracts';
 import type { chatTurn } from '../workflows/chat-turn';
@@ -42,6 +42,8 @@ export interface ConversationView {
   csatRating: Integer | null;
   lastMessageAt: Date | null;
   createdAt: Date;
+  /** Changed last (a message, a status, a rating): what `updatedSince` filters on. */
+  updatedAt: Date;
 }
 
 export interface MessageView {
@@ -84,6 +86,7 @@ export const toConversationView = (c: Conversation): ConversationView => ({
   csatRating: c.csatRating,
   lastMessageAt: c.lastMessageAt,
   createdAt: c.createdAt,
+  updatedAt: c.updatedAt,
 });
 
 export const toMessageView = (m: Message): MessageView => ({
@@ -105,7 +108,7 @@ export const toMessageView = (m: Message): MessageView => ({
   createdAt: m.createdAt,
 });
 
-export interface ConversationFilters extends PageParams {
+export interface ConversationFilters extends PageParams, UpdatedRange {
   status?: ConversationStatus;
   visitorId?: string;
   /** Only conversations whose visitor sentiment is at most this (e.g. -0.3 for unhappy visitors). */
@@ -175,11 +178,56 @@ export class ConversationService {
     }
     if (filters.from) query.where('conversations.createdAt', '>=', filters.from);
     if (filters.to) query.where('conversations.createdAt', '<', filters.to);
+    whereUpdated(query, 'conversations', filters);
     return paginate(query, 'conversations', filters, {
       createdAt: 'createdAt',
+      updatedAt: 'updatedAt',
       // A conversation nobody wrote in yet has no last message: it sorts by when it began.
       lastMessageAt: ['lastMessageAt', 'createdAt'],
     });
+  }
+
+  /**
+   * A conversation's messages, oldest first, internal notes left out; with `after` (a message id of
+   * this conversation), only those that came after it: a client polls with the last id it has.
+   */
+  async messages(
+    organizationId: string,
+    conversationId: string,
+    params: PageParams & { after?: string },
+  ): Promise<Page<Message>> {
+    const { knex } = this.deps;
+    const conversation = await Conversation.query(knex)
+      .forOrganization(organizationId)
+      .findById(conversationId);
+    if (!conversation) throw problems.notFound('The conversation');
+    const query = Message.query(knex)
+      .forOrganization(organizationId)
+      .where({ conversationId, internal: false });
+    if (params.after) {
+      const anchor = await Message.query(knex)
+        .forOrganization(organizationId)
+        .findOne({ id: params.after, conversationId });
+      if (!anchor)
+        throw problems.validation([
+          { field: 'query.after', message: 'is not a message of this conversation' },
+        ]);
+      // In (created_at, id) order, read from the row itself (microseconds, not a rounded copy).
+      query.whereRaw(
+        '(messages.created_at, messages.id) > (select m.created_at, m.id from messages m where m.id = ?)',
+        [anchor.id],
+      );
+    }
+    return paginate(query, 'messages', { ...params, sort: 'createdAt' });
+  }
+
+  /** One message of a conversation (internal notes are not messages here). */
+  async message(organizationId: string, conversationId: string, messageId: string): Promise<Message> {
+    const message = await Message.query(this.deps.knex)
+      .forOrganization(organizationId)
+      .findOne({ id: messageId, conversationId, internal: false });
+    if (!message) throw problems.notFound('The message');
+    return message;
   }
 
   async get(organizationId: string, conversationId: string): Promise<Conversation> {

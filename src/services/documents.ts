@@ -13,7 +13,7 @@ import { DocumentError, sniffType } from '../ingestion';
 import { recordAudit, type Actor } from './audit';
 import { bumpKnowledgeRevision } from './knowledge';
 import { HttpProblem, problems } from '../lib/problem';
-import { paginate, type Page, type PageParams } from '../lib/pagination';
+import { paginate, whereUpdated, type Page, type PageParams, type UpdatedRange } from '../lib/pagination';
 import type { TemporalGateway } from '../temporal/client';
 import { ingestWorkflowId, resyncSignal, type IngestInput } from '../workflows/contracts';
 import type { ingestDocument } from '../workflows/ingestion';
@@ -69,7 +69,7 @@ export const toDocumentView = (d: Document): DocumentView => ({
   updatedAt: d.updatedAt,
 });
 
-export interface DocumentFilters extends PageParams {
+export interface DocumentFilters extends PageParams, UpdatedRange {
   status?: DocumentStatus;
   sourceType?: DocumentSourceType;
   /** Case-insensitive match on the title or URL. */
@@ -156,6 +156,7 @@ export class DocumentService {
       const pattern = `%${filters.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
       query.where((q) => q.whereILike('title', pattern).orWhereILike('sourceUrl', pattern));
     }
+    whereUpdated(query, 'documents', filters);
     return paginate(query, 'documents', filters, {
       createdAt: 'createdAt',
       updatedAt: 'updatedAt',

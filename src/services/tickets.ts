@@ -8,7 +8,7 @@ import {
 import { TemporalFailure } from '@temporalio/common';
 import type { Knex } from 'knex';
 import type { Principal } from '../domain/principal';
-import { paginate, type Page, type PageParams } from '../lib/pagination';
+import { paginate, whereUpdated, type Page, type PageParams, type UpdatedRange } from '../lib/pagination';
 import { problems } from '../lib/problem';
 import {
   Conversation,
@@ -93,7 +93,7 @@ export interface TicketDetail extends TicketView {
   conversation: ConversationDetail;
 }
 
-export interface TicketFilters extends PageParams {
+export interface TicketFilters extends PageParams, UpdatedRange {
   status?: TicketStatus;
   priority?: TicketPriority;
   /** A user id, or `none` for unassigned tickets. */
@@ -147,6 +147,7 @@ export class TicketService {
       }
       query.where('assigneeUserId', filters.assignee);
     }
+    whereUpdated(query, 'tickets', filters);
     return paginate(query, 'tickets', filters, {
       createdAt: 'createdAt',
       updatedAt: 'updatedAt',

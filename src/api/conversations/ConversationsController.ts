@@ -129,6 +129,8 @@ export class ConversationsController extends Controller {
    * @param escalated true: only conversations escalated to a ticket; false: only those never escalated.
    * @param from Created at or after (ISO 8601).
    * @param to Created before (ISO 8601).
+   * @param updatedSince Only those changed at or after this instant (ISO 8601), for incremental sync: sort by `updatedAt` and keep the latest `updatedAt` seen.
+   * @param updatedBefore Only those changed before this instant (ISO 8601).
    * @isInt limit
    * @minimum limit 1
    * @maximum limit 100
@@ -151,7 +153,8 @@ export class ConversationsController extends Controller {
     @Request() req: ExRequest,
     @Query() limit?: number,
     @Query() cursor?: string,
-    @Query() sort?: 'createdAt' | '-createdAt' | 'lastMessageAt' | '-lastMessageAt',
+    @Query()
+    sort?: 'createdAt' | '-createdAt' | 'updatedAt' | '-updatedAt' | 'lastMessageAt' | '-lastMessageAt',
     @Query() status?: ConversationStatus,
     @Query() visitorId?: string,
     @Query() maxSentiment?: number,
@@ -160,6 +163,8 @@ export class ConversationsController extends Controller {
     @Query() escalated?: boolean,
     @Query() from?: Date,
     @Query() to?: Date,
+    @Query() updatedSince?: Date,
+    @Query() updatedBefore?: Date,
   ): Promise<Page<ConversationView>> {
     const page = await this.services.conversations.list(principalOf(req).organizationId, {
       limit,
@@ -173,6 +178,8 @@ export class ConversationsController extends Controller {
       escalated,
       from,
       to,
+      updatedSince,
+      updatedBefore,
     });
     return { items: page.items.map(toConversationView), nextCursor: page.nextCursor };
   }
@@ -196,6 +203,62 @@ export class ConversationsController extends Controller {
       summary: conversation.summary,
       messages: (conversation.messages ?? []).filter((m) => !m.internal).map(toMessageView),
     };
+  }
+
+  /**
+   * The conversation's messages, oldest first (internal notes left out). Poll for new ones with
+   * `after`, the id of the last message you have.
+   * @param after Only messages that came after this one (a message id of this conversation).
+   * @param limit Page size, 1 to 100 (default 20).
+   * @param cursor `nextCursor` of the previous page.
+   * @isInt limit
+   * @minimum limit 1
+   * @maximum limit 100
+   * @summary List a conversation's messages
+   */
+  @Get('{id}/messages')
+  @Security('bearer', ['agent', 'conversations:read'])
+  @Response<ProblemDocument>(401, 'Missing or invalid credentials', undefined, PROBLEM)
+  @Response<ProblemDocument>(403, 'Role or API-key scope too low', undefined, PROBLEM)
+  @Response<ProblemDocument>(404, 'No such conversation in this organization', undefined, PROBLEM)
+  @Response<ProblemDocument>(422, 'Invalid id or query parameters', undefined, PROBLEM)
+  @Response<ProblemDocument>(429, 'Too many requests; see Retry-After', undefined, PROBLEM)
+  @Response<ProblemDocument>(500, 'Unexpected error', undefined, PROBLEM)
+  public async listMessages(
+    @Request() req: ExRequest,
+    @Path() id: Uuid,
+    @Query() after?: Uuid,
+    @Query() limit?: number,
+    @Query() cursor?: string,
+  ): Promise<Page<MessageView>> {
+    const page = await this.services.conversations.messages(principalOf(req).organizationId, id, {
+      after,
+      limit,
+      cursor,
+    });
+    return { items: page.items.map(toMessageView), nextCursor: page.nextCursor };
+  }
+
+  /**
+   * One message of the conversation, with its citations and retrieval trace.
+   * @summary Get a message
+   */
+  @Get('{id}/messages/{messageId}')
+  @Security('bearer', ['agent', 'conversations:read'])
+  @Response<ProblemDocument>(401, 'Missing or invalid credentials', undefined, PROBLEM)
+  @Response<ProblemDocument>(403, 'Role or API-key scope too low', undefined, PROBLEM)
+  @Response<ProblemDocument>(404, 'No such message in this organization', undefined, PROBLEM)
+  @Response<ProblemDocument>(422, 'Invalid id', undefined, PROBLEM)
+  @Response<ProblemDocument>(429, 'Too many requests; see Retry-After', undefined, PROBLEM)
+  @Response<ProblemDocument>(500, 'Unexpected error', undefined, PROBLEM)
+  public async getMessage(
+    @Request() req: ExRequest,
+    @Path() id: Uuid,
+    @Path() messageId: Uuid,
+  ): Promise<MessageView> {
+    return toMessageView(
+      await this.services.conversations.message(principalOf(req).organizationId, id, messageId),
+    );
   }
 
   /**

@@ -125,6 +125,8 @@ export class DocumentsController extends Controller {
    * @param sort A field, descending with a leading `-`.
    * @param q Words in the title or URL.
    * @param parentId The sitemap whose pages to list.
+   * @param updatedSince Only those changed at or after this instant (ISO 8601), for incremental sync: sort by `updatedAt` and keep the latest `updatedAt` seen.
+   * @param updatedBefore Only those changed before this instant (ISO 8601).
    * @isInt limit
    * @minimum limit 1
    * @maximum limit 100
@@ -147,6 +149,8 @@ export class DocumentsController extends Controller {
     @Query() sourceType?: DocumentSourceType,
     @Query() q?: string,
     @Query() parentId?: Uuid,
+    @Query() updatedSince?: Date,
+    @Query() updatedBefore?: Date,
   ): Promise<Page<DocumentView>> {
     const page = await this.services.documents.list(principalOf(req).organizationId, {
       limit,
@@ -156,6 +160,8 @@ export class DocumentsController extends Controller {
       sourceType,
       q,
       parentId,
+      updatedSince,
+      updatedBefore,
     });
     return { items: page.items.map(toDocumentView), nextCursor: page.nextCursor };
   }

@@ -94,6 +94,8 @@ export class TicketsController extends Controller {
    * @param cursor `nextCursor` of the previous page.
    * @param sort A field, descending with a leading `-` (priority sorts low < normal < high < urgent).
    * @param assignee A user id, or `none` for unassigned tickets.
+   * @param updatedSince Only those changed at or after this instant (ISO 8601), for incremental sync: sort by `updatedAt` and keep the latest `updatedAt` seen.
+   * @param updatedBefore Only those changed before this instant (ISO 8601).
    * @isInt limit
    * @minimum limit 1
    * @maximum limit 100
@@ -125,6 +127,8 @@ export class TicketsController extends Controller {
     @Query() status?: TicketStatus,
     @Query() priority?: TicketPriority,
     @Query() assignee?: string,
+    @Query() updatedSince?: Date,
+    @Query() updatedBefore?: Date,
   ): Promise<Page<TicketView>> {
     const page = await this.services.tickets.list(principalOf(req).organizationId, {
       limit,
@@ -133,6 +137,8 @@ export class TicketsController extends Controller {
       status,
       priority,
       assignee,
+      updatedSince,
+      updatedBefore,
     });
     return { items: page.items.map(toTicketView), nextCursor: page.nextCursor };
   }
