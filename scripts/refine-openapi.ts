@@ -19,6 +19,7 @@ import { ALL_SCOPES } from '../src/domain/scopes';
 
 interface Operation {
   description?: string;
+  parameters?: { in: string; name: string }[];
   security?: Record<string, string[]>[];
   responses: Record<string, Response>;
   [extension: string]: unknown;
@@ -103,13 +104,30 @@ export function refineSpec(spec: OpenApiDocument): OpenApiDocument {
             .join('\n\n');
         }
       }
+      // A keyed request can meet its first run still going (409) or a key used for another (422).
+      if (operation.parameters?.some((p) => p.in === 'header' && p.name === 'Idempotency-Key')) {
+        const problem = Object.values(operation.responses).find(
+          (r) => r.content?.['application/problem+json'],
+        );
+        for (const [status, description] of [
+          ['409', 'A request with this Idempotency-Key is still running; see Retry-After'],
+          ['422', 'Invalid fields, or an Idempotency-Key already used for another request'],
+        ] as const) {
+          if (problem && !operation.responses[status])
+            operation.responses[status] = { description, content: problem.content };
+        }
+      }
       for (const [status, response] of Object.entries(operation.responses)) {
         const headers: Response['headers'] = { 'X-Request-Id': ref('X-Request-Id') };
         if (counted && status !== '401') {
           headers['RateLimit-Policy'] = ref('RateLimit-Policy');
           headers.RateLimit = ref('RateLimit');
         }
-        if (status === '429') headers['Retry-After'] = ref('Retry-After');
+        if (
+          status === '429' ||
+          (status === '409' && operation.parameters?.some((p) => p.name === 'Idempotency-Key'))
+        )
+          headers['Retry-After'] = ref('Retry-After');
         if (status === '200' && isPage(spec, response)) headers['X-Next-Cursor'] = ref('X-Next-Cursor');
         response.headers = { ...response.headers, ...headers };
       }
