@@ -134,10 +134,8 @@ export function createIngestionActivities(deps: IngestionDependencies) {
       const hash = contentHash(parsed.text, ingestion, deps.embeddingModel);
       if (hash === document.contentHash && document.version > 0) return { unchanged: true };
 
-      const title =
-        (document.sourceType === 'upload' || document.title === document.sourceUrl
-          ? parsed.title
-          : document.title) || document.title;
+      // A title given at upload or when the URL was added stays; otherwise the source's own names it.
+      const title = document.titleGiven ? document.title : parsed.title || document.title;
       const chunks = chunkText(parsed.text, {
         chunkSize: ingestion.chunkSize,
         markdown: parsed.markdown,

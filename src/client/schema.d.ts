@@ -4623,7 +4623,7 @@ export interface operations {
                      * @description The document, at most UPLOAD_MAX_BYTES.
                      */
                     file: string;
-                    /** @description Defaults to the file's own title or name. */
+                    /** @description Kept as the title; when omitted, the file's own title (its first heading) once ingested. */
                     title?: string;
                 };
             };

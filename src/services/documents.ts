@@ -113,6 +113,7 @@ export class DocumentService {
         .forOrganization(organizationId)
         .insert({
           title: clip(title?.trim() || file.originalname, MAX_TITLE),
+          titleGiven: Boolean(title?.trim()),
           sourceType: 'upload',
           mimeType: file.mimetype || null,
         })
@@ -138,6 +139,7 @@ export class DocumentService {
       .forOrganization(organizationId)
       .insert({
         title: clip(input.title?.trim() || url, MAX_TITLE),
+        titleGiven: Boolean(input.title?.trim()),
         sourceType: input.type,
         sourceUrl: url,
       })

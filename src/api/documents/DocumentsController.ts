@@ -59,7 +59,7 @@ export class DocumentsController extends Controller {
    * Uploads a PDF, DOCX, HTML, Markdown or plain-text file (the type is checked by content) and
    * starts its ingestion.
    * @param file The document, at most UPLOAD_MAX_BYTES.
-   * @param title Defaults to the file's own title or name.
+   * @param title Kept as the title; when omitted, the file's own title (its first heading) once ingested.
    * @param idempotencyKey Send the same key again to retry safely: the same request gets the first answer (for 24 hours); another request with it is refused (422).
    * @summary Upload a document
    */

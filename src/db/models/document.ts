@@ -30,6 +30,8 @@ export class Document extends TenantModel {
   static override tableName = 'documents';
   declare id: string;
   declare title: string;
+  /** True when whoever added the document gave its title: ingestion keeps it instead of the source's. */
+  declare titleGiven: boolean;
   declare sourceType: DocumentSourceType;
   declare sourceUrl: string | null;
   declare mimeType: string | null;
@@ -52,6 +54,7 @@ export class Document extends TenantModel {
       id: { type: 'string', format: 'uuid' },
       organizationId: { type: 'string', format: 'uuid' },
       title: { type: 'string', minLength: 1, maxLength: 500 },
+      titleGiven: { type: 'boolean' },
       sourceType: { type: 'string', enum: [...DOCUMENT_SOURCE_TYPES] },
       sourceUrl: { type: ['string', 'null'], maxLength: 2048 },
       mimeType: { type: ['string', 'null'] },
