@@ -137,10 +137,8 @@ export function createIngestionActivities(deps: IngestionDependencies) {
       const hash = contentHash(parsed.text, ingestion, deps.embeddingModel);
       if (hash === document.contentHash && document.version > 0) return { unchanged: true };
 
-      const title =
-        (document.sourceType === 'upload' || document.title === document.sourceUrl
-          ? parsed.title
-          : document.title) || document.title;
+      // A title given at upload or when the URL was added stays; otherwise the source's own names it.
+      const title = document.titleGiven ? document.title : parsed.title || document.title;
       const chunks = chunkText(parsed.text, {
         chunkSize: ingestion.chunkSize,
         markdown: parsed.markdown,
@@ -233,7 +231,7 @@ export function createIngestionActivities(deps: IngestionDependencies) {
         total: number;
         done: number;
       }[];
-      const progress = { stage: 'embedding', chunksDone: counts!.done, chunksTotal: counts!.total };
+      const progress = { stage: 'embedding' as const, chunksDone: counts!.done, chunksTotal: counts!.total };
       await Document.query(knex)
         .forOrganization(document.organizationId)
         .patch({ progress })

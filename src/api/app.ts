@@ -10,6 +10,7 @@ import { webRouter } from '../web/router';
 import { apiReference } from './reference';
 import { stripeWebhookRouter } from './webhooks/stripe';
 import type { ApiServices } from './services';
+import { rateLimitHeaders } from './rate-limits';
 import type { Principal } from '../domain/principal';
 import { httpMetricsMiddleware, renderMetrics } from '../observability/metrics';
 import { tracingMiddleware } from '../observability/tracing';
@@ -88,15 +89,26 @@ export function createApp(services: ApiServices): Express {
   app.use(
     cors({
       origin: services.config.cors.origins,
-      exposedHeaders: ['Retry-After', 'X-Request-Id', 'X-Next-Cursor'],
+      exposedHeaders: ['Retry-After', 'X-Request-Id', 'X-Next-Cursor', 'RateLimit', 'RateLimit-Policy'],
     }),
   );
   // Not strict: a body that is JSON but not an object (`"text"`) reaches validation and gets a 422
   // naming the body, like any other body of the wrong shape.
   app.use(jsonBody({ limit: services.config.http.bodyLimitBytes, strict: false }));
   // Per-IP limit on the sign-in endpoints, before any password is hashed.
-  app.use('/v1/auth', async (req, _res, next) => {
-    if (req.method === 'POST') await services.rateLimits.consumeAuth(req.ip ?? 'unknown');
+  app.use('/v1/auth', async (req, res, next) => {
+    if (req.method === 'POST')
+      res.set(rateLimitHeaders(await services.rateLimits.consumeAuth(req.ip ?? 'unknown')));
+    next();
+  });
+  // A list page's cursor also travels as a header, for clients that page without parsing the body.
+  app.use('/v1', (_req, res, next) => {
+    const json = res.json.bind(res);
+    res.json = (body: unknown) => {
+      const cursor = (body as { nextCursor?: unknown } | null)?.nextCursor;
+      if (res.statusCode === 200 && typeof cursor === 'string') res.setHeader('X-Next-Cursor', cursor);
+      return json(body);
+    };
     next();
   });
 

@@ -16,14 +16,31 @@ import { TemporalUnavailableError } from '../temporal/client';
 import { redactUrl } from '../lib/logger';
 import { reportError } from '../observability/sentry';
 import type { Principal } from '../domain/principal';
-import { HttpProblem, problems, type FieldError } from '../lib/problem';
+import { HttpProblem, problems, problemTypeUri, type FieldError } from '../lib/problem';
+import { servicesOf, type ApiServices } from './services';
 
-/** tsoa reports fields as `requestBody.email`; clients know them as `body.email`. */
-function tsoaFieldErrors(error: ValidateError): FieldError[] {
-  return Object.entries(error.fields).map(([field, { message }]) => ({
-    field: field.replace(/^requestBody\.?/, 'body.').replace(/\.$/, ''),
-    message,
-  }));
+/** Where a request's parameters came from, to name a field by its place (`query.limit`). */
+interface RequestParts {
+  params: Record<string, unknown>;
+  headers: Record<string, unknown>;
+}
+
+/**
+ * tsoa reports body fields as `requestBody.email` or `body.email` and parameters by their bare name; clients know
+ * them as `body.email`, `path.id`, `header.idempotency-key` and `query.limit`.
+ */
+function tsoaFieldErrors(error: ValidateError, request?: RequestParts): FieldError[] {
+  const place = (field: string): string => {
+    // The controllers name their body parameter `body`.
+    if (/^(requestBody|body)\b/.test(field))
+      return field.replace(/^(requestBody|body)\.?/, 'body.').replace(/\.$/, '');
+    if (!request) return field;
+    const name = field.split('.')[0]!;
+    if (Object.hasOwn(request.params, name)) return `path.${field}`;
+    if (Object.hasOwn(request.headers, name.toLowerCase())) return `header.${field.toLowerCase()}`;
+    return `query.${field}`;
+  };
+  return Object.entries(error.fields).map(([field, { message }]) => ({ field: place(field), message }));
 }
 
 function objectionFieldErrors(error: ValidationError): FieldError[] {
@@ -47,9 +64,9 @@ function databaseUnavailable(error: unknown): boolean {
 const SOCKET_FAILURES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH']);
 
 /** Turns anything thrown into a known problem, or undefined for a bug (reported as a 500). */
-export function toProblem(error: unknown): HttpProblem | undefined {
+export function toProblem(error: unknown, request?: RequestParts): HttpProblem | undefined {
   if (error instanceof HttpProblem) return error;
-  if (error instanceof ValidateError) return problems.validation(tsoaFieldErrors(error));
+  if (error instanceof ValidateError) return problems.validation(tsoaFieldErrors(error, request));
   if (error instanceof ValidationError) return problems.validation(objectionFieldErrors(error));
   if (error instanceof NotFoundError) return problems.notFound('The resource');
   if (error instanceof UniqueViolationError)
@@ -111,7 +128,12 @@ export function toProblem(error: unknown): HttpProblem | undefined {
 
 export const errorHandler: ErrorRequestHandler = (error: unknown, req, res, _next) => {
   const requestId = req.id as string; // set by pino-http's genReqId in app.ts
-  const problem = toProblem(error);
+  // Problem types live on the server's public address; an app built without services (a test's bare
+  // Express app) names the address it was reached at.
+  const publicUrl =
+    (servicesOf(req) as ApiServices | undefined)?.config.http.publicUrl ??
+    `${req.protocol}://${req.get('host')}`;
+  const problem = toProblem(error, req);
   if (!problem) {
     req.log.error({ err: error }, 'unhandled error');
     reportError(error, {
@@ -123,7 +145,7 @@ export const errorHandler: ErrorRequestHandler = (error: unknown, req, res, _nex
       .status(500)
       .type('application/problem+json')
       .json({
-        type: '/problems/internal',
+        type: problemTypeUri('internal', publicUrl),
         title: 'Internal server error',
         status: 500,
         detail: `Something went wrong on our side. Quote request id ${requestId} when you contact support.`,
@@ -138,7 +160,7 @@ export const errorHandler: ErrorRequestHandler = (error: unknown, req, res, _nex
     res
       .status(problem.status)
       .type('application/problem+json')
-      .json(problem.toDocument(redactUrl(req.originalUrl), requestId));
+      .json(problem.toDocument(redactUrl(req.originalUrl), requestId, publicUrl));
   // A body refused unread (too large) is still arriving: closing at once would reset the connection
   // before a slow client reads the answer. Read the rest (bounded by the server's request timeout)
   // and discard it, then answer and close.

@@ -14,7 +14,9 @@ export interface HttpServer {
 /** The HTTP server: the app, the widget's WebSocket endpoint, and the live event bus behind them. */
 export async function createHttpServer(services: ApiServices): Promise<HttpServer> {
   const server = createServer(createApp(services));
-  server.on('clientError', answerClientError);
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) =>
+    answerClientError(error, socket, services.config.http.publicUrl),
+  );
   const sockets = attachWidgetSockets(server, services.live);
   await services.bus.start();
   return {
@@ -34,7 +36,7 @@ export async function createHttpServer(services: ApiServices): Promise<HttpServe
  * request line or header) get a problem document like every other error, instead of Node's bare
  * status line; they are the client's mistake, so nothing is logged.
  */
-function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+function answerClientError(error: NodeJS.ErrnoException, socket: Duplex, publicUrl: string): void {
   if (error.code === 'ECONNRESET' || !socket.writable) {
     socket.destroy();
     return;
@@ -42,7 +44,7 @@ function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
   const slug = error.code === 'HPE_HEADER_OVERFLOW' ? 'headers-too-large' : 'bad-request';
   const { status, title } = PROBLEM_TYPES[slug];
   const body = JSON.stringify({
-    type: problemTypeUri(slug),
+    type: problemTypeUri(slug, publicUrl),
     title,
     status,
     detail:

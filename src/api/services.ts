@@ -9,6 +9,7 @@ import { ConversationService } from '../services/conversations';
 import { DocumentService } from '../services/documents';
 import { organizationPassRates, TestRunService } from '../services/test-runs';
 import { TestSetService } from '../services/test-sets';
+import { IdempotencyService } from '../services/idempotency';
 import { TicketService } from '../services/tickets';
 import { VisitorService } from '../services/visitors';
 import { EventBus } from '../live/event-bus';
@@ -34,6 +35,8 @@ export interface ApiServices {
   testSets: TestSetService;
   testRuns: TestRunService;
   billing: BillingService;
+  /** Stored answers of creating requests sent with an `Idempotency-Key`. */
+  idempotency: IdempotencyService;
   /** Live events from the workers (PostgreSQL LISTEN), for sockets and streams. */
   bus: EventBus;
   /** What the widget's WebSocket and HTTP transports share. */
@@ -60,6 +63,7 @@ export function createApiServices(base: {
     apiKeys: new ApiKeyAuthenticator(base.knex, bus),
     rateLimits: new RateLimits(base.config.rateLimits),
     documents: new DocumentService(base),
+    idempotency: new IdempotencyService(base),
     conversations,
     tickets: new TicketService(base),
     testSets: new TestSetService(base),

@@ -11,10 +11,18 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description The organization's endpoints, newest first by default. */
+        /**
+         * @description The organization's endpoints, newest first by default.
+         *
+         *     **Access:** members with the role `admin` or above; an API key needs the scope `webhooks:read`.
+         */
         get: operations["ListWebhookEndpoints"];
         put?: never;
-        /** @description Creates an endpoint. Its signing secret is in this response only (rotate it to get a new one). */
+        /**
+         * @description Creates an endpoint. Its signing secret is in this response only (rotate it to get a new one).
+         *
+         *     **Access:** members with the role `admin` or above; an API key needs the scope `webhooks:write`.
+         */
         post: operations["CreateWebhookEndpoint"];
         delete?: never;
         options?: never;
@@ -29,15 +37,27 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description One endpoint (without its secret). */
+        /**
+         * @description One endpoint (without its secret).
+         *
+         *     **Access:** members with the role `admin` or above; an API key needs the scope `webhooks:read`.
+         */
         get: operations["GetWebhookEndpoint"];
         put?: never;
         post?: never;
-        /** @description Deletes an endpoint and its delivery log; deliveries under way stop. */
+        /**
+         * @description Deletes an endpoint and its delivery log; deliveries under way stop.
+         *
+         *     **Access:** members with the role `admin` or above; an API key needs the scope `webhooks:write`.
+         */
         delete: operations["DeleteWebhookEndpoint"];
         options?: never;
         head?: never;
-        /** @description Changes an endpoint's URL, events or description, or disables or enables it. */
+        /**
+         * @description Changes an endpoint's URL, events or description, or disables or enables it.
+         *
+         *     **Access:** members with the role `admin` or above; an API key needs the scope `webhooks:write`.
+         */
         patch: operations["UpdateWebhookEndpoint"];
         trace?: never;
     };
@@ -50,7 +70,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description Replaces the signing secret; the next attempt is signed with the new one, shown only here. */
+        /**
+         * @description Replaces the signing secret; the next attempt is signed with the new one, shown only here.
+         *
+         *     **Access:** members with the role `admin` or above; an API key needs the scope `webhooks:write`.
+         */
         post: operations["RotateWebhookSecret"];
         delete?: never;
         options?: never;
@@ -65,7 +89,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description An endpoint's deliveries, newest first by default. */
+        /**
+         * @description An endpoint's deliveries, newest first by default.
+         *
+         *     **Access:** members with the role `admin` or above; an API key needs the scope `webhooks:read`.
+         */
         get: operations["ListWebhookDeliveries"];
         put?: never;
         post?: never;
@@ -82,7 +110,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description One delivery: the event's payload and every attempt (request, response status, body excerpt, duration). */
+        /**
+         * @description One delivery: the event's payload and every attempt (request, response status, body excerpt, duration).
+         *
+         *     **Access:** members with the role `admin` or above; an API key needs the scope `webhooks:read`.
+         */
         get: operations["GetWebhookDelivery"];
         put?: never;
         post?: never;
@@ -104,6 +136,8 @@ export interface paths {
         /**
          * @description Sends a delivery's event again, as a new delivery with its own attempts. The `webhook-id` stays
          *     the event's, so a receiver that deduplicates sees a repeat.
+         *
+         *     **Access:** members with the role `admin` or above; an API key needs the scope `webhooks:write`.
          */
         post: operations["ReplayWebhookDelivery"];
         delete?: never;
@@ -119,7 +153,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description This billing period's usage per metric (answered messages, seats) and the plan's limits. */
+        /**
+         * Get usage against plan limits
+         * @description This billing period's usage per metric (answered messages, seats) and the plan's limits.
+         *
+         *     **Access:** members with the role `admin` or above; an API key needs the scope `usage:read`.
+         */
         get: operations["GetUsage"];
         put?: never;
         post?: never;
@@ -136,7 +175,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description Usage events (one per answered visitor message), oldest first. */
+        /**
+         * List usage events
+         * @description Usage events (one per answered visitor message), oldest first.
+         *
+         *     **Access:** members with the role `admin` or above; an API key needs the scope `usage:read`.
+         */
         get: operations["ListUsageEvents"];
         put?: never;
         post?: never;
@@ -154,8 +198,11 @@ export interface paths {
             cookie?: never;
         };
         /**
+         * Export usage events (NDJSON or CSV)
          * @description The same events as NDJSON (one JSON object a line) or CSV (with a header row), up to 10,000 a
          *     request; when more remain, the `X-Next-Cursor` header holds the cursor of the next request.
+         *
+         *     **Access:** members with the role `admin` or above; an API key needs the scope `usage:read`.
          */
         get: operations["ExportUsageEvents"];
         put?: never;
@@ -173,7 +220,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description The organization's tickets, newest first by default. */
+        /**
+         * List tickets
+         * @description The organization's tickets, newest first by default.
+         *
+         *     **Access:** members with the role `agent` or above; an API key needs the scope `tickets:read`.
+         */
         get: operations["ListTickets"];
         put?: never;
         post?: never;
@@ -190,7 +242,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description One ticket with its timeline and the conversation (internal notes only in the timeline). */
+        /**
+         * Get a ticket with its timeline
+         * @description One ticket with its timeline and the conversation (internal notes only in the timeline).
+         *
+         *     **Access:** members with the role `agent` or above; an API key needs the scope `tickets:read`.
+         */
         get: operations["GetTicket"];
         put?: never;
         post?: never;
@@ -209,7 +266,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description Assigns the ticket to a member, or round-robin to the available member who waited longest. */
+        /**
+         * Assign a ticket
+         * @description Assigns the ticket to a member, or round-robin to the available member who waited longest.
+         *
+         *     **Access:** members with the role `agent` or above; an API key needs the scope `tickets:write`.
+         */
         post: operations["AssignTicket"];
         delete?: never;
         options?: never;
@@ -226,7 +288,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description Changes the ticket's status (the change appears on its timeline). */
+        /**
+         * Change a ticket's status
+         * @description Changes the ticket's status (the change appears on its timeline).
+         *
+         *     **Access:** members with the role `agent` or above; an API key needs the scope `tickets:write`.
+         */
         post: operations["SetTicketStatus"];
         delete?: never;
         options?: never;
@@ -244,8 +311,11 @@ export interface paths {
         get?: never;
         put?: never;
         /**
+         * Reply to the visitor
          * @description Replies to the visitor, who sees it live in the widget. The first reply meets the first-response
          *     target. A reply on a resolved or closed ticket reopens it.
+         *
+         *     **Access:** members with the role `agent` or above; an API key needs the scope `tickets:write`.
          */
         post: operations["ReplyToTicket"];
         delete?: never;
@@ -263,7 +333,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description Adds an internal note: on the timeline for colleagues, never shown or sent to the visitor. */
+        /**
+         * Add an internal note
+         * @description Adds an internal note: on the timeline for colleagues, never shown or sent to the visitor.
+         *
+         *     **Access:** members with the role `agent` or above; an API key needs the scope `tickets:write`.
+         */
         post: operations["AddTicketNote"];
         delete?: never;
         options?: never;
@@ -280,7 +355,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description Hands the conversation back to the assistant; the ticket is resolved and closes after the quiet period. */
+        /**
+         * Hand a conversation back to the assistant
+         * @description Hands the conversation back to the assistant; the ticket is resolved and closes after the quiet period.
+         *
+         *     **Access:** members with the role `agent` or above; an API key needs the scope `tickets:write`.
+         */
         post: operations["HandBackTicket"];
         delete?: never;
         options?: never;
@@ -298,12 +378,16 @@ export interface paths {
         /**
          * List test sets
          * @description The organization's test sets, newest first by default.
+         *
+         *     **Access:** members with the role `agent` or above; an API key needs the scope `test_sets:read`.
          */
         get: operations["ListTestSets"];
         put?: never;
         /**
          * Create a test set
          * @description Creates a test set.
+         *
+         *     **Access:** members with the role `admin` or above; an API key needs the scope `test_sets:write`.
          */
         post: operations["CreateTestSet"];
         delete?: never;
@@ -322,6 +406,8 @@ export interface paths {
         /**
          * Get a test set
          * @description One test set, with its latest run and its pass rate over time.
+         *
+         *     **Access:** members with the role `agent` or above; an API key needs the scope `test_sets:read`.
          */
         get: operations["GetTestSet"];
         put?: never;
@@ -329,6 +415,8 @@ export interface paths {
         /**
          * Delete a test set
          * @description Deletes a test set with its questions and runs.
+         *
+         *     **Access:** members with the role `admin` or above; an API key needs the scope `test_sets:write`.
          */
         delete: operations["DeleteTestSet"];
         options?: never;
@@ -336,6 +424,8 @@ export interface paths {
         /**
          * Update a test set
          * @description Renames a test set or changes its description.
+         *
+         *     **Access:** members with the role `admin` or above; an API key needs the scope `test_sets:write`.
          */
         patch: operations["UpdateTestSet"];
         trace?: never;
@@ -350,12 +440,16 @@ export interface paths {
         /**
          * List a set's questions
          * @description The set's questions, in the order they were written by default.
+         *
+         *     **Access:** members with the role `agent` or above; an API key needs the scope `test_sets:read`.
          */
         get: operations["ListTestQuestions"];
         put?: never;
         /**
          * Add a question
          * @description Adds a question (at most 200 per set).
+         *
+         *     **Access:** members with the role `admin` or above; an API key needs the scope `test_sets:write`.
          */
         post: operations["AddTestQuestion"];
         delete?: never;
@@ -376,6 +470,8 @@ export interface paths {
         /**
          * Add a question from a conversation turn
          * @description Keeps a real conversation turn as a question ("this was right" / "this was wrong, the right source is …").
+         *
+         *     **Access:** members with the role `admin` or above; an API key needs the scopes `test_sets:write`, `conversations:read`.
          */
         post: operations["AddTestQuestionFromTurn"];
         delete?: never;
@@ -397,6 +493,8 @@ export interface paths {
         /**
          * Delete a question
          * @description Deletes a question; past runs keep its results.
+         *
+         *     **Access:** members with the role `admin` or above; an API key needs the scope `test_sets:write`.
          */
         delete: operations["DeleteTestQuestion"];
         options?: never;
@@ -404,6 +502,8 @@ export interface paths {
         /**
          * Update a question
          * @description Changes a question.
+         *
+         *     **Access:** members with the role `admin` or above; an API key needs the scope `test_sets:write`.
          */
         patch: operations["UpdateTestQuestion"];
         trace?: never;
@@ -421,6 +521,8 @@ export interface paths {
          * Import questions
          * @description Imports questions from a CSV or JSON file's text: all rows are added or none, and each bad row is
          *     named in `errors` (`body.rows[3].expectation`, rows counted from 1 after the header).
+         *
+         *     **Access:** members with the role `admin` or above; an API key needs the scope `test_sets:write`.
          */
         post: operations["ImportTestQuestions"];
         delete?: never;
@@ -439,6 +541,8 @@ export interface paths {
         /**
          * List a set's runs
          * @description The set's runs, newest first by default.
+         *
+         *     **Access:** members with the role `agent` or above; an API key needs the scope `test_sets:read`.
          */
         get: operations["ListTestRuns"];
         put?: never;
@@ -446,6 +550,8 @@ export interface paths {
          * Run a test set
          * @description Runs the set now: every question goes through the chat turn's path (no conversation, usage or
          *     ticket). While a run of the set is going, this joins it and returns the same run.
+         *
+         *     **Access:** members with the role `admin` or above; an API key needs the scope `test_sets:write`.
          */
         post: operations["StartTestRun"];
         delete?: never;
@@ -464,6 +570,8 @@ export interface paths {
         /**
          * Get a run with its results
          * @description One run with every question's result: pass or fail and why, the reply, the outcome, the trace.
+         *
+         *     **Access:** members with the role `agent` or above; an API key needs the scope `test_sets:read`.
          */
         get: operations["GetTestRun"];
         put?: never;
@@ -484,6 +592,8 @@ export interface paths {
         /**
          * What changed since the previous run
          * @description What changed since the set's previous completed run: newly failing and newly passing questions, with both replies.
+         *
+         *     **Access:** members with the role `agent` or above; an API key needs the scope `test_sets:read`.
          */
         get: operations["GetTestRunChanges"];
         put?: never;
@@ -501,14 +611,24 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description The caller's organization. */
+        /**
+         * Get the organization
+         * @description The caller's organization.
+         *
+         *     **Access:** members with the role `agent` or above; an API key needs the scope `organization:read`.
+         */
         get: operations["GetOrganization"];
         put?: never;
         post?: never;
         delete?: never;
         options?: never;
         head?: never;
-        /** @description Renames the organization. */
+        /**
+         * Rename the organization
+         * @description Renames the organization.
+         *
+         *     **Access:** members with the role `admin` or above; an API key needs the scope `organization:write`.
+         */
         patch: operations["UpdateOrganization"];
         trace?: never;
     };
@@ -519,14 +639,24 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description The organization's settings. */
+        /**
+         * Get the settings
+         * @description The organization's settings.
+         *
+         *     **Access:** members with the role `agent` or above; an API key needs the scope `organization:read`.
+         */
         get: operations["GetSettings"];
         put?: never;
         post?: never;
         delete?: never;
         options?: never;
         head?: never;
-        /** @description Changes settings: each field given replaces the stored one whole; fields left out stay as they are. */
+        /**
+         * Update settings
+         * @description Changes settings: each field given replaces the stored one whole; fields left out stay as they are.
+         *
+         *     **Access:** members with the role `admin` or above; an API key needs the scope `organization:write`.
+         */
         patch: operations["UpdateSettings"];
         trace?: never;
     };
@@ -537,7 +667,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description The organization's members, oldest first by default. */
+        /**
+         * List members
+         * @description The organization's members, oldest first by default.
+         *
+         *     **Access:** members with the role `agent` or above; an API key needs the scope `members:read`.
+         */
         get: operations["ListMembers"];
         put?: never;
         post?: never;
@@ -554,15 +689,30 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description One member. */
+        /**
+         * Get a member
+         * @description One member.
+         *
+         *     **Access:** members with the role `agent` or above; an API key needs the scope `members:read`.
+         */
         get: operations["GetMember"];
         put?: never;
         post?: never;
-        /** @description Removes a member and ends their sessions here. Only owners remove owners; the last owner stays. */
+        /**
+         * Remove a member
+         * @description Removes a member and ends their sessions here. Only owners remove owners; the last owner stays.
+         *
+         *     **Access:** members with the role `admin` or above; an API key needs the scope `members:write`.
+         */
         delete: operations["RemoveMember"];
         options?: never;
         head?: never;
-        /** @description Changes a member's role or availability. Only owners touch the owner role; one owner always remains. */
+        /**
+         * Update a member
+         * @description Changes a member's role or availability. Only owners touch the owner role; one owner always remains.
+         *
+         *     **Access:** members with the role `admin` or above; an API key needs the scope `members:write`.
+         */
         patch: operations["UpdateMember"];
         trace?: never;
     };
@@ -573,10 +723,20 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description The organization's invitations, newest first by default. */
+        /**
+         * List invitations
+         * @description The organization's invitations, newest first by default.
+         *
+         *     **Access:** members with the role `admin` or above; an API key needs the scope `members:read`.
+         */
         get: operations["ListInvitations"];
         put?: never;
-        /** @description Invites someone with a role and emails them a link. Inviting an address again replaces its pending invitation. */
+        /**
+         * Invite someone
+         * @description Invites someone with a role and emails them a link. Inviting an address again replaces its pending invitation.
+         *
+         *     **Access:** members with the role `admin` or above; an API key needs the scope `members:write`.
+         */
         post: operations["CreateInvitation"];
         delete?: never;
         options?: never;
@@ -591,11 +751,21 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description One invitation. */
+        /**
+         * Get an invitation
+         * @description One invitation.
+         *
+         *     **Access:** members with the role `admin` or above; an API key needs the scope `members:read`.
+         */
         get: operations["GetInvitation"];
         put?: never;
         post?: never;
-        /** @description Withdraws an invitation; its link stops working. */
+        /**
+         * Revoke an invitation
+         * @description Withdraws an invitation; its link stops working.
+         *
+         *     **Access:** members with the role `admin` or above; an API key needs the scope `members:write`.
+         */
         delete: operations["RevokeInvitation"];
         options?: never;
         head?: never;
@@ -609,7 +779,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description The process is up. Used by liveness probes. */
+        /**
+         * Liveness
+         * @description The process is up. Used by liveness probes.
+         */
         get: operations["Healthz"];
         put?: never;
         post?: never;
@@ -626,7 +799,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description PostgreSQL and Temporal are reachable; 503 names the dependency that is not. */
+        /**
+         * Readiness
+         * @description PostgreSQL and Temporal are reachable; 503 names the dependency that is not.
+         */
         get: operations["Readyz"];
         put?: never;
         post?: never;
@@ -646,8 +822,11 @@ export interface paths {
         get?: never;
         put?: never;
         /**
+         * Upload a document
          * @description Uploads a PDF, DOCX, HTML, Markdown or plain-text file (the type is checked by content) and
          *     starts its ingestion.
+         *
+         *     **Access:** members with the role `admin` or above; an API key needs the scope `documents:write`.
          */
         post: operations["UploadDocument"];
         delete?: never;
@@ -663,10 +842,20 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description The organization's documents (top level, or the pages of one sitemap), newest first by default. */
+        /**
+         * List documents
+         * @description The organization's documents (top level, or the pages of one sitemap), newest first by default.
+         *
+         *     **Access:** members with the role `agent` or above; an API key needs the scope `documents:read`.
+         */
         get: operations["ListDocuments"];
         put?: never;
-        /** @description Adds a web page or a sitemap and starts its ingestion. */
+        /**
+         * Add a web page or sitemap
+         * @description Adds a web page or a sitemap and starts its ingestion.
+         *
+         *     **Access:** members with the role `admin` or above; an API key needs the scope `documents:write`.
+         */
         post: operations["AddUrlDocument"];
         delete?: never;
         options?: never;
@@ -681,11 +870,21 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description One document with its ingestion status and progress. */
+        /**
+         * Get a document
+         * @description One document with its ingestion status and progress.
+         *
+         *     **Access:** members with the role `agent` or above; an API key needs the scope `documents:read`.
+         */
         get: operations["GetDocument"];
         put?: never;
         post?: never;
-        /** @description Deletes the document (and a sitemap's pages); its passages leave answers at once. */
+        /**
+         * Delete a document
+         * @description Deletes the document (and a sitemap's pages); its passages leave answers at once.
+         *
+         *     **Access:** members with the role `admin` or above; an API key needs the scope `documents:write`.
+         */
         delete: operations["DeleteDocument"];
         options?: never;
         head?: never;
@@ -701,7 +900,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description Fetches the source again now; unchanged content is recognised by its hash and not re-embedded. */
+        /**
+         * Re-sync a document
+         * @description Fetches the source again now; unchanged content is recognised by its hash and not re-embedded.
+         *
+         *     **Access:** members with the role `admin` or above; an API key needs the scope `documents:write`.
+         */
         post: operations["ResyncDocument"];
         delete?: never;
         options?: never;
@@ -716,10 +920,20 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description The organization's conversations, newest first by default. */
+        /**
+         * List conversations
+         * @description The organization's conversations, newest first by default.
+         *
+         *     **Access:** members with the role `agent` or above; an API key needs the scope `conversations:read`.
+         */
         get: operations["ListConversations"];
         put?: never;
-        /** @description Starts a conversation for a visitor (integrations; the widget starts its own). */
+        /**
+         * Start a conversation
+         * @description Starts a conversation for a visitor (integrations; the widget starts its own).
+         *
+         *     **Access:** members with the role `agent` or above; an API key needs the scope `conversations:write`.
+         */
         post: operations["CreateConversation"];
         delete?: never;
         options?: never;
@@ -734,7 +948,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description One conversation with its messages, their citations and retrieval traces. */
+        /**
+         * Get a conversation with its messages
+         * @description One conversation with its messages, their citations and retrieval traces.
+         *
+         *     **Access:** members with the role `agent` or above; an API key needs the scope `conversations:read`.
+         */
         get: operations["GetConversation"];
         put?: never;
         post?: never;
@@ -751,13 +970,45 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * List a conversation's messages
+         * @description The conversation's messages, oldest first (internal notes left out). Poll for new ones with
+         *     `after`, the id of the last message you have.
+         *
+         *     **Access:** members with the role `agent` or above; an API key needs the scope `conversations:read`.
+         */
+        get: operations["ListMessages"];
         put?: never;
         /**
+         * Post a visitor message
          * @description Posts a visitor message: a chat turn answers it. With `wait=true` the reply comes in the
          *     response (up to 30 s); otherwise poll the conversation or follow the workflow.
+         *
+         *     **Access:** members with the role `agent` or above; an API key needs the scope `conversations:write`.
          */
         post: operations["PostMessage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/conversations/{id}/messages/{messageId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a message
+         * @description One message of the conversation, with its citations and retrieval trace.
+         *
+         *     **Access:** members with the role `agent` or above; an API key needs the scope `conversations:read`.
+         */
+        get: operations["GetMessage"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -774,10 +1025,13 @@ export interface paths {
         get?: never;
         put?: never;
         /**
+         * Take over a conversation
          * @description Takes the conversation from the assistant, which stops answering: the conversation's active
          *     ticket (opened now when there is none) is assigned to the caller, and the visitor is told that a
          *     person joined. Hand it back with `POST /v1/tickets/{id}/hand-back`. Members only (API keys act for
          *     nobody); taking over a conversation one already has changes nothing.
+         *
+         *     **Access:** members with the role `agent` or above; an API key needs the scope `tickets:write`.
          */
         post: operations["TakeOverConversation"];
         delete?: never;
@@ -793,7 +1047,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description Plan, subscription status, billing period, and usage against the plan's limits. */
+        /**
+         * Get the plan and subscription
+         * @description Plan, subscription status, billing period, and usage against the plan's limits.
+         *
+         *     **Access:** members with the role `admin` or above; an API key must be unrestricted (scope `*`).
+         */
         get: operations["GetBilling"];
         put?: never;
         post?: never;
@@ -813,8 +1072,11 @@ export interface paths {
         get?: never;
         put?: never;
         /**
+         * Start a Stripe Checkout upgrade
          * @description Starts an upgrade: a Stripe Checkout session in subscription mode for the plan, for the
          *     organization's Stripe customer (created on first use). Redirect the customer to `url`.
+         *
+         *     **Access:** members with the role `admin` or above; an API key must be unrestricted (scope `*`).
          */
         post: operations["CreateCheckout"];
         delete?: never;
@@ -832,7 +1094,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description A Stripe Billing Portal session for managing the subscription. */
+        /**
+         * Open the Stripe Billing Portal
+         * @description A Stripe Billing Portal session for managing the subscription.
+         *
+         *     **Access:** members with the role `admin` or above; an API key must be unrestricted (scope `*`).
+         */
         post: operations["CreatePortal"];
         delete?: never;
         options?: never;
@@ -849,7 +1116,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description Cancels the subscription at the end of the paid period: the organization drops to Free then. */
+        /**
+         * Cancel at the end of the period
+         * @description Cancels the subscription at the end of the paid period: the organization drops to Free then.
+         *
+         *     **Access:** members with the role `admin` or above; an API key must be unrestricted (scope `*`).
+         */
         post: operations["CancelAtPeriodEnd"];
         delete?: never;
         options?: never;
@@ -866,7 +1138,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description Takes back a cancellation before the period ends. */
+        /**
+         * Resume a cancelled subscription
+         * @description Takes back a cancellation before the period ends.
+         *
+         *     **Access:** members with the role `admin` or above; an API key must be unrestricted (scope `*`).
+         */
         post: operations["Resume"];
         delete?: never;
         options?: never;
@@ -883,7 +1160,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description Creates an organization and its owner, emails a verification link, and signs the owner in. */
+        /**
+         * Sign up
+         * @description Creates an organization and its owner, emails a verification link, and signs the owner in.
+         */
         post: operations["SignUp"];
         delete?: never;
         options?: never;
@@ -900,7 +1180,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description Signs in with email and password. A wrong email and a wrong password get the same answer. */
+        /**
+         * Sign in
+         * @description Signs in with email and password. A wrong email and a wrong password get the same answer.
+         */
         post: operations["Login"];
         delete?: never;
         options?: never;
@@ -917,7 +1200,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description Exchanges a refresh token for a new session. Reusing a spent refresh token ends the session. */
+        /**
+         * Refresh a session
+         * @description Exchanges a refresh token for a new session. Reusing a spent refresh token ends the session.
+         */
         post: operations["Refresh"];
         delete?: never;
         options?: never;
@@ -934,7 +1220,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description Ends the session of this refresh token; its access tokens stop working too. */
+        /**
+         * Sign out
+         * @description Ends the session of this refresh token; its access tokens stop working too.
+         */
         post: operations["Logout"];
         delete?: never;
         options?: never;
@@ -951,7 +1240,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description Emails a password-reset link when the address has an account; the answer is the same either way. */
+        /**
+         * Request a password reset
+         * @description Emails a password-reset link when the address has an account; the answer is the same either way.
+         */
         post: operations["RequestPasswordReset"];
         delete?: never;
         options?: never;
@@ -968,7 +1260,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description Sets a new password with the emailed token (once) and signs the person out everywhere. */
+        /**
+         * Reset the password
+         * @description Sets a new password with the emailed token (once) and signs the person out everywhere.
+         */
         post: operations["ResetPassword"];
         delete?: never;
         options?: never;
@@ -985,7 +1280,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description Confirms the email address with the emailed token (once). */
+        /**
+         * Verify the email address
+         * @description Confirms the email address with the emailed token (once).
+         */
         post: operations["VerifyEmail"];
         delete?: never;
         options?: never;
@@ -1002,7 +1300,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description Emails a new verification link to the signed-in member. */
+        /**
+         * Resend the verification email
+         * @description Emails a new verification link to the signed-in member.
+         *
+         *     **Access:** members with the role `agent` or above; an API key must be unrestricted (scope `*`).
+         */
         post: operations["ResendVerification"];
         delete?: never;
         options?: never;
@@ -1019,7 +1322,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description Accepts an emailed invitation: joins the organization (creating the account if needed) and signs in. */
+        /**
+         * Accept an invitation
+         * @description Accepts an emailed invitation: joins the organization (creating the account if needed) and signs in.
+         */
         post: operations["AcceptInvitation"];
         delete?: never;
         options?: never;
@@ -1034,7 +1340,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description Who is calling: the member or API key, its organization, role and scopes. */
+        /**
+         * Who am I
+         * @description Who is calling: the member or API key, its organization, role and scopes.
+         *
+         *     **Access:** members with the role `agent` or above; an API key must be unrestricted (scope `*`).
+         */
         get: operations["Me"];
         put?: never;
         post?: never;
@@ -1051,7 +1362,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description The organization's audit entries, newest first by default. */
+        /**
+         * List audit entries
+         * @description The organization's audit entries, newest first by default.
+         *
+         *     **Access:** members with the role `admin` or above; an API key needs the scope `audit_log:read`.
+         */
         get: operations["ListAuditEntries"];
         put?: never;
         post?: never;
@@ -1068,12 +1384,20 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description The organization's keys, newest first by default. */
+        /**
+         * List API keys
+         * @description The organization's keys, newest first by default.
+         *
+         *     **Access:** members with the role `admin` or above; an API key needs the scope `api_keys:read`.
+         */
         get: operations["ListApiKeys"];
         put?: never;
         /**
+         * Create an API key
          * @description Creates a key. The key is in this response only; Parley keeps just its hash and prefix.
          *     A key may create keys only within its own scopes.
+         *
+         *     **Access:** members with the role `admin` or above; an API key needs the scope `api_keys:write`.
          */
         post: operations["CreateApiKey"];
         delete?: never;
@@ -1089,11 +1413,21 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description One key (without the secret). */
+        /**
+         * Get an API key
+         * @description One key (without the secret).
+         *
+         *     **Access:** members with the role `admin` or above; an API key needs the scope `api_keys:read`.
+         */
         get: operations["GetApiKey"];
         put?: never;
         post?: never;
-        /** @description Revokes a key at once; revoking a revoked key changes nothing. */
+        /**
+         * Revoke an API key
+         * @description Revokes a key at once; revoking a revoked key changes nothing.
+         *
+         *     **Access:** members with the role `admin` or above; an API key needs the scope `api_keys:write`.
+         */
         delete: operations["RevokeApiKey"];
         options?: never;
         head?: never;
@@ -1108,8 +1442,11 @@ export interface paths {
             cookie?: never;
         };
         /**
+         * Get analytics for a period
          * @description The organization's figures over a date range (at most 366 days; the last 30 days by default),
          *     with a daily series (UTC days).
+         *
+         *     **Access:** members with the role `agent` or above; an API key needs the scope `analytics:read`.
          */
         get: operations["GetAnalytics"];
         put?: never;
@@ -1152,19 +1489,28 @@ export interface components {
             secret: string;
         };
         /**
-         * @description RFC 9457 problem details. Every error the API sends has this shape; `type` is stable and
-         *     documented at /problems/<slug>, `detail` is for humans, `errors` lists field problems.
+         * Format: int64
+         * @description A whole number: a count, a number, a version, a rank, a duration in milliseconds (64-bit: a
+         *     month is more milliseconds than 32 bits hold).
+         * @example 3
          */
+        Integer: number;
         FieldError: {
             /** @description A JSON-pointer-like path into the request, e.g. `body.email` or `query.limit`. */
             field: string;
             message: string;
         };
+        /** @description An error, as RFC 9457 problem details (`application/problem+json`). */
         ProblemDocument: {
+            /**
+             * Format: uri
+             * @description What kind of problem: an absolute URI whose page explains it (`…/problems/<slug>`).
+             * @example https://parley.example.com/problems/validation
+             */
             type: string;
             title: string;
-            /** Format: double */
-            status: number;
+            /** @description The HTTP status code. */
+            status: components["schemas"]["Integer"];
             detail: string;
             instance?: string;
             requestId?: string;
@@ -1306,16 +1652,16 @@ export interface components {
         };
         /** @enum {string} */
         Plan: "free" | "pro" | "enterprise";
+        /**
+         * @description What a plan limits: visitor messages a month, or seats (members and pending invitations).
+         * @enum {string}
+         */
+        UsageMetric: "messages" | "seats";
         MetricUsage: {
-            /** @enum {string} */
-            metric: "messages" | "seats";
-            /** Format: double */
-            used: number;
-            /**
-             * Format: double
-             * @description null: unlimited on this plan.
-             */
-            limit: number | null;
+            metric: components["schemas"]["UsageMetric"];
+            used: components["schemas"]["Integer"];
+            /** @description null: unlimited on this plan. */
+            limit: components["schemas"]["Integer"] | null;
         };
         UsageSummary: {
             plan: components["schemas"]["Plan"];
@@ -1325,13 +1671,24 @@ export interface components {
             periodEnd: string;
             metrics: components["schemas"]["MetricUsage"][];
         };
+        /**
+         * @description Usage metering. Each counted thing (an answered visitor message) is an event recorded once — the
+         *     unique (organization, metric, subject) key makes a retried turn count nothing twice — and a counter
+         *     per billing period that quota checks read in one row.
+         *
+         *     The billing period is the Stripe subscription's current period for paying organizations (the
+         *     subscription workflow writes it; when Stripe starts a new period the counter starts again from zero)
+         *     and the calendar month (UTC) on Free.
+         * @enum {string}
+         */
+        Metric: "messages";
         /** @description One line of the usage export, for reconciliation with Stripe's invoices. */
         UsageEventView: {
             id: string;
-            metric: string;
+            /** @description Usage events are metered messages. */
+            metric: components["schemas"]["Metric"];
             subjectId: string;
-            /** Format: double */
-            quantity: number;
+            quantity: components["schemas"]["Integer"];
             periodStart: string;
             /** Format: date-time */
             createdAt: string;
@@ -1356,11 +1713,8 @@ export interface components {
          */
         TicketView: {
             id: string;
-            /**
-             * Format: double
-             * @description Sequential per organization, for people ("ticket #12").
-             */
-            number: number;
+            /** @description Sequential per organization, for people ("ticket #12"). */
+            number: components["schemas"]["Integer"];
             conversationId: string;
             status: components["schemas"]["TicketStatus"];
             priority: components["schemas"]["TicketPriority"];
@@ -1399,15 +1753,16 @@ export interface components {
             /** @description Pass as `cursor` to get the next page; null on the last page. */
             nextCursor: string | null;
         };
+        /**
+         * @description What happened to a ticket, one event of its timeline.
+         * @enum {string}
+         */
+        TicketEventType: "created" | "escalated_again" | "assigned" | "assignment_skipped" | "status_changed" | "reopened" | "replied" | "note" | "handed_back" | "taken_over" | "sla_breached";
         /** @description One entry of the ticket's timeline. */
         TicketEventView: {
             /** @description A sequential id (a decimal string). */
             id: string;
-            /**
-             * @description created, escalated_again, assigned, assignment_skipped, status_changed, reopened, replied, note,
-             *     handed_back, taken_over or sla_breached.
-             */
-            type: string;
+            type: components["schemas"]["TicketEventType"];
             actorUserId: string | null;
             data: components["schemas"]["Record_string.unknown_"];
             /** Format: date-time */
@@ -1429,8 +1784,7 @@ export interface components {
         RetrievalHit: {
             chunkId: string;
             documentId: string;
-            /** Format: double */
-            documentVersion: number;
+            documentVersion: components["schemas"]["Integer"];
             /**
              * Format: double
              * @description Cosine similarity of the passage to the question.
@@ -1446,14 +1800,12 @@ export interface components {
              * @description The fused ranking's score, and the passage's place in each ranking (null: not retrieved there).
              */
             fused?: number;
-            /** Format: double */
-            denseRank?: number | null;
-            /** Format: double */
-            lexicalRank?: number | null;
+            denseRank?: components["schemas"]["Integer"] | null;
+            lexicalRank?: components["schemas"]["Integer"] | null;
         };
-        /** @description Construct a type with a set of properties K of type T */
-        "Record_string.number_": {
-            [key: string]: number;
+        /** @description Milliseconds per retrieval stage, by stage name. */
+        StageTimings: {
+            [key: string]: components["schemas"]["Integer"];
         };
         RetrievalTrace: {
             query: string;
@@ -1464,7 +1816,7 @@ export interface components {
              */
             confidence?: number | null;
             /** @description Milliseconds per retrieval stage (embedding, each search, fusion), for the eval and the console. */
-            timings?: components["schemas"]["Record_string.number_"];
+            timings?: components["schemas"]["StageTimings"];
             /**
              * @description How the reply was streamed (answered turns): by a language model as it generated, or `simulated`,
              *     a finished reply sent word by word (see GenerationResult.stream).
@@ -1472,6 +1824,15 @@ export interface components {
              */
             stream?: "model" | "simulated";
         };
+        /**
+         * @description What a chat turn does with a visitor's message: answer, abstain (say plainly that the knowledge base
+         *     does not cover it and offer a human), or escalate to a human — with the reasons recorded.
+         *     Pure and deterministic: the chat-turn workflow calls it directly.
+         * @enum {string}
+         */
+        TurnAction: "answer" | "abstain" | "escalate";
+        /** @description How a chat turn ended: its decision, or refused (the plan's quota), or left to a person (handed off). */
+        TurnOutcome: components["schemas"]["TurnAction"] | ("quota_exceeded" | "handed_off");
         MessageView: {
             id: string;
             conversationId: string;
@@ -1488,14 +1849,11 @@ export interface components {
             retrievalTrace: components["schemas"]["RetrievalTrace"] | null;
             model: string | null;
             promptVersion: string | null;
-            /** Format: double */
-            promptTokens: number | null;
-            /** Format: double */
-            completionTokens: number | null;
-            /** Format: double */
-            latencyMs: number | null;
-            /** @description For assistant messages: answer, abstain, escalate or quota_exceeded. */
-            outcome: string | null;
+            promptTokens: components["schemas"]["Integer"] | null;
+            completionTokens: components["schemas"]["Integer"] | null;
+            latencyMs: components["schemas"]["Integer"] | null;
+            /** @description For assistant messages: how the turn ended. */
+            outcome: components["schemas"]["TurnOutcome"] | null;
             /** Format: date-time */
             createdAt: string;
         };
@@ -1517,23 +1875,24 @@ export interface components {
              * @description The visitor's latest sentiment, from -1 (upset) to 1 (happy).
              */
             sentiment: number | null;
-            /** Format: double */
-            csatRating: number | null;
+            csatRating: components["schemas"]["Integer"] | null;
             /** Format: date-time */
             lastMessageAt: string | null;
             /** Format: date-time */
             createdAt: string;
+            /**
+             * Format: date-time
+             * @description Changed last (a message, a status, a rating): what `updatedSince` filters on.
+             */
+            updatedAt: string;
             summary: string;
             /** @description Oldest first; internal notes are not included. */
             messages: components["schemas"]["MessageView"][];
         };
         TicketDetail: {
             id: string;
-            /**
-             * Format: double
-             * @description Sequential per organization, for people ("ticket #12").
-             */
-            number: number;
+            /** @description Sequential per organization, for people ("ticket #12"). */
+            number: components["schemas"]["Integer"];
             conversationId: string;
             status: components["schemas"]["TicketStatus"];
             priority: components["schemas"]["TicketPriority"];
@@ -1566,10 +1925,20 @@ export interface components {
             events: components["schemas"]["TicketEventView"][];
             conversation: components["schemas"]["ConversationDetail"];
         };
+        /**
+         * @example {
+         *       "userId": "0b5f0a5e-9a1c-4c47-a8f6-2d6f3c1b8e21"
+         *     }
+         */
         TicketAssignment: {
             /** @description The member to assign; omit it for round-robin among the organization's available members. */
             userId?: components["schemas"]["Uuid"];
         };
+        /**
+         * @example {
+         *       "status": "pending"
+         *     }
+         */
         TicketStatusChange: {
             /**
              * @description `pending` (waiting on the visitor), `resolved`, `closed`, or `open`/`assigned` to work on it again.
@@ -1582,6 +1951,13 @@ export interface components {
             message: components["schemas"]["MessageView"];
             ticket: components["schemas"]["TicketView"];
         };
+        /**
+         * @example {
+         *       "content": "Your refund was issued today; it reaches your card in 3 to 5 days.",
+         *       "clientMessageId": "reply-7f3a",
+         *       "status": "resolved"
+         *     }
+         */
         TicketReplyCreation: {
             /** @description What the visitor reads. */
             content: string;
@@ -1595,6 +1971,16 @@ export interface components {
              */
             status?: "pending" | "resolved";
         };
+        /**
+         * @description An `Idempotency-Key`: any printable ASCII of your choosing, unique per request you mean (a UUID).
+         * @example 5f0c3a6e-2b7d-4f1e-9a3c-7d2e1b0f4a68
+         */
+        IdempotencyKeyHeader: string;
+        /**
+         * @example {
+         *       "content": "Customer is on the annual plan; refund approved by finance."
+         *     }
+         */
         TicketNoteCreation: {
             /** @description For colleagues only. */
             content: string;
@@ -1953,6 +2339,11 @@ export interface components {
             /** Format: date-time */
             updatedAt: string;
         };
+        /**
+         * @example {
+         *       "name": "Acme Kites"
+         *     }
+         */
         OrganizationUpdate: {
             name?: string;
         };
@@ -2016,15 +2407,23 @@ export interface components {
             /** @description Origins allowed to embed the widget. */
             allowedOrigins: components["schemas"]["Origin"][];
             /**
-             * Format: double
              * @description Visitor messages the widget accepts per hour for the whole organization (default 300); more are
              *     refused, so anonymous visitors cannot spend the plan's messages in a burst.
              */
-            anonymousMessagesPerHour: number;
+            anonymousMessagesPerHour: components["schemas"]["Integer"];
             /** Format: date-time */
             updatedAt: string;
         };
-        /** @description Fields given replace the stored ones whole (the widget object included); others stay. */
+        /**
+         * @description Fields given replace the stored ones whole (the widget object included); others stay.
+         * @example {
+         *       "aiPersona": "Kit, the friendly assistant of Acme Kites",
+         *       "confidenceThreshold": 0.4,
+         *       "allowedOrigins": [
+         *         "https://www.acme-kites.example"
+         *       ]
+         *     }
+         */
         SettingsUpdate: {
             widget?: components["schemas"]["WidgetLook"];
             aiPersona?: string;
@@ -2069,6 +2468,12 @@ export interface components {
             /** @description Pass as `cursor` to get the next page; null on the last page. */
             nextCursor: string | null;
         };
+        /**
+         * @example {
+         *       "role": "admin",
+         *       "available": true
+         *     }
+         */
         MemberUpdate: {
             /** @description Only an owner may grant or take away the owner role; the last owner cannot be demoted. */
             role?: components["schemas"]["MemberRole"];
@@ -2094,6 +2499,12 @@ export interface components {
          * @example dana@example.com
          */
         Email: string;
+        /**
+         * @example {
+         *       "email": "dana@example.com",
+         *       "role": "agent"
+         *     }
+         */
         InvitationCreation: {
             email: components["schemas"]["Email"];
             /** @description Only an owner may invite an owner. */
@@ -2126,12 +2537,15 @@ export interface components {
         DocumentSourceType: "upload" | "url" | "sitemap";
         /** @enum {string} */
         DocumentStatus: "pending" | "failed" | "processing" | "ready";
+        /**
+         * @description Where an ingestion is: fetching, embedding, indexing, pages (a sitemap's), or how it ended.
+         * @enum {string}
+         */
+        IngestionStage: "failed" | "ready" | "fetching" | "embedding" | "indexing" | "pages" | "unchanged" | "waiting";
         IngestionProgress: {
-            stage?: string;
-            /** Format: double */
-            chunksDone?: number;
-            /** Format: double */
-            chunksTotal?: number;
+            stage?: components["schemas"]["IngestionStage"];
+            chunksDone?: components["schemas"]["Integer"];
+            chunksTotal?: components["schemas"]["Integer"];
         };
         /** @description A document as the API shows it. */
         DocumentView: {
@@ -2143,11 +2557,8 @@ export interface components {
             mimeType: string | null;
             /** @description The sitemap a page belongs to. */
             parentDocumentId: string | null;
-            /**
-             * Format: double
-             * @description The live version: 0 until the first ingestion completes, then +1 for each content change.
-             */
-            version: number;
+            /** @description The live version: 0 until the first ingestion completes, then +1 for each content change. */
+            version: components["schemas"]["Integer"];
             status: components["schemas"]["DocumentStatus"];
             /** @description Why the last ingestion failed, written for people. */
             error: string | null;
@@ -2160,6 +2571,13 @@ export interface components {
             /** Format: date-time */
             updatedAt: string;
         };
+        /**
+         * @example {
+         *       "url": "https://help.example.com/refunds",
+         *       "type": "url",
+         *       "title": "Refunds"
+         *     }
+         */
         UrlDocumentCreation: {
             /**
              * @description An http(s) page, or a sitemap whose pages are all ingested.
@@ -2199,13 +2617,24 @@ export interface components {
              * @description The visitor's latest sentiment, from -1 (upset) to 1 (happy).
              */
             sentiment: number | null;
-            /** Format: double */
-            csatRating: number | null;
+            csatRating: components["schemas"]["Integer"] | null;
             /** Format: date-time */
             lastMessageAt: string | null;
             /** Format: date-time */
             createdAt: string;
+            /**
+             * Format: date-time
+             * @description Changed last (a message, a status, a rating): what `updatedSince` filters on.
+             */
+            updatedAt: string;
         };
+        /**
+         * @example {
+         *       "visitorId": "crm-customer-4711",
+         *       "visitorName": "Robin Lee",
+         *       "visitorEmail": "robin@example.com"
+         *     }
+         */
         ConversationCreation: {
             /** @description Your id for the visitor (returning visitors keep their history); generated when omitted. */
             visitorId?: string;
@@ -2218,6 +2647,15 @@ export interface components {
          */
         Page_ConversationView_: {
             items: components["schemas"]["ConversationView"][];
+            /** @description Pass as `cursor` to get the next page; null on the last page. */
+            nextCursor: string | null;
+        };
+        /**
+         * @description Cursor pagination shared by every list endpoint: `?limit=&cursor=&sort=createdAt|-createdAt`.
+         *     Keyset pagination on (sort column, id), so pages stay stable while new rows arrive.
+         */
+        Page_MessageView_: {
+            items: components["schemas"]["MessageView"][];
             /** @description Pass as `cursor` to get the next page; null on the last page. */
             nextCursor: string | null;
         };
@@ -2238,8 +2676,17 @@ export interface components {
                 workflowId: string;
             };
         };
+        /**
+         * @example {
+         *       "content": "Can I return a kite I already flew?",
+         *       "clientMessageId": "msg-2f9c1e"
+         *     }
+         */
         VisitorMessageCreation: {
-            /** @description The visitor's message (at most MAX_QUESTION_CHARS characters). */
+            /**
+             * @description The visitor's message: at most MAX_QUESTION_CHARS characters, 2,000 unless the server is
+             *     configured otherwise.
+             */
             content: string;
             /** @description Your idempotency key: sending the same id again returns the first message, answered once. */
             clientMessageId?: string;
@@ -2272,6 +2719,11 @@ export interface components {
             url: string;
             sessionId: string;
         };
+        /**
+         * @example {
+         *       "plan": "pro"
+         *     }
+         */
         CheckoutCreation: {
             /**
              * @description The plan to subscribe to.
@@ -2301,11 +2753,8 @@ export interface components {
             tokenType: "Bearer";
             /** @description Send as `Authorization: Bearer <accessToken>`. */
             accessToken: string;
-            /**
-             * Format: double
-             * @description Seconds until the access token expires.
-             */
-            expiresIn: number;
+            /** @description Seconds until the access token expires. */
+            expiresIn: components["schemas"]["Integer"];
             /** @description Exchange at POST /v1/auth/refresh for a new session; each refresh token works once. */
             refreshToken: string;
             /** Format: date-time */
@@ -2319,6 +2768,14 @@ export interface components {
          * @example correct horse battery staple
          */
         Password: string;
+        /**
+         * @example {
+         *       "organizationName": "Acme Kites",
+         *       "name": "Dana Smith",
+         *       "email": "dana@example.com",
+         *       "password": "correct horse battery staple"
+         *     }
+         */
         SignUpRequest: {
             organizationName: string;
             /** @description Your name. */
@@ -2326,6 +2783,12 @@ export interface components {
             email: components["schemas"]["Email"];
             password: components["schemas"]["Password"];
         };
+        /**
+         * @example {
+         *       "email": "dana@example.com",
+         *       "password": "correct horse battery staple"
+         *     }
+         */
         LoginRequest: {
             email: components["schemas"]["Email"];
             password: string;
@@ -2334,21 +2797,49 @@ export interface components {
         };
         /** @description A secret from an emailed link or a refresh token. */
         OpaqueToken: string;
+        /**
+         * @example {
+         *       "refreshToken": "rt_3kq9Zx2mVb7LpQe1"
+         *     }
+         */
         RefreshRequest: {
             refreshToken: components["schemas"]["OpaqueToken"];
         };
+        /**
+         * @example {
+         *       "email": "dana@example.com"
+         *     }
+         */
         PasswordResetRequest: {
             email: components["schemas"]["Email"];
         };
+        /**
+         * @example {
+         *       "token": "pr_8FhX2nQa5",
+         *       "password": "a new long passphrase"
+         *     }
+         */
         PasswordResetConfirmation: {
             /** @description The token from the emailed link. */
             token: components["schemas"]["OpaqueToken"];
             password: components["schemas"]["Password"];
         };
+        /**
+         * @example {
+         *       "token": "ev_7DkP1sWq4"
+         *     }
+         */
         EmailVerification: {
             /** @description The token from the emailed link. */
             token: components["schemas"]["OpaqueToken"];
         };
+        /**
+         * @example {
+         *       "token": "inv_5LmQ9rTz2",
+         *       "name": "Robin Lee",
+         *       "password": "correct horse battery staple"
+         *     }
+         */
         InvitationAcceptance: {
             /** @description The token from the emailed link. */
             token: components["schemas"]["OpaqueToken"];
@@ -2417,6 +2908,15 @@ export interface components {
             /** @description The key itself. It is shown only in this response: store it now. */
             key: string;
         };
+        /**
+         * @example {
+         *       "name": "CRM sync",
+         *       "scopes": [
+         *         "conversations:read",
+         *         "conversations:write"
+         *       ]
+         *     }
+         */
         ApiKeyCreation: {
             name: string;
             /** @description Narrows the key to these scopes; omit for an unrestricted key. */
@@ -2449,47 +2949,25 @@ export interface components {
             /** @description Pass as `cursor` to get the next page; null on the last page. */
             nextCursor: string | null;
         };
-        /**
-         * @description The organization's support figures over a date range, computed in PostgreSQL. Shared by the REST API
-         *     (`GET /v1/analytics`) and the console's charts. Conversations count in the range they started in;
-         *     tickets in the range they were opened in; messages, latencies and breaches when they happened.
-         */
-        Percentiles: {
-            /**
-             * Format: double
-             * @description Milliseconds; null when there is nothing to measure.
-             */
-            p50: number | null;
-            /** Format: double */
-            p95: number | null;
-        };
+        /** @description A duration's figures, every one in milliseconds (the one unit of durations in analytics). */
         DurationStats: {
-            /**
-             * Format: double
-             * @description Seconds; null when there is nothing to measure.
-             */
-            average: number | null;
-            /** Format: double */
-            p50: number | null;
-            /** Format: double */
-            p95: number | null;
-            /**
-             * Format: double
-             * @description How many tickets the figures are based on.
-             */
-            count: number;
+            /** @description Mean, in milliseconds; null when there is nothing to measure. */
+            average: components["schemas"]["Integer"] | null;
+            /** @description Median, in milliseconds; null when there is nothing to measure. */
+            p50: components["schemas"]["Integer"] | null;
+            /** @description 95th percentile, in milliseconds; null when there is nothing to measure. */
+            p95: components["schemas"]["Integer"] | null;
+            /** @description How many durations the figures are based on (replies, or tickets). */
+            count: components["schemas"]["Integer"];
         };
+        /** @description One UTC day's counts. */
         DailyFigures: {
             /** @description The day (UTC), YYYY-MM-DD. */
             date: string;
-            /** Format: double */
-            conversations: number;
-            /** Format: double */
-            messages: number;
-            /** Format: double */
-            escalations: number;
-            /** Format: double */
-            abstentions: number;
+            conversations: components["schemas"]["Integer"];
+            messages: components["schemas"]["Integer"];
+            escalations: components["schemas"]["Integer"];
+            abstentions: components["schemas"]["Integer"];
         };
         AnalyticsReport: {
             /** Format: date-time */
@@ -2497,18 +2975,13 @@ export interface components {
             /** Format: date-time */
             to: string;
             /**
-             * Format: double
              * @description Conversations started in the range: those in which the visitor wrote (the base of the rates). A
              *     page that loaded the widget without a message is a session, not a conversation.
              */
-            conversations: number;
-            /**
-             * Format: double
-             * @description Messages exchanged in the range (visitor, assistant and agents; internal notes excluded).
-             */
-            messages: number;
-            /** Format: double */
-            visitorMessages: number;
+            conversations: components["schemas"]["Integer"];
+            /** @description Messages exchanged in the range (visitor, assistant and agents; internal notes excluded). */
+            messages: components["schemas"]["Integer"];
+            visitorMessages: components["schemas"]["Integer"];
             /**
              * Format: double
              * @description Share (0..1) of conversations the assistant resolved: it answered from the documents at
@@ -2521,37 +2994,28 @@ export interface components {
              * @description Share (0..1) of conversations escalated to a ticket; null with none.
              */
             escalationRate: number | null;
-            /**
-             * Format: double
-             * @description Escalated conversations (tickets opened) in the range.
-             */
-            escalations: number;
-            /**
-             * Format: double
-             * @description Answers in which the assistant said the documents do not cover the question.
-             */
-            abstentions: number;
+            /** @description Escalated conversations (tickets opened) in the range. */
+            escalations: components["schemas"]["Integer"];
+            /** @description Answers in which the assistant said the documents do not cover the question. */
+            abstentions: components["schemas"]["Integer"];
             csat: {
-                /** Format: double */
-                responses: number;
+                responses: components["schemas"]["Integer"];
                 /**
                  * Format: double
                  * @description Average rating from 1 to 5; null when nobody rated.
                  */
                 average: number | null;
             };
-            /** @description How long the assistant took to answer. */
-            responseTime: components["schemas"]["Percentiles"];
+            /** @description How long the assistant took to answer a visitor message. */
+            responseTime: components["schemas"]["DurationStats"];
             /** @description From a ticket's opening to the first agent reply. */
             firstResponseTime: components["schemas"]["DurationStats"];
             /** @description From a ticket's opening to its resolution. */
             resolutionTime: components["schemas"]["DurationStats"];
             /** @description Service-level targets missed in the range. */
             slaBreaches: {
-                /** Format: double */
-                resolution: number;
-                /** Format: double */
-                firstResponse: number;
+                resolution: components["schemas"]["Integer"];
+                firstResponse: components["schemas"]["Integer"];
             };
             daily: components["schemas"]["DailyFigures"][];
         };
@@ -2559,7 +3023,18 @@ export interface components {
     responses: never;
     parameters: never;
     requestBodies: never;
-    headers: never;
+    headers: {
+        /** @description This request's id (yours when you sent a well-formed `X-Request-Id`, otherwise minted); quote it to support. */
+        "X-Request-Id": string;
+        /** @description The quotas this request counts against (IETF draft-ietf-httpapi-ratelimit-headers), a list of `"<name>";q=<requests>;w=<seconds>`, e.g. `"api-key";q=120;w=60, "organization";q=600;w=60`. Sent on every answer that counted against a quota (all but a 401). */
+        "RateLimit-Policy": string;
+        /** @description What is left of each quota, in the same order: `"<name>";r=<remaining>;t=<seconds until the window resets>`, e.g. `"api-key";r=119;t=42, "organization";r=599;t=42`. */
+        RateLimit: string;
+        /** @description Seconds to wait before retrying. */
+        "Retry-After": number;
+        /** @description The `nextCursor` of this page, when there is a next page. */
+        "X-Next-Cursor": string;
+    };
     pathItems: never;
 }
 export type $defs = Record<string, never>;
@@ -2583,6 +3058,10 @@ export interface operations {
             /** @description Ok */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-Next-Cursor": components["headers"]["X-Next-Cursor"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2592,6 +3071,7 @@ export interface operations {
             /** @description Missing or invalid credentials */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2601,6 +3081,9 @@ export interface operations {
             /** @description Role or API-key scope too low */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2610,6 +3093,9 @@ export interface operations {
             /** @description Invalid query parameters */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2619,6 +3105,10 @@ export interface operations {
             /** @description Too many requests; see Retry-After */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2628,6 +3118,9 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2652,6 +3145,9 @@ export interface operations {
             /** @description Created */
             201: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2661,6 +3157,9 @@ export interface operations {
             /** @description Malformed request */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2670,6 +3169,7 @@ export interface operations {
             /** @description Missing or invalid credentials */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2679,6 +3179,9 @@ export interface operations {
             /** @description Role or API-key scope too low */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2688,6 +3191,9 @@ export interface operations {
             /** @description Request body too large */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2697,6 +3203,9 @@ export interface operations {
             /** @description Invalid fields */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2706,6 +3215,10 @@ export interface operations {
             /** @description Too many requests; see Retry-After */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2715,6 +3228,9 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2737,6 +3253,9 @@ export interface operations {
             /** @description Ok */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2746,6 +3265,7 @@ export interface operations {
             /** @description Missing or invalid credentials */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2755,6 +3275,9 @@ export interface operations {
             /** @description Role or API-key scope too low */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2764,6 +3287,9 @@ export interface operations {
             /** @description No such endpoint in this organization */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2773,6 +3299,9 @@ export interface operations {
             /** @description Invalid id */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2782,6 +3311,10 @@ export interface operations {
             /** @description Too many requests; see Retry-After */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2791,6 +3324,9 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2813,6 +3349,9 @@ export interface operations {
             /** @description Deleted */
             204: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -2820,6 +3359,7 @@ export interface operations {
             /** @description Missing or invalid credentials */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2829,6 +3369,9 @@ export interface operations {
             /** @description Role or API-key scope too low */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2838,6 +3381,9 @@ export interface operations {
             /** @description No such endpoint in this organization */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2847,6 +3393,9 @@ export interface operations {
             /** @description Invalid id */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2856,6 +3405,10 @@ export interface operations {
             /** @description Too many requests; see Retry-After */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2865,6 +3418,9 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2891,6 +3447,9 @@ export interface operations {
             /** @description Ok */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2900,6 +3459,9 @@ export interface operations {
             /** @description Malformed request */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2909,6 +3471,7 @@ export interface operations {
             /** @description Missing or invalid credentials */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2918,6 +3481,9 @@ export interface operations {
             /** @description Role or API-key scope too low */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2927,6 +3493,9 @@ export interface operations {
             /** @description No such endpoint in this organization */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2936,6 +3505,9 @@ export interface operations {
             /** @description Request body too large */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2945,6 +3517,9 @@ export interface operations {
             /** @description Invalid fields */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2954,6 +3529,10 @@ export interface operations {
             /** @description Too many requests; see Retry-After */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2963,6 +3542,9 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2985,6 +3567,9 @@ export interface operations {
             /** @description Ok */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2994,6 +3579,7 @@ export interface operations {
             /** @description Missing or invalid credentials */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3003,6 +3589,9 @@ export interface operations {
             /** @description Role or API-key scope too low */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3012,6 +3601,9 @@ export interface operations {
             /** @description No such endpoint in this organization */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3021,6 +3613,9 @@ export interface operations {
             /** @description Invalid id */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3030,6 +3625,10 @@ export interface operations {
             /** @description Too many requests; see Retry-After */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3039,6 +3638,9 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3070,6 +3672,10 @@ export interface operations {
             /** @description Ok */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-Next-Cursor": components["headers"]["X-Next-Cursor"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3079,6 +3685,7 @@ export interface operations {
             /** @description Missing or invalid credentials */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3088,6 +3695,9 @@ export interface operations {
             /** @description Role or API-key scope too low */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3097,6 +3707,9 @@ export interface operations {
             /** @description No such endpoint in this organization */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3106,6 +3719,9 @@ export interface operations {
             /** @description Invalid query parameters */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3115,6 +3731,10 @@ export interface operations {
             /** @description Too many requests; see Retry-After */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3124,6 +3744,9 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3147,6 +3770,9 @@ export interface operations {
             /** @description Ok */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3156,6 +3782,7 @@ export interface operations {
             /** @description Missing or invalid credentials */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3165,6 +3792,9 @@ export interface operations {
             /** @description Role or API-key scope too low */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3174,6 +3804,9 @@ export interface operations {
             /** @description No such delivery of this endpoint */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3183,6 +3816,9 @@ export interface operations {
             /** @description Invalid id */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3192,6 +3828,10 @@ export interface operations {
             /** @description Too many requests; see Retry-After */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3201,6 +3841,9 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3224,6 +3867,9 @@ export interface operations {
             /** @description Accepted */
             202: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3233,6 +3879,7 @@ export interface operations {
             /** @description Missing or invalid credentials */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3242,6 +3889,9 @@ export interface operations {
             /** @description Role or API-key scope too low */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3251,6 +3901,9 @@ export interface operations {
             /** @description No such delivery of this endpoint */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3260,6 +3913,9 @@ export interface operations {
             /** @description The endpoint is disabled */
             409: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3269,6 +3925,9 @@ export interface operations {
             /** @description Invalid id */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3278,6 +3937,10 @@ export interface operations {
             /** @description Too many requests; see Retry-After */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3287,6 +3950,9 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3307,6 +3973,9 @@ export interface operations {
             /** @description Ok */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3316,6 +3985,7 @@ export interface operations {
             /** @description Missing or invalid credentials */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3325,6 +3995,9 @@ export interface operations {
             /** @description Role or API-key scope too low */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3334,6 +4007,10 @@ export interface operations {
             /** @description Too many requests; see Retry-After */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3343,6 +4020,9 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3372,6 +4052,10 @@ export interface operations {
             /** @description Ok */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-Next-Cursor": components["headers"]["X-Next-Cursor"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3381,6 +4065,7 @@ export interface operations {
             /** @description Missing or invalid credentials */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3390,6 +4075,9 @@ export interface operations {
             /** @description Role or API-key scope too low */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3399,6 +4087,9 @@ export interface operations {
             /** @description Invalid query parameters */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3408,6 +4099,10 @@ export interface operations {
             /** @description Too many requests; see Retry-After */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3417,6 +4112,9 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3448,6 +4146,9 @@ export interface operations {
             /** @description Ok */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3458,6 +4159,7 @@ export interface operations {
             /** @description Missing or invalid credentials */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3467,6 +4169,9 @@ export interface operations {
             /** @description Role or API-key scope too low */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3476,6 +4181,9 @@ export interface operations {
             /** @description Invalid query parameters */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3485,6 +4193,10 @@ export interface operations {
             /** @description Too many requests; see Retry-After */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3494,6 +4206,9 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3515,6 +4230,10 @@ export interface operations {
                 priority?: components["schemas"]["TicketPriority"];
                 /** @description A user id, or `none` for unassigned tickets. */
                 assignee?: string;
+                /** @description Only those changed at or after this instant (ISO 8601), for incremental sync: sort by `updatedAt` and keep the latest `updatedAt` seen. */
+                updatedSince?: string;
+                /** @description Only those changed before this instant (ISO 8601). */
+                updatedBefore?: string;
             };
             header?: never;
             path?: never;
@@ -3525,6 +4244,10 @@ export interface operations {
             /** @description Ok */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-Next-Cursor": components["headers"]["X-Next-Cursor"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3534,6 +4257,7 @@ export interface operations {
             /** @description Missing or invalid credentials */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3543,6 +4267,9 @@ export interface operations {
             /** @description Role or API-key scope too low */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3552,6 +4279,9 @@ export interface operations {
             /** @description Invalid query parameters */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3561,6 +4291,10 @@ export interface operations {
             /** @description Too many requests; see Retry-After */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3570,6 +4304,9 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3592,6 +4329,9 @@ export interface operations {
             /** @description Ok */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3601,6 +4341,7 @@ export interface operations {
             /** @description Missing or invalid credentials */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3610,6 +4351,9 @@ export interface operations {
             /** @description Role or API-key scope too low */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3619,6 +4363,9 @@ export interface operations {
             /** @description No such ticket in this organization */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3628,6 +4375,9 @@ export interface operations {
             /** @description Invalid id */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3637,6 +4387,10 @@ export interface operations {
             /** @description Too many requests; see Retry-After */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3646,6 +4400,9 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3672,6 +4429,9 @@ export interface operations {
             /** @description Ok */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3681,6 +4441,9 @@ export interface operations {
             /** @description Malformed request */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3690,6 +4453,7 @@ export interface operations {
             /** @description Missing or invalid credentials */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3699,6 +4463,9 @@ export interface operations {
             /** @description Role or API-key scope too low */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3708,6 +4475,9 @@ export interface operations {
             /** @description No such ticket in this organization */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3717,6 +4487,9 @@ export interface operations {
             /** @description The ticket is closed */
             409: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3726,6 +4499,9 @@ export interface operations {
             /** @description Request body too large */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3735,6 +4511,9 @@ export interface operations {
             /** @description Invalid fields, or the user is not a member with the agent role */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3744,6 +4523,10 @@ export interface operations {
             /** @description Too many requests; see Retry-After */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3753,6 +4536,9 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3762,6 +4548,9 @@ export interface operations {
             /** @description The workflow engine is unreachable */
             503: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3788,6 +4577,9 @@ export interface operations {
             /** @description Ok */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3797,6 +4589,9 @@ export interface operations {
             /** @description Malformed request */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3806,6 +4601,7 @@ export interface operations {
             /** @description Missing or invalid credentials */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3815,6 +4611,9 @@ export interface operations {
             /** @description Role or API-key scope too low */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3824,6 +4623,9 @@ export interface operations {
             /** @description No such ticket in this organization */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3833,6 +4635,9 @@ export interface operations {
             /** @description The change does not fit the ticket (e.g. it is closed) */
             409: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3842,6 +4647,9 @@ export interface operations {
             /** @description Request body too large */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3851,6 +4659,9 @@ export interface operations {
             /** @description Invalid fields */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3860,6 +4671,10 @@ export interface operations {
             /** @description Too many requests; see Retry-After */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3869,6 +4684,9 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3878,6 +4696,9 @@ export interface operations {
             /** @description The workflow engine is unreachable */
             503: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3889,7 +4710,10 @@ export interface operations {
     ReplyToTicket: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Send the same key again to retry safely: the same request gets the first answer (for 24 hours); another request with it is refused (422). */
+                "Idempotency-Key"?: components["schemas"]["IdempotencyKeyHeader"];
+            };
             path: {
                 id: components["schemas"]["Uuid"];
             };
@@ -3904,6 +4728,9 @@ export interface operations {
             /** @description Sent */
             201: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3913,6 +4740,9 @@ export interface operations {
             /** @description Malformed request */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3922,6 +4752,7 @@ export interface operations {
             /** @description Missing or invalid credentials */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3931,6 +4762,9 @@ export interface operations {
             /** @description Role or API-key scope too low */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3940,6 +4774,9 @@ export interface operations {
             /** @description No such ticket in this organization */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3949,6 +4786,10 @@ export interface operations {
             /** @description The conversation already has another active ticket */
             409: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3958,6 +4799,9 @@ export interface operations {
             /** @description Request body too large */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3967,6 +4811,9 @@ export interface operations {
             /** @description Invalid fields (e.g. an empty message) */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3976,6 +4823,10 @@ export interface operations {
             /** @description Too many requests; see Retry-After */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3985,6 +4836,9 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3994,6 +4848,9 @@ export interface operations {
             /** @description The workflow engine is unreachable */
             503: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4005,7 +4862,10 @@ export interface operations {
     AddTicketNote: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Send the same key again to retry safely: the same request gets the first answer (for 24 hours); another request with it is refused (422). */
+                "Idempotency-Key"?: components["schemas"]["IdempotencyKeyHeader"];
+            };
             path: {
                 id: components["schemas"]["Uuid"];
             };
@@ -4020,6 +4880,9 @@ export interface operations {
             /** @description Added */
             201: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4029,6 +4892,9 @@ export interface operations {
             /** @description Malformed request */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4038,6 +4904,7 @@ export interface operations {
             /** @description Missing or invalid credentials */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4047,6 +4914,9 @@ export interface operations {
             /** @description Role or API-key scope too low */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4056,6 +4926,22 @@ export interface operations {
             /** @description No such ticket in this organization */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description A request with this Idempotency-Key is still running; see Retry-After */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4065,6 +4951,9 @@ export interface operations {
             /** @description Request body too large */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4074,6 +4963,9 @@ export interface operations {
             /** @description Invalid fields (e.g. an empty note) */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4083,6 +4975,10 @@ export interface operations {
             /** @description Too many requests; see Retry-After */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4092,6 +4988,9 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4101,6 +5000,9 @@ export interface operations {
             /** @description The workflow engine is unreachable */
             503: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4123,6 +5025,9 @@ export interface operations {
             /** @description Ok */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4132,6 +5037,7 @@ export interface operations {
             /** @description Missing or invalid credentials */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4141,6 +5047,9 @@ export interface operations {
             /** @description Role or API-key scope too low */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4150,6 +5059,9 @@ export interface operations {
             /** @description No such ticket in this organization */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4159,6 +5071,9 @@ export interface operations {
             /** @description The ticket is closed */
             409: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4168,6 +5083,9 @@ export interface operations {
             /** @description Invalid id */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4177,6 +5095,10 @@ export interface operations {
             /** @description Too many requests; see Retry-After */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4186,6 +5108,9 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4195,6 +5120,9 @@ export interface operations {
             /** @description The workflow engine is unreachable */
             503: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4222,6 +5150,10 @@ export interface operations {
             /** @description Ok */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-Next-Cursor": components["headers"]["X-Next-Cursor"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4231,6 +5163,7 @@ export interface operations {
             /** @description Missing or invalid credentials */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4240,6 +5173,9 @@ export interface operations {
             /** @description Role or API-key scope too low */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4249,6 +5185,9 @@ export interface operations {
             /** @description Invalid query parameters */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4258,6 +5197,10 @@ export interface operations {
             /** @description Too many requests; see Retry-After */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4267,6 +5210,9 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4291,6 +5237,9 @@ export interface operations {
             /** @description Created */
             201: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4300,6 +5249,9 @@ export interface operations {
             /** @description Malformed request */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4309,6 +5261,7 @@ export interface operations {
             /** @description Missing or invalid credentials */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4318,6 +5271,9 @@ export interface operations {
             /** @description Role or API-key scope too low */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4327,6 +5283,9 @@ export interface operations {
             /** @description A test set with this name exists */
             409: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4336,6 +5295,9 @@ export interface operations {
             /** @description Invalid fields */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4345,6 +5307,10 @@ export interface operations {
             /** @description Too many requests; see Retry-After */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4354,6 +5320,9 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4376,6 +5345,9 @@ export interface operations {
             /** @description Ok */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4385,6 +5357,7 @@ export interface operations {
             /** @description Missing or invalid credentials */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4394,6 +5367,9 @@ export interface operations {
             /** @description Role or API-key scope too low */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4403,6 +5379,9 @@ export interface operations {
             /** @description No such test set in this organization */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4412,6 +5391,9 @@ export interface operations {
             /** @description Invalid id */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4421,6 +5403,10 @@ export interface operations {
             /** @description Too many requests; see Retry-After */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4430,6 +5416,9 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4452,6 +5441,9 @@ export interface operations {
             /** @description Deleted */
             204: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -4459,6 +5451,7 @@ export interface operations {
             /** @description Missing or invalid credentials */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4468,6 +5461,9 @@ export interface operations {
             /** @description Role or API-key scope too low */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4477,6 +5473,9 @@ export interface operations {
             /** @description No such test set in this organization */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4486,6 +5485,9 @@ export interface operations {
             /** @description Invalid id */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4495,6 +5497,10 @@ export interface operations {
             /** @description Too many requests; see Retry-After */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4504,6 +5510,9 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4530,6 +5539,9 @@ export interface operations {
             /** @description Ok */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4539,6 +5551,9 @@ export interface operations {
             /** @description Malformed request */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4548,6 +5563,7 @@ export interface operations {
             /** @description Missing or invalid credentials */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4557,6 +5573,9 @@ export interface operations {
             /** @description Role or API-key scope too low */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4566,6 +5585,9 @@ export interface operations {
             /** @description No such test set in this organization */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4575,6 +5597,9 @@ export interface operations {
             /** @description A test set with this name exists */
             409: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4584,6 +5609,9 @@ export interface operations {
             /** @description Invalid fields */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4593,6 +5621,10 @@ export interface operations {
             /** @description Too many requests; see Retry-After */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4602,6 +5634,9 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4631,6 +5666,10 @@ export interface operations {
             /** @description Ok */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-Next-Cursor": components["headers"]["X-Next-Cursor"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4640,6 +5679,7 @@ export interface operations {
             /** @description Missing or invalid credentials */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4649,6 +5689,9 @@ export interface operations {
             /** @description Role or API-key scope too low */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4658,6 +5701,9 @@ export interface operations {
             /** @description No such test set in this organization */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4667,6 +5713,9 @@ export interface operations {
             /** @description Invalid query parameters */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4676,6 +5725,10 @@ export interface operations {
             /** @description Too many requests; see Retry-After */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4685,6 +5738,9 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4711,6 +5767,9 @@ export interface operations {
             /** @description Created */
             201: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4720,6 +5779,9 @@ export interface operations {
             /** @description Malformed request */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4729,6 +5791,7 @@ export interface operations {
             /** @description Missing or invalid credentials */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4738,6 +5801,9 @@ export interface operations {
             /** @description Role or API-key scope too low */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4747,6 +5813,9 @@ export interface operations {
             /** @description No such test set in this organization */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4756,6 +5825,9 @@ export interface operations {
             /** @description Invalid fields, an unknown source, or the set is full */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4765,6 +5837,10 @@ export interface operations {
             /** @description Too many requests; see Retry-After */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4774,6 +5850,9 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4800,6 +5879,9 @@ export interface operations {
             /** @description Created */
             201: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4809,6 +5891,9 @@ export interface operations {
             /** @description Malformed request */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4818,6 +5903,7 @@ export interface operations {
             /** @description Missing or invalid credentials */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4827,6 +5913,9 @@ export interface operations {
             /** @description Role or API-key scope too low */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4836,6 +5925,9 @@ export interface operations {
             /** @description No such test set or assistant reply in this organization */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4845,6 +5937,9 @@ export interface operations {
             /** @description The reply was not an answer, abstention or escalation */
             409: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4854,6 +5949,9 @@ export interface operations {
             /** @description Invalid fields, an unknown source, or the set is full */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4863,6 +5961,10 @@ export interface operations {
             /** @description Too many requests; see Retry-After */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4872,6 +5974,9 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4895,6 +6000,9 @@ export interface operations {
             /** @description Deleted */
             204: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -4902,6 +6010,7 @@ export interface operations {
             /** @description Missing or invalid credentials */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4911,6 +6020,9 @@ export interface operations {
             /** @description Role or API-key scope too low */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4920,6 +6032,9 @@ export interface operations {
             /** @description No such question in this set */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4929,6 +6044,9 @@ export interface operations {
             /** @description Invalid id */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4938,6 +6056,10 @@ export interface operations {
             /** @description Too many requests; see Retry-After */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4947,6 +6069,9 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4974,6 +6099,9 @@ export interface operations {
             /** @description Ok */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4983,6 +6111,9 @@ export interface operations {
             /** @description Malformed request */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4992,6 +6123,7 @@ export interface operations {
             /** @description Missing or invalid credentials */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5001,6 +6133,9 @@ export interface operations {
             /** @description Role or API-key scope too low */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5010,6 +6145,9 @@ export interface operations {
             /** @description No such question in this set */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5019,6 +6157,9 @@ export interface operations {
             /** @description Invalid fields or an unknown source */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5028,6 +6169,10 @@ export interface operations {
             /** @description Too many requests; see Retry-After */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5037,6 +6182,9 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5063,6 +6211,9 @@ export interface operations {
             /** @description Imported */
             201: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5072,6 +6223,9 @@ export interface operations {
             /** @description Malformed request */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5081,6 +6235,7 @@ export interface operations {
             /** @description Missing or invalid credentials */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5090,6 +6245,9 @@ export interface operations {
             /** @description Role or API-key scope too low */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5099,6 +6257,9 @@ export interface operations {
             /** @description No such test set in this organization */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5108,6 +6269,9 @@ export interface operations {
             /** @description Request body too large */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5117,6 +6281,9 @@ export interface operations {
             /** @description Invalid rows, or more questions than a set holds */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5126,6 +6293,10 @@ export interface operations {
             /** @description Too many requests; see Retry-After */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5135,6 +6306,9 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5164,6 +6338,10 @@ export interface operations {
             /** @description Ok */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-Next-Cursor": components["headers"]["X-Next-Cursor"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5173,6 +6351,7 @@ export interface operations {
             /** @description Missing or invalid credentials */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5182,6 +6361,9 @@ export interface operations {
             /** @description Role or API-key scope too low */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5191,6 +6373,9 @@ export interface operations {
             /** @description No such test set in this organization */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5200,6 +6385,9 @@ export interface operations {
             /** @description Invalid query parameters */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5209,6 +6397,10 @@ export interface operations {
             /** @description Too many requests; see Retry-After */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5218,6 +6410,9 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5240,6 +6435,9 @@ export interface operations {
             /** @description Run started or joined */
             202: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5249,6 +6447,7 @@ export interface operations {
             /** @description Missing or invalid credentials */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5258,6 +6457,9 @@ export interface operations {
             /** @description Role or API-key scope too low */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5267,6 +6469,9 @@ export interface operations {
             /** @description No such test set in this organization */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5276,6 +6481,9 @@ export interface operations {
             /** @description The set has no questions */
             409: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5285,6 +6493,9 @@ export interface operations {
             /** @description Invalid id */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5294,6 +6505,10 @@ export interface operations {
             /** @description Too many requests; see Retry-After */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5303,6 +6518,9 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5312,6 +6530,9 @@ export interface operations {
             /** @description The workflow engine is unreachable */
             503: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5335,6 +6556,9 @@ export interface operations {
             /** @description Ok */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5344,6 +6568,7 @@ export interface operations {
             /** @description Missing or invalid credentials */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5353,6 +6578,9 @@ export interface operations {
             /** @description Role or API-key scope too low */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5362,6 +6590,9 @@ export interface operations {
             /** @description No such run of this set */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5371,6 +6602,9 @@ export interface operations {
             /** @description Invalid id */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5380,6 +6614,10 @@ export interface operations {
             /** @description Too many requests; see Retry-After */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5389,6 +6627,9 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5412,6 +6653,9 @@ export interface operations {
             /** @description Ok */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5421,6 +6665,7 @@ export interface operations {
             /** @description Missing or invalid credentials */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5430,6 +6675,9 @@ export interface operations {
             /** @description Role or API-key scope too low */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5439,6 +6687,9 @@ export interface operations {
             /** @description No such run of this set */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5448,6 +6699,9 @@ export interface operations {
             /** @description Invalid id */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5457,6 +6711,10 @@ export interface operations {
             /** @description Too many requests; see Retry-After */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5466,6 +6724,9 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5486,6 +6747,9 @@ export interface operations {
             /** @description Ok */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5495,6 +6759,7 @@ export interface operations {
             /** @description Missing or invalid credentials */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5504,6 +6769,9 @@ export interface operations {
             /** @description Role or API-key scope too low */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5513,6 +6781,10 @@ export interface operations {
             /** @description Too many requests; see Retry-After */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5522,6 +6794,9 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5546,6 +6821,9 @@ export interface operations {
             /** @description Ok */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5555,6 +6833,9 @@ export interface operations {
             /** @description Malformed request */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5564,6 +6845,7 @@ export interface operations {
             /** @description Missing or invalid credentials */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5573,6 +6855,9 @@ export interface operations {
             /** @description Role or API-key scope too low */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5582,6 +6867,9 @@ export interface operations {
             /** @description Request body too large */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5591,6 +6879,9 @@ export interface operations {
             /** @description Invalid fields */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5600,6 +6891,10 @@ export interface operations {
             /** @description Too many requests; see Retry-After */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5609,6 +6904,9 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5629,6 +6927,9 @@ export interface operations {
             /** @description Ok */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5638,6 +6939,7 @@ export interface operations {
             /** @description Missing or invalid credentials */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5647,6 +6949,9 @@ export interface operations {
             /** @description Role or API-key scope too low */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5656,6 +6961,10 @@ export interface operations {
             /** @description Too many requests; see Retry-After */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5665,6 +6974,9 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5689,6 +7001,9 @@ export interface operations {
             /** @description Ok */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5698,6 +7013,9 @@ export interface operations {
             /** @description Malformed request */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5707,6 +7025,7 @@ export interface operations {
             /** @description Missing or invalid credentials */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5716,6 +7035,9 @@ export interface operations {
             /** @description Role or API-key scope too low */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5725,6 +7047,9 @@ export interface operations {
             /** @description Request body too large */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5734,6 +7059,9 @@ export interface operations {
             /** @description Invalid fields */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5743,6 +7071,10 @@ export interface operations {
             /** @description Too many requests; see Retry-After */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5752,6 +7084,9 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5781,6 +7116,10 @@ export interface operations {
             /** @description Ok */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-Next-Cursor": components["headers"]["X-Next-Cursor"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5790,6 +7129,7 @@ export interface operations {
             /** @description Missing or invalid credentials */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5799,6 +7139,9 @@ export interface operations {
             /** @description Role or API-key scope too low */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5808,6 +7151,9 @@ export interface operations {
             /** @description Invalid query parameters */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5817,6 +7163,10 @@ export interface operations {
             /** @description Too many requests; see Retry-After */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5826,6 +7176,9 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5848,6 +7201,9 @@ export interface operations {
             /** @description Ok */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5857,6 +7213,7 @@ export interface operations {
             /** @description Missing or invalid credentials */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5866,6 +7223,9 @@ export interface operations {
             /** @description Role or API-key scope too low */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5875,6 +7235,9 @@ export interface operations {
             /** @description No such member in this organization */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5884,6 +7247,9 @@ export interface operations {
             /** @description Invalid id */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5893,6 +7259,10 @@ export interface operations {
             /** @description Too many requests; see Retry-After */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5902,6 +7272,9 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5924,6 +7297,9 @@ export interface operations {
             /** @description Removed */
             204: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -5931,6 +7307,7 @@ export interface operations {
             /** @description Missing or invalid credentials */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5940,6 +7317,9 @@ export interface operations {
             /** @description Role or API-key scope too low */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5949,6 +7329,9 @@ export interface operations {
             /** @description No such member in this organization */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5958,6 +7341,9 @@ export interface operations {
             /** @description It would leave the organization without an owner */
             409: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5967,6 +7353,9 @@ export interface operations {
             /** @description Invalid id */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5976,6 +7365,10 @@ export interface operations {
             /** @description Too many requests; see Retry-After */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5985,6 +7378,9 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6011,6 +7407,9 @@ export interface operations {
             /** @description Ok */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6020,6 +7419,9 @@ export interface operations {
             /** @description Malformed request */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6029,6 +7431,7 @@ export interface operations {
             /** @description Missing or invalid credentials */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6038,6 +7441,9 @@ export interface operations {
             /** @description Role or API-key scope too low */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6047,6 +7453,9 @@ export interface operations {
             /** @description No such member in this organization */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6056,6 +7465,9 @@ export interface operations {
             /** @description It would leave the organization without an owner */
             409: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6065,6 +7477,9 @@ export interface operations {
             /** @description Request body too large */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6074,6 +7489,9 @@ export interface operations {
             /** @description Invalid fields */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6083,6 +7501,10 @@ export interface operations {
             /** @description Too many requests; see Retry-After */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6092,6 +7514,9 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6121,6 +7546,10 @@ export interface operations {
             /** @description Ok */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-Next-Cursor": components["headers"]["X-Next-Cursor"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6130,6 +7559,7 @@ export interface operations {
             /** @description Missing or invalid credentials */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6139,6 +7569,9 @@ export interface operations {
             /** @description Role or API-key scope too low */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6148,6 +7581,9 @@ export interface operations {
             /** @description Invalid query parameters */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6157,6 +7593,10 @@ export interface operations {
             /** @description Too many requests; see Retry-After */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6166,6 +7606,9 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6177,7 +7620,10 @@ export interface operations {
     CreateInvitation: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Send the same key again to retry safely: the same request gets the first answer (for 24 hours); another request with it is refused (422). */
+                "Idempotency-Key"?: components["schemas"]["IdempotencyKeyHeader"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -6190,6 +7636,9 @@ export interface operations {
             /** @description Invited */
             201: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6199,6 +7648,9 @@ export interface operations {
             /** @description Malformed request */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6208,6 +7660,7 @@ export interface operations {
             /** @description Missing or invalid credentials */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6217,6 +7670,9 @@ export interface operations {
             /** @description The plan has no free seat */
             402: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6226,6 +7682,9 @@ export interface operations {
             /** @description Role or API-key scope too low */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6235,6 +7694,10 @@ export interface operations {
             /** @description Already a member */
             409: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6244,6 +7707,9 @@ export interface operations {
             /** @description Request body too large */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6253,6 +7719,9 @@ export interface operations {
             /** @description Invalid fields */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6262,6 +7731,10 @@ export interface operations {
             /** @description Too many requests; see Retry-After */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6271,6 +7744,9 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6293,6 +7769,9 @@ export interface operations {
             /** @description Ok */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6302,6 +7781,7 @@ export interface operations {
             /** @description Missing or invalid credentials */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6311,6 +7791,9 @@ export interface operations {
             /** @description Role or API-key scope too low */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6320,6 +7803,9 @@ export interface operations {
             /** @description No such invitation in this organization */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6329,6 +7815,9 @@ export interface operations {
             /** @description Invalid id */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6338,6 +7827,10 @@ export interface operations {
             /** @description Too many requests; see Retry-After */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6347,6 +7840,9 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6369,6 +7865,9 @@ export interface operations {
             /** @description Revoked */
             204: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -6376,6 +7875,7 @@ export interface operations {
             /** @description Missing or invalid credentials */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6385,6 +7885,9 @@ export interface operations {
             /** @description Role or API-key scope too low */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6394,6 +7897,9 @@ export interface operations {
             /** @description No such invitation in this organization */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6403,6 +7909,9 @@ export interface operations {
             /** @description Invalid id */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6412,6 +7921,10 @@ export interface operations {
             /** @description Too many requests; see Retry-After */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6421,6 +7934,9 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6441,6 +7957,7 @@ export interface operations {
             /** @description Ok */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6461,6 +7978,7 @@ export interface operations {
             /** @description Ok */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6470,6 +7988,7 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6479,6 +7998,7 @@ export interface operations {
             /** @description A dependency is unreachable */
             503: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6490,7 +8010,10 @@ export interface operations {
     UploadDocument: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Send the same key again to retry safely: the same request gets the first answer (for 24 hours); another request with it is refused (422). */
+                "Idempotency-Key"?: components["schemas"]["IdempotencyKeyHeader"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -6502,7 +8025,7 @@ export interface operations {
                      * @description The document, at most UPLOAD_MAX_BYTES.
                      */
                     file: string;
-                    /** @description Defaults to the file's own title or name. */
+                    /** @description Kept as the title; when omitted, the file's own title (its first heading) once ingested. */
                     title?: string;
                 };
             };
@@ -6511,6 +8034,9 @@ export interface operations {
             /** @description Created; ingestion started */
             201: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6520,6 +8046,7 @@ export interface operations {
             /** @description Missing or invalid credentials */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6529,6 +8056,22 @@ export interface operations {
             /** @description Role or API-key scope too low */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description A request with this Idempotency-Key is still running; see Retry-After */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6538,6 +8081,9 @@ export interface operations {
             /** @description File too large */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6547,6 +8093,9 @@ export interface operations {
             /** @description Not a supported document type */
             415: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6556,6 +8105,9 @@ export interface operations {
             /** @description Invalid fields */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6565,6 +8117,10 @@ export interface operations {
             /** @description Too many requests; see Retry-After */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6574,6 +8130,9 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6583,6 +8142,9 @@ export interface operations {
             /** @description The workflow engine is unreachable */
             503: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6606,6 +8168,10 @@ export interface operations {
                 q?: string;
                 /** @description The sitemap whose pages to list. */
                 parentId?: components["schemas"]["Uuid"];
+                /** @description Only those changed at or after this instant (ISO 8601), for incremental sync: sort by `updatedAt` and keep the latest `updatedAt` seen. */
+                updatedSince?: string;
+                /** @description Only those changed before this instant (ISO 8601). */
+                updatedBefore?: string;
             };
             header?: never;
             path?: never;
@@ -6616,6 +8182,10 @@ export interface operations {
             /** @description Ok */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-Next-Cursor": components["headers"]["X-Next-Cursor"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6625,6 +8195,7 @@ export interface operations {
             /** @description Missing or invalid credentials */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6634,6 +8205,9 @@ export interface operations {
             /** @description Role or API-key scope too low */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6643,6 +8217,9 @@ export interface operations {
             /** @description Invalid query parameters */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6652,6 +8229,10 @@ export interface operations {
             /** @description Too many requests; see Retry-After */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6661,6 +8242,9 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6672,7 +8256,10 @@ export interface operations {
     AddUrlDocument: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Send the same key again to retry safely: the same request gets the first answer (for 24 hours); another request with it is refused (422). */
+                "Idempotency-Key"?: components["schemas"]["IdempotencyKeyHeader"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -6685,6 +8272,9 @@ export interface operations {
             /** @description Created; ingestion started */
             201: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6694,6 +8284,9 @@ export interface operations {
             /** @description Malformed request */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6703,6 +8296,7 @@ export interface operations {
             /** @description Missing or invalid credentials */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6712,6 +8306,22 @@ export interface operations {
             /** @description Role or API-key scope too low */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description A request with this Idempotency-Key is still running; see Retry-After */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6721,6 +8331,9 @@ export interface operations {
             /** @description Request body too large */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6730,6 +8343,9 @@ export interface operations {
             /** @description Invalid fields */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6739,6 +8355,10 @@ export interface operations {
             /** @description Too many requests; see Retry-After */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6748,6 +8368,9 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6757,6 +8380,9 @@ export interface operations {
             /** @description The workflow engine is unreachable */
             503: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6779,6 +8405,9 @@ export interface operations {
             /** @description Ok */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6788,6 +8417,7 @@ export interface operations {
             /** @description Missing or invalid credentials */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6797,6 +8427,9 @@ export interface operations {
             /** @description Role or API-key scope too low */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6806,6 +8439,9 @@ export interface operations {
             /** @description No such document in this organization */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6815,6 +8451,9 @@ export interface operations {
             /** @description Invalid id */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6824,6 +8463,10 @@ export interface operations {
             /** @description Too many requests; see Retry-After */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6833,6 +8476,9 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6855,6 +8501,9 @@ export interface operations {
             /** @description Deleted */
             204: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -6862,6 +8511,7 @@ export interface operations {
             /** @description Missing or invalid credentials */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6871,6 +8521,9 @@ export interface operations {
             /** @description Role or API-key scope too low */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6880,6 +8533,9 @@ export interface operations {
             /** @description No such document in this organization */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6889,6 +8545,9 @@ export interface operations {
             /** @description Invalid id */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6898,6 +8557,10 @@ export interface operations {
             /** @description Too many requests; see Retry-After */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6907,6 +8570,9 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6929,6 +8595,9 @@ export interface operations {
             /** @description Re-sync started */
             202: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6938,6 +8607,7 @@ export interface operations {
             /** @description Missing or invalid credentials */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6947,6 +8617,9 @@ export interface operations {
             /** @description Role or API-key scope too low */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6956,6 +8629,9 @@ export interface operations {
             /** @description No such document in this organization */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6965,6 +8641,9 @@ export interface operations {
             /** @description A sitemap page re-syncs with its sitemap */
             409: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6974,6 +8653,9 @@ export interface operations {
             /** @description Invalid id */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6983,6 +8665,10 @@ export interface operations {
             /** @description Too many requests; see Retry-After */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6992,6 +8678,9 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7001,6 +8690,9 @@ export interface operations {
             /** @description The workflow engine is unreachable */
             503: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7020,7 +8712,7 @@ export interface operations {
                  * @description A field, descending with a leading `-`. By `lastMessageAt`, a conversation nobody
                  *     wrote in yet sorts by when it began.
                  */
-                sort?: "createdAt" | "-createdAt" | "lastMessageAt" | "-lastMessageAt";
+                sort?: "createdAt" | "-createdAt" | "updatedAt" | "-updatedAt" | "lastMessageAt" | "-lastMessageAt";
                 status?: components["schemas"]["ConversationStatus"];
                 visitorId?: string;
                 /** @description Only conversations whose visitor sentiment is at most this (e.g. -0.3). */
@@ -7035,6 +8727,10 @@ export interface operations {
                 from?: string;
                 /** @description Created before (ISO 8601). */
                 to?: string;
+                /** @description Only those changed at or after this instant (ISO 8601), for incremental sync: sort by `updatedAt` and keep the latest `updatedAt` seen. */
+                updatedSince?: string;
+                /** @description Only those changed before this instant (ISO 8601). */
+                updatedBefore?: string;
             };
             header?: never;
             path?: never;
@@ -7045,6 +8741,10 @@ export interface operations {
             /** @description Ok */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-Next-Cursor": components["headers"]["X-Next-Cursor"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7054,6 +8754,7 @@ export interface operations {
             /** @description Missing or invalid credentials */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7063,6 +8764,9 @@ export interface operations {
             /** @description Role or API-key scope too low */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7072,6 +8776,9 @@ export interface operations {
             /** @description Invalid query parameters */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7081,6 +8788,10 @@ export interface operations {
             /** @description Too many requests; see Retry-After */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7090,6 +8801,9 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7101,7 +8815,10 @@ export interface operations {
     CreateConversation: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Send the same key again to retry safely: the same request gets the first answer (for 24 hours); another request with it is refused (422). */
+                "Idempotency-Key"?: components["schemas"]["IdempotencyKeyHeader"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -7114,6 +8831,9 @@ export interface operations {
             /** @description Created */
             201: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7123,6 +8843,9 @@ export interface operations {
             /** @description Malformed request */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7132,6 +8855,7 @@ export interface operations {
             /** @description Missing or invalid credentials */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7141,6 +8865,22 @@ export interface operations {
             /** @description Role or API-key scope too low */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description A request with this Idempotency-Key is still running; see Retry-After */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7150,6 +8890,9 @@ export interface operations {
             /** @description Request body too large */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7159,6 +8902,9 @@ export interface operations {
             /** @description Invalid fields */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7168,6 +8914,10 @@ export interface operations {
             /** @description Too many requests; see Retry-After */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7177,6 +8927,9 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7199,6 +8952,9 @@ export interface operations {
             /** @description Ok */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7208,6 +8964,7 @@ export interface operations {
             /** @description Missing or invalid credentials */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7217,6 +8974,9 @@ export interface operations {
             /** @description Role or API-key scope too low */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7226,6 +8986,9 @@ export interface operations {
             /** @description No such conversation in this organization */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7235,6 +8998,9 @@ export interface operations {
             /** @description Invalid id */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7244,6 +9010,10 @@ export interface operations {
             /** @description Too many requests; see Retry-After */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7253,6 +9023,113 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+        };
+    };
+    ListMessages: {
+        parameters: {
+            query?: {
+                /** @description Only messages that came after this one (a message id of this conversation). */
+                after?: components["schemas"]["Uuid"];
+                /** @description Page size, 1 to 100 (default 20). */
+                limit?: number;
+                /** @description `nextCursor` of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                id: components["schemas"]["Uuid"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Ok */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-Next-Cursor": components["headers"]["X-Next-Cursor"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_MessageView_"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Role or API-key scope too low */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description No such conversation in this organization */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Invalid id or query parameters */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Unexpected error */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7267,7 +9144,10 @@ export interface operations {
                 /** @description Wait for the assistant's reply. */
                 wait?: boolean;
             };
-            header?: never;
+            header?: {
+                /** @description Send the same key again to retry safely: the same request gets the first answer (for 24 hours); another request with it is refused (422). */
+                "Idempotency-Key"?: components["schemas"]["IdempotencyKeyHeader"];
+            };
             path: {
                 id: components["schemas"]["Uuid"];
             };
@@ -7282,6 +9162,9 @@ export interface operations {
             /** @description Answered (wait=true) */
             201: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7291,6 +9174,9 @@ export interface operations {
             /** @description Accepted; the chat turn runs */
             202: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7300,6 +9186,7 @@ export interface operations {
             /** @description Missing or invalid credentials */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7309,6 +9196,9 @@ export interface operations {
             /** @description The plan's monthly message limit is reached (`limit` names it) */
             402: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7318,6 +9208,9 @@ export interface operations {
             /** @description Role or API-key scope too low */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7327,6 +9220,22 @@ export interface operations {
             /** @description No such conversation in this organization */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description A request with this Idempotency-Key is still running; see Retry-After */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7336,6 +9245,9 @@ export interface operations {
             /** @description Request body too large */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7345,6 +9257,9 @@ export interface operations {
             /** @description Invalid fields (e.g. an empty or too long message) */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7354,6 +9269,10 @@ export interface operations {
             /** @description Too many requests; see Retry-After */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7363,6 +9282,9 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7372,6 +9294,106 @@ export interface operations {
             /** @description The workflow engine is unreachable, or the reply is late */
             503: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+        };
+    };
+    GetMessage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["schemas"]["Uuid"];
+                messageId: components["schemas"]["Uuid"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Ok */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageView"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Role or API-key scope too low */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description No such message in this organization */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Invalid id */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Unexpected error */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7394,6 +9416,9 @@ export interface operations {
             /** @description Ok */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7403,6 +9428,7 @@ export interface operations {
             /** @description Missing or invalid credentials */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7412,6 +9438,9 @@ export interface operations {
             /** @description Role or API-key scope too low, or called with an API key */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7421,6 +9450,9 @@ export interface operations {
             /** @description No such conversation in this organization */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7430,6 +9462,9 @@ export interface operations {
             /** @description Invalid id */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7439,6 +9474,10 @@ export interface operations {
             /** @description Too many requests; see Retry-After */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7448,6 +9487,9 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7457,6 +9499,9 @@ export interface operations {
             /** @description The workflow engine is unreachable */
             503: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7477,6 +9522,9 @@ export interface operations {
             /** @description Ok */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7486,6 +9534,7 @@ export interface operations {
             /** @description Missing or invalid credentials */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7495,6 +9544,9 @@ export interface operations {
             /** @description Owners and admins only */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7504,6 +9556,10 @@ export interface operations {
             /** @description Too many requests; see Retry-After */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7513,6 +9569,9 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7524,7 +9583,10 @@ export interface operations {
     CreateCheckout: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Send the same key again to retry safely: the same request gets the first answer (for 24 hours); another request with it is refused (422). */
+                "Idempotency-Key"?: components["schemas"]["IdempotencyKeyHeader"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -7537,6 +9599,9 @@ export interface operations {
             /** @description Created */
             201: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7546,6 +9611,9 @@ export interface operations {
             /** @description Malformed request */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7555,6 +9623,7 @@ export interface operations {
             /** @description Missing or invalid credentials */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7564,6 +9633,9 @@ export interface operations {
             /** @description Owners and admins only */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7573,6 +9645,10 @@ export interface operations {
             /** @description Already subscribed: change plans in the portal */
             409: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7582,6 +9658,9 @@ export interface operations {
             /** @description Invalid fields */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7591,6 +9670,10 @@ export interface operations {
             /** @description Too many requests; see Retry-After */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7600,6 +9683,9 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7609,6 +9695,9 @@ export interface operations {
             /** @description Billing not configured, or Stripe unreachable */
             503: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7620,7 +9709,10 @@ export interface operations {
     CreatePortal: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Send the same key again to retry safely: the same request gets the first answer (for 24 hours); another request with it is refused (422). */
+                "Idempotency-Key"?: components["schemas"]["IdempotencyKeyHeader"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -7629,6 +9721,9 @@ export interface operations {
             /** @description Created */
             201: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7638,6 +9733,7 @@ export interface operations {
             /** @description Missing or invalid credentials */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7647,6 +9743,34 @@ export interface operations {
             /** @description Owners and admins only */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description A request with this Idempotency-Key is still running; see Retry-After */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Invalid fields, or an Idempotency-Key already used for another request */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7656,6 +9780,10 @@ export interface operations {
             /** @description Too many requests; see Retry-After */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7665,6 +9793,9 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7674,6 +9805,9 @@ export interface operations {
             /** @description Billing not configured, or Stripe unreachable */
             503: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7694,6 +9828,9 @@ export interface operations {
             /** @description Ok */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7703,6 +9840,7 @@ export interface operations {
             /** @description Missing or invalid credentials */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7712,6 +9850,9 @@ export interface operations {
             /** @description Owners and admins only */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7721,6 +9862,9 @@ export interface operations {
             /** @description No active subscription */
             409: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7730,6 +9874,10 @@ export interface operations {
             /** @description Too many requests; see Retry-After */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7739,6 +9887,9 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7748,6 +9899,9 @@ export interface operations {
             /** @description Billing not configured, or Stripe unreachable */
             503: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7768,6 +9922,9 @@ export interface operations {
             /** @description Ok */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7777,6 +9934,7 @@ export interface operations {
             /** @description Missing or invalid credentials */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7786,6 +9944,9 @@ export interface operations {
             /** @description Owners and admins only */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7795,6 +9956,9 @@ export interface operations {
             /** @description No active subscription */
             409: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7804,6 +9968,10 @@ export interface operations {
             /** @description Too many requests; see Retry-After */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7813,6 +9981,9 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7822,6 +9993,9 @@ export interface operations {
             /** @description Billing not configured, or Stripe unreachable */
             503: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7846,6 +10020,9 @@ export interface operations {
             /** @description Signed up */
             201: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7855,6 +10032,9 @@ export interface operations {
             /** @description Malformed request */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7864,6 +10044,9 @@ export interface operations {
             /** @description An account with this email exists */
             409: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7873,6 +10056,9 @@ export interface operations {
             /** @description Request body too large */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7882,6 +10068,9 @@ export interface operations {
             /** @description Invalid fields */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7891,6 +10080,10 @@ export interface operations {
             /** @description Too many requests; see Retry-After */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7900,6 +10093,9 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7924,6 +10120,9 @@ export interface operations {
             /** @description Ok */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7933,6 +10132,9 @@ export interface operations {
             /** @description Malformed request */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7942,6 +10144,7 @@ export interface operations {
             /** @description Wrong email or password */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7951,6 +10154,9 @@ export interface operations {
             /** @description Request body too large */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7960,6 +10166,9 @@ export interface operations {
             /** @description Invalid fields */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7969,6 +10178,10 @@ export interface operations {
             /** @description Too many requests; see Retry-After */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7978,6 +10191,9 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8002,6 +10218,9 @@ export interface operations {
             /** @description Ok */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8011,6 +10230,9 @@ export interface operations {
             /** @description Malformed request */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8020,6 +10242,7 @@ export interface operations {
             /** @description Invalid, expired, revoked or reused refresh token */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8029,6 +10252,9 @@ export interface operations {
             /** @description Request body too large */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8038,6 +10264,9 @@ export interface operations {
             /** @description Invalid fields */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8047,6 +10276,10 @@ export interface operations {
             /** @description Too many requests; see Retry-After */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8056,6 +10289,9 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8080,6 +10316,9 @@ export interface operations {
             /** @description Signed out */
             204: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -8087,6 +10326,9 @@ export interface operations {
             /** @description Malformed request */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8096,6 +10338,9 @@ export interface operations {
             /** @description Request body too large */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8105,6 +10350,9 @@ export interface operations {
             /** @description Invalid fields */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8114,6 +10362,10 @@ export interface operations {
             /** @description Too many requests; see Retry-After */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8123,6 +10375,9 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8147,6 +10402,9 @@ export interface operations {
             /** @description If the address has an account, a link is on its way */
             202: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -8154,6 +10412,9 @@ export interface operations {
             /** @description Malformed request */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8163,6 +10424,9 @@ export interface operations {
             /** @description Request body too large */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8172,6 +10436,9 @@ export interface operations {
             /** @description Invalid fields */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8181,6 +10448,10 @@ export interface operations {
             /** @description Too many requests; see Retry-After */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8190,6 +10461,9 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8214,6 +10488,9 @@ export interface operations {
             /** @description Password changed */
             204: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -8221,6 +10498,9 @@ export interface operations {
             /** @description Malformed request */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8230,6 +10510,7 @@ export interface operations {
             /** @description Invalid, expired or used link */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8239,6 +10520,9 @@ export interface operations {
             /** @description Request body too large */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8248,6 +10532,9 @@ export interface operations {
             /** @description Invalid fields */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8257,6 +10544,10 @@ export interface operations {
             /** @description Too many requests; see Retry-After */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8266,6 +10557,9 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8290,6 +10584,9 @@ export interface operations {
             /** @description Email verified */
             204: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -8297,6 +10594,9 @@ export interface operations {
             /** @description Malformed request */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8306,6 +10606,7 @@ export interface operations {
             /** @description Invalid, expired or used link */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8315,6 +10616,9 @@ export interface operations {
             /** @description Request body too large */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8324,6 +10628,9 @@ export interface operations {
             /** @description Invalid fields */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8333,6 +10640,10 @@ export interface operations {
             /** @description Too many requests; see Retry-After */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8342,6 +10653,9 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8362,6 +10676,9 @@ export interface operations {
             /** @description A link is on its way */
             202: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -8369,6 +10686,9 @@ export interface operations {
             /** @description Malformed request */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8378,6 +10698,7 @@ export interface operations {
             /** @description Missing or invalid credentials */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8387,6 +10708,9 @@ export interface operations {
             /** @description Not a member (API keys have no email) */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8396,6 +10720,9 @@ export interface operations {
             /** @description Request body too large */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8405,6 +10732,9 @@ export interface operations {
             /** @description Invalid fields */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8414,6 +10744,10 @@ export interface operations {
             /** @description Too many requests; see Retry-After */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8423,6 +10757,9 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8447,6 +10784,9 @@ export interface operations {
             /** @description Ok */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8456,6 +10796,9 @@ export interface operations {
             /** @description Malformed request */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8465,6 +10808,7 @@ export interface operations {
             /** @description Invalid, expired or used invitation, or wrong password */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8474,6 +10818,9 @@ export interface operations {
             /** @description The plan has no free seat */
             402: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8483,6 +10830,9 @@ export interface operations {
             /** @description Already a member */
             409: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8492,6 +10842,9 @@ export interface operations {
             /** @description Request body too large */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8501,6 +10854,9 @@ export interface operations {
             /** @description Invalid fields */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8510,6 +10866,10 @@ export interface operations {
             /** @description Too many requests; see Retry-After */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8519,6 +10879,9 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8539,6 +10902,9 @@ export interface operations {
             /** @description Ok */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8548,6 +10914,7 @@ export interface operations {
             /** @description Missing or invalid credentials */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8557,6 +10924,9 @@ export interface operations {
             /** @description A restricted API key */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8566,6 +10936,10 @@ export interface operations {
             /** @description Too many requests; see Retry-After */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8575,6 +10949,9 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8608,6 +10985,10 @@ export interface operations {
             /** @description Ok */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-Next-Cursor": components["headers"]["X-Next-Cursor"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8617,6 +10998,7 @@ export interface operations {
             /** @description Missing or invalid credentials */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8626,6 +11008,9 @@ export interface operations {
             /** @description Role or API-key scope too low */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8635,6 +11020,9 @@ export interface operations {
             /** @description Invalid query parameters */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8644,6 +11032,10 @@ export interface operations {
             /** @description Too many requests; see Retry-After */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8653,6 +11045,9 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8682,6 +11077,10 @@ export interface operations {
             /** @description Ok */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-Next-Cursor": components["headers"]["X-Next-Cursor"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8691,6 +11090,7 @@ export interface operations {
             /** @description Missing or invalid credentials */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8700,6 +11100,9 @@ export interface operations {
             /** @description Role or API-key scope too low */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8709,6 +11112,9 @@ export interface operations {
             /** @description Invalid query parameters */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8718,6 +11124,10 @@ export interface operations {
             /** @description Too many requests; see Retry-After */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8727,6 +11137,9 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8738,7 +11151,10 @@ export interface operations {
     CreateApiKey: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Send the same key again to retry safely: the same request gets the first answer (for 24 hours); another request with it is refused (422). */
+                "Idempotency-Key"?: components["schemas"]["IdempotencyKeyHeader"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -8751,6 +11167,9 @@ export interface operations {
             /** @description Created */
             201: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8760,6 +11179,9 @@ export interface operations {
             /** @description Malformed request */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8769,6 +11191,7 @@ export interface operations {
             /** @description Missing or invalid credentials */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8778,6 +11201,22 @@ export interface operations {
             /** @description Role or API-key scope too low */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description A request with this Idempotency-Key is still running; see Retry-After */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8787,6 +11226,9 @@ export interface operations {
             /** @description Request body too large */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8796,6 +11238,9 @@ export interface operations {
             /** @description Invalid fields */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8805,6 +11250,10 @@ export interface operations {
             /** @description Too many requests; see Retry-After */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8814,6 +11263,9 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8836,6 +11288,9 @@ export interface operations {
             /** @description Ok */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8845,6 +11300,7 @@ export interface operations {
             /** @description Missing or invalid credentials */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8854,6 +11310,9 @@ export interface operations {
             /** @description Role or API-key scope too low */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8863,6 +11322,9 @@ export interface operations {
             /** @description No such key in this organization */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8872,6 +11334,9 @@ export interface operations {
             /** @description Invalid id */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8881,6 +11346,10 @@ export interface operations {
             /** @description Too many requests; see Retry-After */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8890,6 +11359,9 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8912,6 +11384,9 @@ export interface operations {
             /** @description Revoked */
             204: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -8919,6 +11394,7 @@ export interface operations {
             /** @description Missing or invalid credentials */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8928,6 +11404,9 @@ export interface operations {
             /** @description Role or API-key scope too low */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8937,6 +11416,9 @@ export interface operations {
             /** @description No such key in this organization */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8946,6 +11428,9 @@ export interface operations {
             /** @description Invalid id */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8955,6 +11440,10 @@ export interface operations {
             /** @description Too many requests; see Retry-After */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8964,6 +11453,9 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8989,6 +11481,9 @@ export interface operations {
             /** @description Ok */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8998,6 +11493,7 @@ export interface operations {
             /** @description Missing or invalid credentials */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9007,6 +11503,9 @@ export interface operations {
             /** @description Role or API-key scope too low */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9016,6 +11515,9 @@ export interface operations {
             /** @description Invalid range */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9025,6 +11527,10 @@ export interface operations {
             /** @description Too many requests; see Retry-After */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9034,6 +11540,9 @@ export interface operations {
             /** @description Unexpected error */
             500: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {

@@ -32,3 +32,20 @@ export type OpaqueToken = string;
 
 /** A member's role: owner > admin > agent. */
 export type MemberRole = 'owner' | 'admin' | 'agent';
+
+/**
+ * A whole number: a count, a number, a version, a rank, a duration in milliseconds (64-bit: a
+ * month is more milliseconds than 32 bits hold).
+ * @isLong
+ * @example 3
+ */
+export type Integer = number;
+
+/**
+ * An `Idempotency-Key`: any printable ASCII of your choosing, unique per request you mean (a UUID).
+ * @minLength 1
+ * @maxLength 255
+ * @pattern ^[!-~]+$
+ * @example "5f0c3a6e-2b7d-4f1e-9a3c-7d2e1b0f4a68"
+ */
+export type IdempotencyKeyHeader = string;

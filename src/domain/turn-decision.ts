@@ -6,6 +6,9 @@
 
 export type TurnAction = 'answer' | 'abstain' | 'escalate';
 
+/** How a chat turn ended: its decision, or refused (the plan's quota), or left to a person (handed off). */
+export type TurnOutcome = TurnAction | 'quota_exceeded' | 'handed_off';
+
 export interface EscalationSettings {
   /** A single message at or below this sentiment escalates. */
   sentimentThreshold: number;

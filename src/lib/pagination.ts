@@ -19,6 +19,24 @@ export interface PageParams {
   sort?: string;
 }
 
+/** Incremental sync: only rows changed in this range (`updated_at`). */
+export interface UpdatedRange {
+  /** Changed at or after. */
+  updatedSince?: Date;
+  /** Changed before. */
+  updatedBefore?: Date;
+}
+
+/** Applies an `UpdatedRange` to a query of `table`. */
+export function whereUpdated<M extends Model>(
+  query: QueryBuilder<M, M[]>,
+  table: string,
+  range: UpdatedRange,
+): void {
+  if (range.updatedSince) query.where(`${table}.updatedAt`, '>=', range.updatedSince);
+  if (range.updatedBefore) query.where(`${table}.updatedAt`, '<', range.updatedBefore);
+}
+
 export const DEFAULT_LIMIT = 20;
 export const MAX_LIMIT = 100;
 

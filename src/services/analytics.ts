@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { problems } from '../lib/problem';
+import type { Integer } from '../domain/schemas';
 
 /**
  * The organization's support figures over a date range, computed in PostgreSQL. Shared by the REST API
@@ -7,28 +8,26 @@ import { problems } from '../lib/problem';
  * tickets in the range they were opened in; messages, latencies and breaches when they happened.
  */
 
-export interface Percentiles {
-  /** Milliseconds; null when there is nothing to measure. */
-  p50: number | null;
-  p95: number | null;
-}
-
+/** A duration's figures, every one in milliseconds (the one unit of durations in analytics). */
 export interface DurationStats {
-  /** Seconds; null when there is nothing to measure. */
-  average: number | null;
-  p50: number | null;
-  p95: number | null;
-  /** How many tickets the figures are based on. */
-  count: number;
+  /** Mean, in milliseconds; null when there is nothing to measure. */
+  average: Integer | null;
+  /** Median, in milliseconds; null when there is nothing to measure. */
+  p50: Integer | null;
+  /** 95th percentile, in milliseconds; null when there is nothing to measure. */
+  p95: Integer | null;
+  /** How many durations the figures are based on (replies, or tickets). */
+  count: Integer;
 }
 
+/** One UTC day's counts. */
 export interface DailyFigures {
   /** The day (UTC), YYYY-MM-DD. */
   date: string;
-  conversations: number;
-  messages: number;
-  escalations: number;
-  abstentions: number;
+  conversations: Integer;
+  messages: Integer;
+  escalations: Integer;
+  abstentions: Integer;
 }
 
 export interface AnalyticsReport {
@@ -38,10 +37,10 @@ export interface AnalyticsReport {
    * Conversations started in the range: those in which the visitor wrote (the base of the rates). A
    * page that loaded the widget without a message is a session, not a conversation.
    */
-  conversations: number;
+  conversations: Integer;
   /** Messages exchanged in the range (visitor, assistant and agents; internal notes excluded). */
-  messages: number;
-  visitorMessages: number;
+  messages: Integer;
+  visitorMessages: Integer;
   /**
    * Share (0..1) of conversations the assistant resolved: it answered from the documents at
    * least once and no ticket was opened. Null with none. A question left unanswered (an abstention
@@ -51,22 +50,22 @@ export interface AnalyticsReport {
   /** Share (0..1) of conversations escalated to a ticket; null with none. */
   escalationRate: number | null;
   /** Escalated conversations (tickets opened) in the range. */
-  escalations: number;
+  escalations: Integer;
   /** Answers in which the assistant said the documents do not cover the question. */
-  abstentions: number;
+  abstentions: Integer;
   csat: {
     /** Average rating from 1 to 5; null when nobody rated. */
     average: number | null;
-    responses: number;
+    responses: Integer;
   };
-  /** How long the assistant took to answer. */
-  responseTime: Percentiles;
+  /** How long the assistant took to answer a visitor message. */
+  responseTime: DurationStats;
   /** From a ticket's opening to the first agent reply. */
   firstResponseTime: DurationStats;
   /** From a ticket's opening to its resolution. */
   resolutionTime: DurationStats;
   /** Service-level targets missed in the range. */
-  slaBreaches: { firstResponse: number; resolution: number };
+  slaBreaches: { firstResponse: Integer; resolution: Integer };
   daily: DailyFigures[];
 }
 
@@ -99,6 +98,11 @@ const orNull = (value: unknown): number | null =>
   value === null || value === undefined ? null : Number(value);
 const round = (value: number | null, digits = 4): number | null =>
   value === null ? null : Number(value.toFixed(digits));
+/** A duration in whole milliseconds, or null when there is nothing to measure. */
+const whole = (value: unknown): number | null => {
+  const n = orNull(value);
+  return n === null ? null : Math.round(n);
+};
 
 /** A conversation begins with the visitor's first message (`c` is the conversation). */
 const STARTED = `exists (select 1 from messages m where m.conversation_id = c.id and m.role = 'visitor')`;
@@ -134,6 +138,8 @@ export async function computeAnalytics(
         `select count(*) as messages,
                 count(*) filter (where role = 'visitor') as visitor_messages,
                 count(*) filter (where role = 'assistant' and outcome = 'abstain') as abstentions,
+                avg(latency_ms) filter (where role = 'assistant' and latency_ms is not null) as latency_avg,
+                count(latency_ms) filter (where role = 'assistant') as latency_count,
                 percentile_cont(0.5) within group (order by latency_ms)
                   filter (where role = 'assistant' and latency_ms is not null) as latency_p50,
                 percentile_cont(0.95) within group (order by latency_ms)
@@ -146,8 +152,8 @@ export async function computeAnalytics(
     knex
       .raw(
         `with t as (
-           select extract(epoch from first_response_at - created_at) as first_response,
-                  extract(epoch from resolved_at - created_at) as resolution
+           select extract(epoch from first_response_at - created_at) * 1000 as first_response,
+                  extract(epoch from resolved_at - created_at) * 1000 as resolution
              from tickets
             where organization_id = :org and created_at >= :from and created_at < :to)
          select count(*) as tickets,
@@ -226,19 +232,21 @@ export async function computeAnalytics(
       responses: num(conversations.csat_responses),
     },
     responseTime: {
-      p50: round(orNull(messages.latency_p50), 1),
-      p95: round(orNull(messages.latency_p95), 1),
+      average: whole(messages.latency_avg),
+      p50: whole(messages.latency_p50),
+      p95: whole(messages.latency_p95),
+      count: num(messages.latency_count),
     },
     firstResponseTime: {
-      average: round(orNull(tickets.fr_avg), 1),
-      p50: round(orNull(tickets.fr_p50), 1),
-      p95: round(orNull(tickets.fr_p95), 1),
+      average: whole(tickets.fr_avg),
+      p50: whole(tickets.fr_p50),
+      p95: whole(tickets.fr_p95),
       count: num(tickets.fr_count),
     },
     resolutionTime: {
-      average: round(orNull(tickets.res_avg), 1),
-      p50: round(orNull(tickets.res_p50), 1),
-      p95: round(orNull(tickets.res_p95), 1),
+      average: whole(tickets.res_avg),
+      p50: whole(tickets.res_p50),
+      p95: whole(tickets.res_p95),
       count: num(tickets.res_count),
     },
     slaBreaches: { firstResponse: num(breaches.first_response), resolution: num(breaches.resolution) },

@@ -34,6 +34,7 @@ export interface CreatedApiKey extends ApiKeyView {
   key: string;
 }
 
+/** @example {"name": "CRM sync", "scopes": ["conversations:read", "conversations:write"]} */
 export interface ApiKeyCreation {
   /**
    * @minLength 1

@@ -26,6 +26,7 @@ import type { TemporalGateway } from '../temporal/client';
 import { queueEmail } from './emails';
 import { createOrganizationWithOwner, toOrganizationView, type OrganizationView } from './organizations';
 import { findUserByEmail, normalizeEmail, toUserView, type UserView } from './users';
+import type { Integer } from '../domain/schemas';
 
 /** What the account flows need from the app. */
 export interface AuthDeps {
@@ -37,6 +38,7 @@ export interface AuthDeps {
   accessTokens: AccessTokens;
 }
 
+/** @example {"organizationName": "Acme Kites", "name": "Dana Smith", "email": "dana@example.com", "password": "correct horse battery staple"} */
 export interface SignUpRequest {
   /**
    * @minLength 1
@@ -53,6 +55,7 @@ export interface SignUpRequest {
   password: Password;
 }
 
+/** @example {"email": "dana@example.com", "password": "correct horse battery staple"} */
 export interface LoginRequest {
   email: Email;
   /** @maxLength 200 */
@@ -61,25 +64,30 @@ export interface LoginRequest {
   organizationId?: Uuid;
 }
 
+/** @example {"refreshToken": "rt_3kq9Zx2mVb7LpQe1"} */
 export interface RefreshRequest {
   refreshToken: OpaqueToken;
 }
 
+/** @example {"email": "dana@example.com"} */
 export interface PasswordResetRequest {
   email: Email;
 }
 
+/** @example {"token": "pr_8FhX2nQa5", "password": "a new long passphrase"} */
 export interface PasswordResetConfirmation {
   /** The token from the emailed link. */
   token: OpaqueToken;
   password: Password;
 }
 
+/** @example {"token": "ev_7DkP1sWq4"} */
 export interface EmailVerification {
   /** The token from the emailed link. */
   token: OpaqueToken;
 }
 
+/** @example {"token": "inv_5LmQ9rTz2", "name": "Robin Lee", "password": "correct horse battery staple"} */
 export interface InvitationAcceptance {
   /** The token from the emailed link. */
   token: OpaqueToken;
@@ -99,7 +107,7 @@ export interface Session {
   /** Send as `Authorization: Bearer <accessToken>`. */
   accessToken: string;
   /** Seconds until the access token expires. */
-  expiresIn: number;
+  expiresIn: Integer;
   /** Exchange at POST /v1/auth/refresh for a new session; each refresh token works once. */
   refreshToken: string;
   refreshTokenExpiresAt: Date;

@@ -15,10 +15,12 @@ import {
 import { problems } from '../lib/problem';
 import { publish } from '../lib/events';
 import { assertMessageQuota } from './usage';
-import { paginate, type Page, type PageParams } from '../lib/pagination';
+import { paginate, whereUpdated, type Page, type PageParams, type UpdatedRange } from '../lib/pagination';
 import type { TemporalGateway } from '../temporal/client';
 import { turnWorkflowId, type TurnRef, type TurnResult } from '../workflows/contracts';
 import type { chatTurn } from '../workflows/chat-turn';
+import type { Integer } from '../domain/schemas';
+import type { TurnOutcome } from '../domain/turn-decision';
 
 /** Conversations and visitor messages; each visitor message is answered by a chat-turn workflow. */
 
@@ -38,9 +40,11 @@ export interface ConversationView {
   handledBy: 'assistant' | 'agent';
   /** The visitor's latest sentiment, from -1 (upset) to 1 (happy). */
   sentiment: number | null;
-  csatRating: number | null;
+  csatRating: Integer | null;
   lastMessageAt: Date | null;
   createdAt: Date;
+  /** Changed last (a message, a status, a rating): what `updatedSince` filters on. */
+  updatedAt: Date;
 }
 
 export interface MessageView {
@@ -58,11 +62,11 @@ export interface MessageView {
   retrievalTrace: RetrievalTrace | null;
   model: string | null;
   promptVersion: string | null;
-  promptTokens: number | null;
-  completionTokens: number | null;
-  latencyMs: number | null;
-  /** For assistant messages: answer, abstain, escalate or quota_exceeded. */
-  outcome: string | null;
+  promptTokens: Integer | null;
+  completionTokens: Integer | null;
+  latencyMs: Integer | null;
+  /** For assistant messages: how the turn ended. */
+  outcome: TurnOutcome | null;
   createdAt: Date;
 }
 
@@ -83,6 +87,7 @@ export const toConversationView = (c: Conversation): ConversationView => ({
   csatRating: c.csatRating,
   lastMessageAt: c.lastMessageAt,
   createdAt: c.createdAt,
+  updatedAt: c.updatedAt,
 });
 
 export const toMessageView = (m: Message): MessageView => ({
@@ -100,11 +105,11 @@ export const toMessageView = (m: Message): MessageView => ({
   promptTokens: m.promptTokens,
   completionTokens: m.completionTokens,
   latencyMs: m.latencyMs,
-  outcome: m.outcome,
+  outcome: m.outcome as TurnOutcome | null,
   createdAt: m.createdAt,
 });
 
-export interface ConversationFilters extends PageParams {
+export interface ConversationFilters extends PageParams, UpdatedRange {
   /**
    * Only conversations in which the visitor wrote: a widget session begins one that exists, for the
    * console, from the visitor's first message.
@@ -197,8 +202,10 @@ export class ConversationService {
     }
     if (filters.from) query.where('conversations.createdAt', '>=', filters.from);
     if (filters.to) query.where('conversations.createdAt', '<', filters.to);
+    whereUpdated(query, 'conversations', filters);
     return paginate(query, 'conversations', filters, {
       createdAt: 'createdAt',
+      updatedAt: 'updatedAt',
       // A conversation nobody wrote in yet has no last message: it sorts by when it began.
       lastMessageAt: ['lastMessageAt', 'createdAt'],
     });
@@ -216,6 +223,49 @@ export class ConversationService {
       .orderBy('createdAt', 'desc')
       .orderBy('id', 'desc');
     return new Map(rows.map((m) => [m.conversationId, m]));
+  }
+
+  /**
+   * A conversation's messages, oldest first, internal notes left out; with `after` (a message id of
+   * this conversation), only those that came after it: a client polls with the last id it has.
+   */
+  async messages(
+    organizationId: string,
+    conversationId: string,
+    params: PageParams & { after?: string },
+  ): Promise<Page<Message>> {
+    const { knex } = this.deps;
+    const conversation = await Conversation.query(knex)
+      .forOrganization(organizationId)
+      .findById(conversationId);
+    if (!conversation) throw problems.notFound('The conversation');
+    const query = Message.query(knex)
+      .forOrganization(organizationId)
+      .where({ conversationId, internal: false });
+    if (params.after) {
+      const anchor = await Message.query(knex)
+        .forOrganization(organizationId)
+        .findOne({ id: params.after, conversationId });
+      if (!anchor)
+        throw problems.validation([
+          { field: 'query.after', message: 'is not a message of this conversation' },
+        ]);
+      // In (created_at, id) order, read from the row itself (microseconds, not a rounded copy).
+      query.whereRaw(
+        '(messages.created_at, messages.id) > (select m.created_at, m.id from messages m where m.id = ?)',
+        [anchor.id],
+      );
+    }
+    return paginate(query, 'messages', { ...params, sort: 'createdAt' });
+  }
+
+  /** One message of a conversation (internal notes are not messages here). */
+  async message(organizationId: string, conversationId: string, messageId: string): Promise<Message> {
+    const message = await Message.query(this.deps.knex)
+      .forOrganization(organizationId)
+      .findOne({ id: messageId, conversationId, internal: false });
+    if (!message) throw problems.notFound('The message');
+    return message;
   }
 
   async get(organizationId: string, conversationId: string): Promise<Conversation> {
@@ -266,7 +316,15 @@ export class ConversationService {
         const existing = await Message.query(trx)
           .forOrganization(organizationId)
           .findOne({ conversationId, clientMessageId: input.clientMessageId });
-        if (existing) return existing;
+        if (existing) {
+          // A retry is the same message; another message under the same id is a client's mistake.
+          if (existing.content !== content) {
+            throw problems.validation([
+              { field: 'body.clientMessageId', message: 'was already used for a message with other content' },
+            ]);
+          }
+          return existing;
+        }
       }
       if (options.enforceQuota) await assertMessageQuota(trx, organizationId);
       const created = await Message.query(trx)

@@ -14,11 +14,12 @@ import { recordAudit, type Actor } from './audit';
 import { bumpKnowledgeRevision } from './knowledge';
 import { noteKnowledgeChange } from './test-runs';
 import { HttpProblem, problems } from '../lib/problem';
-import { paginate, type Page, type PageParams } from '../lib/pagination';
+import { paginate, whereUpdated, type Page, type PageParams, type UpdatedRange } from '../lib/pagination';
 import type { TemporalGateway } from '../temporal/client';
 import { ingestWorkflowId, resyncSignal, type IngestInput } from '../workflows/contracts';
 import type { ingestDocument } from '../workflows/ingestion';
 import { clip } from '../lib/storable';
+import type { Integer } from '../domain/schemas';
 
 /**
  * The knowledge base: documents enter here and ingestion runs as a workflow per document
@@ -42,7 +43,7 @@ export interface DocumentView {
   /** The sitemap a page belongs to. */
   parentDocumentId: string | null;
   /** The live version: 0 until the first ingestion completes, then +1 for each content change. */
-  version: number;
+  version: Integer;
   status: DocumentStatus;
   /** Why the last ingestion failed, written for people. */
   error: string | null;
@@ -69,7 +70,7 @@ export const toDocumentView = (d: Document): DocumentView => ({
   updatedAt: d.updatedAt,
 });
 
-export interface DocumentFilters extends PageParams {
+export interface DocumentFilters extends PageParams, UpdatedRange {
   status?: DocumentStatus;
   sourceType?: DocumentSourceType;
   /** Case-insensitive match on the title or URL. */
@@ -113,6 +114,7 @@ export class DocumentService {
         .forOrganization(organizationId)
         .insert({
           title: clip(title?.trim() || file.originalname, MAX_TITLE),
+          titleGiven: Boolean(title?.trim()),
           sourceType: 'upload',
           mimeType: file.mimetype || null,
         })
@@ -138,6 +140,7 @@ export class DocumentService {
       .forOrganization(organizationId)
       .insert({
         title: clip(input.title?.trim() || url, MAX_TITLE),
+        titleGiven: Boolean(input.title?.trim()),
         sourceType: input.type,
         sourceUrl: url,
       })
@@ -156,6 +159,7 @@ export class DocumentService {
       const pattern = `%${filters.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
       query.where((q) => q.whereILike('title', pattern).orWhereILike('sourceUrl', pattern));
     }
+    whereUpdated(query, 'documents', filters);
     return paginate(query, 'documents', filters, {
       createdAt: 'createdAt',
       updatedAt: 'updatedAt',

@@ -25,6 +25,7 @@ export interface InvitationView {
   createdAt: Date;
 }
 
+/** @example {"email": "dana@example.com", "role": "agent"} */
 export interface InvitationCreation {
   email: Email;
   /** Only an owner may invite an owner. */

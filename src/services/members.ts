@@ -19,6 +19,7 @@ export interface MemberView {
   updatedAt: Date;
 }
 
+/** @example {"role": "admin", "available": true} */
 export interface MemberUpdate {
   /** Only an owner may grant or take away the owner role; the last owner cannot be demoted. */
   role?: MemberRole;

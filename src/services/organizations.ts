@@ -76,6 +76,7 @@ export const toOrganizationView = (o: Organization): OrganizationView => ({
   updatedAt: o.updatedAt,
 });
 
+/** @example {"name": "Acme Kites"} */
 export interface OrganizationUpdate {
   /**
    * @minLength 1

@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import { OrganizationSettings } from '../db/models';
 import { problems, type FieldError } from '../lib/problem';
 import { recordAudit, type Actor } from './audit';
+import type { Integer } from '../domain/schemas';
 
 /** How the widget looks on the customer's site. */
 export interface WidgetLook {
@@ -97,11 +98,14 @@ export interface SettingsView {
    * Visitor messages the widget accepts per hour for the whole organization (default 300); more are
    * refused, so anonymous visitors cannot spend the plan's messages in a burst.
    */
-  anonymousMessagesPerHour: number;
+  anonymousMessagesPerHour: Integer;
   updatedAt: Date;
 }
 
-/** Fields given replace the stored ones whole (the widget object included); others stay. */
+/**
+ * Fields given replace the stored ones whole (the widget object included); others stay.
+ * @example {"aiPersona": "Kit, the friendly assistant of Acme Kites", "confidenceThreshold": 0.4, "allowedOrigins": ["https://www.acme-kites.example"]}
+ */
 export interface SettingsUpdate {
   widget?: WidgetLook;
   /** @maxLength 2000 */

@@ -8,7 +8,7 @@ import {
 import { TemporalFailure } from '@temporalio/common';
 import type { Knex } from 'knex';
 import type { Principal } from '../domain/principal';
-import { paginate, type Page, type PageParams } from '../lib/pagination';
+import { paginate, whereUpdated, type Page, type PageParams, type UpdatedRange } from '../lib/pagination';
 import { problems } from '../lib/problem';
 import {
   Conversation,
@@ -16,6 +16,7 @@ import {
   Message,
   Ticket,
   TicketEvent,
+  type TicketEventType,
   type TicketPriority,
   type TicketStatus,
 } from '../db/models';
@@ -43,6 +44,7 @@ import {
 } from './conversations';
 import { loadTicketSnapshot, openTicket } from './ticket-store';
 import { isUuid } from '../lib/uuid';
+import type { Integer } from '../domain/schemas';
 
 /**
  * Tickets for agents and integrators. Reads come from the database; every change goes to the ticket's
@@ -53,7 +55,7 @@ import { isUuid } from '../lib/uuid';
 export interface TicketView {
   id: string;
   /** Sequential per organization, for people ("ticket #12"). */
-  number: number;
+  number: Integer;
   conversationId: string;
   status: TicketStatus;
   priority: TicketPriority;
@@ -79,11 +81,7 @@ export interface TicketView {
 export interface TicketEventView {
   /** A sequential id (a decimal string). */
   id: string;
-  /**
-   * created, escalated_again, assigned, assignment_skipped, status_changed, reopened, replied, note,
-   * handed_back, taken_over or sla_breached.
-   */
-  type: string;
+  type: TicketEventType;
   actorUserId: string | null;
   data: Record<string, unknown>;
   createdAt: Date;
@@ -95,7 +93,7 @@ export interface TicketDetail extends TicketView {
   conversation: ConversationDetail;
 }
 
-export interface TicketFilters extends PageParams {
+export interface TicketFilters extends PageParams, UpdatedRange {
   status?: TicketStatus;
   priority?: TicketPriority;
   /** A user id, or `none` for unassigned tickets. */
@@ -126,7 +124,13 @@ export const toTicketView = (t: Ticket): TicketView => ({
 const toEventView = (e: TicketEvent): TicketEventView => {
   // The idempotency key is the workflow's business, not the reader's.
   const { requestId: _requestId, ...data } = e.data;
-  return { id: String(e.id), type: e.type, actorUserId: e.actorUserId, data, createdAt: e.createdAt };
+  return {
+    id: String(e.id),
+    type: e.type as TicketEventType,
+    actorUserId: e.actorUserId,
+    data,
+    createdAt: e.createdAt,
+  };
 };
 
 export class TicketService {
@@ -143,6 +147,7 @@ export class TicketService {
       }
       query.where('assigneeUserId', filters.assignee);
     }
+    whereUpdated(query, 'tickets', filters);
     return paginate(query, 'tickets', filters, {
       createdAt: 'createdAt',
       updatedAt: 'updatedAt',

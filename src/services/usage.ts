@@ -6,6 +6,7 @@ import { emitWebhookEvent } from './webhooks';
 
 /** Shares of the plan's messages at which `usage.threshold` is announced. */
 const USAGE_THRESHOLDS = [0.8, 1];
+import type { Integer } from '../domain/schemas';
 
 /**
  * Usage metering. Each counted thing (an answered visitor message) is an event recorded once — the
@@ -115,11 +116,14 @@ export async function seatsInUse(db: Knex | Knex.Transaction, organizationId: st
   return members + pending;
 }
 
+/** What a plan limits: visitor messages a month, or seats (members and pending invitations). */
+export type UsageMetric = 'messages' | 'seats';
+
 export interface MetricUsage {
-  metric: 'messages' | 'seats';
-  used: number;
+  metric: UsageMetric;
+  used: Integer;
   /** null: unlimited on this plan. */
-  limit: number | null;
+  limit: Integer | null;
 }
 
 export interface UsageSummary {
@@ -151,9 +155,10 @@ export async function usageSummary(knex: Knex, organizationId: string): Promise<
 /** One line of the usage export, for reconciliation with Stripe's invoices. */
 export interface UsageEventView {
   id: string;
-  metric: string;
+  /** Usage events are metered messages. */
+  metric: Metric;
   subjectId: string;
-  quantity: number;
+  quantity: Integer;
   periodStart: string;
   createdAt: Date;
 }
@@ -179,7 +184,7 @@ export async function usageEventsPage(
   const rows = await query;
   const items = rows.slice(0, options.limit).map((row) => ({
     id: String(row.id),
-    metric: row.metric,
+    metric: row.metric as Metric,
     subjectId: row.subjectId,
     quantity: row.quantity,
     periodStart: row.periodStart,

@@ -1,12 +1,13 @@
 import { defineSearchAttributeKey, SearchAttributeType, TypedSearchAttributes } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { Citation, RetrievalTrace } from '../db/models';
+import type { Citation, IngestionStage, RetrievalTrace } from '../db/models';
 import type { Ticket, TicketPriority, TicketStatus } from '../db/models/ticket';
 import type { ReplyStatus, SettableStatus, SlaKind } from '../domain/tickets';
 import type { BillingState } from '../domain/billing';
 import type { PaidPlan } from '../domain/plans';
-import type { TurnAction } from '../domain/turn-decision';
+import type { TurnOutcome } from '../domain/turn-decision';
 import type { WebhookRetryPolicy } from '../domain/webhooks';
+import type { Integer } from '../domain/schemas';
 
 /**
  * What the API and the worker share about workflows: ids (business ids, so a retried request cannot
@@ -35,9 +36,9 @@ export interface IngestInput {
 }
 
 export interface IngestionProgress {
-  stage: 'fetching' | 'embedding' | 'indexing' | 'pages' | 'ready' | 'unchanged' | 'failed' | 'waiting';
-  chunksDone: number;
-  chunksTotal: number;
+  stage: IngestionStage;
+  chunksDone: Integer;
+  chunksTotal: Integer;
   error?: string;
 }
 
@@ -54,7 +55,7 @@ export interface TurnRef {
 
 /** What a turn records about its reply, passed from the workflow to the activity that stores it. */
 export interface TurnRecord extends TurnRef {
-  outcome: TurnAction | 'quota_exceeded' | 'handed_off';
+  outcome: TurnOutcome;
   text: string;
   citations: Citation[];
   trace: RetrievalTrace | null;

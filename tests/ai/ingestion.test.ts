@@ -62,6 +62,23 @@ describe('document ingestion workflow', () => {
     expect(chunks.every((c) => c.embedding?.length === 384 * 4 && c.documentVersion === 1)).toBe(true);
   });
 
+  it("keeps a title given at upload, and otherwise takes the file's own", async () => {
+    const { documents } = services();
+    const file = uploaded('widget-setup.md', documentFixture('widget-setup.md'));
+    const given = await documents.upload(organization.id, file, 'Our widget guide');
+    const untitled = await documents.upload(organization.id, file);
+    expect(untitled.title).toBe('widget-setup.md');
+    // The file's H1 is "Installing the chat widget".
+    expect(await waitForDocument(organization.id, given.id)).toMatchObject({
+      status: 'ready',
+      title: 'Our widget guide',
+    });
+    expect(await waitForDocument(organization.id, untitled.id)).toMatchObject({
+      status: 'ready',
+      title: 'Installing the chat widget',
+    });
+  });
+
   it.each([
     ['encrypted.pdf', /password-protected/],
     ['truncated.pdf', /damaged|corrupt|could not be read/i],

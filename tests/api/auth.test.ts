@@ -48,7 +48,7 @@ describe('sign-up', () => {
         body: { organizationName: 'Again', name: 'Again', email: email.toUpperCase(), password: PASSWORD },
       });
     expect(response.status).toBe(409);
-    expect(error).toMatchObject({ type: '/problems/conflict' });
+    expect(error).toMatchObject({ type: `${api().baseUrl}/problems/conflict` });
   });
 
   it('answers 422 with field errors for invalid or unknown fields', async () => {
@@ -78,7 +78,7 @@ describe('sign-up', () => {
       body: JSON.stringify({ email: 'a@example.com', password: 'x'.repeat(2 * 1024 * 1024) }),
     });
     expect(res.status).toBe(413);
-    expect(await res.json()).toMatchObject({ type: '/problems/payload-too-large' });
+    expect(await res.json()).toMatchObject({ type: `${api().baseUrl}/problems/payload-too-large` });
   });
 });
 
@@ -186,7 +186,7 @@ describe('sessions', () => {
     for (const token of [expired, forged, 'garbage']) {
       const { response, error } = await api().client(token).GET('/v1/auth/me');
       expect(response.status).toBe(401);
-      expect(error).toMatchObject({ type: '/problems/unauthorized' });
+      expect(error).toMatchObject({ type: `${api().baseUrl}/problems/unauthorized` });
     }
     expect((await api().client().GET('/v1/auth/me')).response.status).toBe(401);
   });

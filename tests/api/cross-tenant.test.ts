@@ -35,6 +35,8 @@ interface Victim {
   invitationId: string;
   documentId: string;
   conversationId: string;
+  /** A visitor message of that conversation. */
+  messageId: string;
   ticketId: string;
   /** A member of A, as an assignee B might name. */
   agentUserId: string;
@@ -90,6 +92,17 @@ const ID_ROWS: [string, Call][] = [
   [
     'GET /v1/conversations/{id}',
     (c, a) => c.GET('/v1/conversations/{id}', { params: { path: { id: a.conversationId } } }),
+  ],
+  [
+    'GET /v1/conversations/{id}/messages',
+    (c, a) => c.GET('/v1/conversations/{id}/messages', { params: { path: { id: a.conversationId } } }),
+  ],
+  [
+    'GET /v1/conversations/{id}/messages/{messageId}',
+    (c, a) =>
+      c.GET('/v1/conversations/{id}/messages/{messageId}', {
+        params: { path: { id: a.conversationId, messageId: a.messageId } },
+      }),
   ],
   [
     'POST /v1/conversations/{id}/messages',
@@ -418,6 +431,10 @@ beforeAll(async () => {
   const { data: conversation } = await aOwner.client.POST('/v1/conversations', {
     body: { visitorName: 'A visitor' },
   });
+  const { data: posted } = await aOwner.client.POST('/v1/conversations/{id}/messages', {
+    params: { path: { id: conversation!.id } },
+    body: { content: 'A question from A' },
+  });
   const ticket = await buildTicket(aOwner.session.organization.id, {
     assigneeUserId: agent.session.user.id,
   });
@@ -468,6 +485,7 @@ beforeAll(async () => {
     invitationId: invitation!.id,
     documentId: document!.id,
     conversationId: conversation!.id,
+    messageId: posted!.message.id,
   };
 
   const b = await signUp(api());
@@ -515,7 +533,8 @@ describe("organization A's objects after the matrix", () => {
     const conversation = await aOwner.client.GET('/v1/conversations/{id}', {
       params: { path: { id: a.conversationId } },
     });
-    expect(conversation.data!.messages).toEqual([]);
+    // Only A's own message: B's "Hello from B" never landed.
+    expect(conversation.data!.messages.map((m) => m.id)).toEqual([a.messageId]);
     const ticket = await aOwner.client.GET('/v1/tickets/{id}', { params: { path: { id: a.ticketId } } });
     expect(ticket.data).toMatchObject({ status: 'assigned', assigneeUserId: a.agentUserId });
     expect(ticket.data!.events.map((e) => e.type)).toEqual(['created']);

@@ -68,7 +68,7 @@ describe('documents API', () => {
     expect(removed.response.status).toBe(204);
     const gone = await owner.client.GET('/v1/documents/{id}', { params: { path: { id } } });
     expect(gone.response.status).toBe(404);
-    expect(gone.error).toMatchObject({ type: '/problems/not-found' });
+    expect(gone.error).toMatchObject({ type: `${api().baseUrl}/problems/not-found` });
   });
 
   it('pages through documents with a cursor', async () => {
@@ -89,13 +89,13 @@ describe('documents API', () => {
   it('refuses a file whose content is not a supported type, whatever its name', async () => {
     const res = await upload(owner.client, 'report.pdf', documentFixture('image-renamed.pdf'));
     expect(res.response.status).toBe(415);
-    expect(res.error).toMatchObject({ type: '/problems/unsupported-media-type' });
+    expect(res.error).toMatchObject({ type: `${api().baseUrl}/problems/unsupported-media-type` });
   });
 
   it('refuses a file over the upload limit with 413', async () => {
     const res = await upload(owner.client, 'big.txt', Buffer.alloc(300_000, 'a'));
     expect(res.response.status).toBe(413);
-    expect(res.error).toMatchObject({ type: '/problems/payload-too-large' });
+    expect(res.error).toMatchObject({ type: `${api().baseUrl}/problems/payload-too-large` });
   });
 
   it('validates URL documents with field errors', async () => {

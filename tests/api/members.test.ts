@@ -75,7 +75,7 @@ describe('invitations', () => {
     });
     expect(full.response.status).toBe(402);
     expect(full.error).toMatchObject({
-      type: '/problems/payment-required',
+      type: `${api().baseUrl}/problems/payment-required`,
       limit: { metric: 'seats', limit: 1 },
     });
     await upgrade(owner.session.organization.id);

@@ -80,7 +80,7 @@ describe('the message quota on Free', () => {
     expect(refused.response.status).toBe(402);
     expect(refused.response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
     expect(refused.error).toMatchObject({
-      type: '/problems/payment-required',
+      type: `${api().baseUrl}/problems/payment-required`,
       status: 402,
       limit: { metric: 'messages', limit: 100, used: 100, plan: 'free' },
     });
@@ -185,7 +185,7 @@ describe('the seat limit', () => {
     });
     expect(response.status).toBe(402);
     expect(error).toMatchObject({
-      type: '/problems/payment-required',
+      type: `${api().baseUrl}/problems/payment-required`,
       limit: { metric: 'seats', limit: 1, used: 1, plan: 'free' },
     });
   });

@@ -57,7 +57,7 @@ describe('Stripe webhook signatures', () => {
     const answer = await postWebhook(api().baseUrl, fakeEvent());
     expect(answer.status).toBe(400);
     expect(answer.contentType).toMatch(/^application\/problem\+json/);
-    expect(answer.body).toMatchObject({ type: '/problems/bad-request', status: 400 });
+    expect(answer.body).toMatchObject({ type: `${api().baseUrl}/problems/bad-request`, status: 400 });
   });
 
   it('refuses an event signed with another secret', async () => {

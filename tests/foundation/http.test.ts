@@ -45,11 +45,11 @@ describe('HTTP foundation', () => {
     const text = await res.text();
     expect(res.status).toBe(503);
     expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-    expect(JSON.parse(text)).toMatchObject({
-      type: '/problems/service-unavailable',
-      detail: 'The database is unreachable; try again shortly.',
-    });
-    expect(text).not.toMatch(/ECONNREFUSED|127\.0\.0\.1|api_keys/);
+    const { type, ...problem } = JSON.parse(text) as { type: string };
+    expect(type).toBe(`${apiWithoutDatabase().baseUrl}/problems/service-unavailable`);
+    expect(problem).toMatchObject({ detail: 'The database is unreachable; try again shortly.' });
+    // Nothing of the connection that failed (the type URI is the API's own public address).
+    expect(JSON.stringify(problem)).not.toMatch(/ECONNREFUSED|127\.0\.0\.1|api_keys/);
   });
 
   it('answers an unknown route with a problem+json 404 carrying the request id', async () => {
@@ -58,7 +58,7 @@ describe('HTTP foundation', () => {
     expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
     expect(res.headers.get('x-request-id')).toBe('req-123');
     expect(await res.json()).toMatchObject({
-      type: '/problems/not-found',
+      type: `${api().baseUrl}/problems/not-found`,
       status: 404,
       title: 'Not found',
       detail: 'GET /no/such/route was not found.',
@@ -75,10 +75,10 @@ describe('HTTP foundation', () => {
       });
     const malformed = await post('{"a":');
     expect(malformed.status).toBe(400);
-    expect(await malformed.json()).toMatchObject({ type: '/problems/bad-request' });
+    expect(await malformed.json()).toMatchObject({ type: `${api().baseUrl}/problems/bad-request` });
     const oversized = await post(JSON.stringify({ a: 'x'.repeat(2 * 1024 * 1024) }));
     expect(oversized.status).toBe(413);
-    expect(await oversized.json()).toMatchObject({ type: '/problems/payload-too-large' });
+    expect(await oversized.json()).toMatchObject({ type: `${api().baseUrl}/problems/payload-too-large` });
   });
 
   it('reports an unexpected error as a generic 500 without internals', async () => {
@@ -95,7 +95,10 @@ describe('HTTP foundation', () => {
       const text = await res.text();
       expect(res.status).toBe(500);
       expect(text).not.toMatch(/secret_table|db\.js|Query\.run/);
-      expect(JSON.parse(text)).toMatchObject({ type: '/problems/internal', status: 500 });
+      expect(JSON.parse(text)).toMatchObject({
+        type: `http://127.0.0.1:${(server.address() as AddressInfo).port}/problems/internal`,
+        status: 500,
+      });
     } finally {
       server.close();
     }

@@ -23,7 +23,9 @@ describe('writes through the models', () => {
       .catch((e: unknown) => e);
     expect(patch).toBeInstanceOf(ValidationError);
     // As the API answers it: 422 with the field, no SQL.
-    expect(toProblem(patch)?.toDocument('/v1/organization/settings', 'r1')).toMatchObject({
+    expect(
+      toProblem(patch)?.toDocument('/v1/organization/settings', 'r1', 'https://parley.example.com'),
+    ).toMatchObject({
       status: 422,
       errors: [{ field: 'body.widget.greeting', message: expect.stringMatching(/surrogate/) as string }],
     });

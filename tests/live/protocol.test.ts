@@ -123,7 +123,7 @@ describe('widget protocol', () => {
     const session = await widgetSession(api().baseUrl, organization.widgetKey, 'https://evil.example');
     expect(session.status).toBe(403);
     expect(session.data).toMatchObject({
-      type: '/problems/forbidden',
+      type: `${api().baseUrl}/problems/forbidden`,
       detail: expect.stringContaining('evil.example') as string,
     });
   });

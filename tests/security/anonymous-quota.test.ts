@@ -50,7 +50,10 @@ describe('anonymous visitors', () => {
     expect(refused.status).toBe(429);
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     expect(refused.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-    expect(await refused.json()).toMatchObject({ type: '/problems/rate-limited', status: 429 });
+    expect(await refused.json()).toMatchObject({
+      type: `${api().baseUrl}/problems/rate-limited`,
+      status: 429,
+    });
     // A returning visitor resumes their conversation whatever the count.
     expect((await session(key, '10.1.0.1', { token: first.token })).status).toBe(200);
     // Other addresses share the widget key's limit (5).

@@ -183,7 +183,9 @@ function judgeProblem(answer: Answer | string): string | undefined {
   if (answer.status < 400) return undefined;
   if (!answer.type.startsWith('application/problem+json')) return `${answer.status} as ${answer.type}`;
   const body = JSON.parse(answer.text) as { type?: unknown; title?: unknown; status?: unknown };
-  if (typeof body.type !== 'string' || !body.type.startsWith('/problems/')) return 'no problem type';
+  // An absolute URI on the server's own address (its page is checked by tests/api/spec-exact.test.ts).
+  if (typeof body.type !== 'string' || !body.type.startsWith(`${api().baseUrl}/problems/`))
+    return 'no problem type';
   if (typeof body.title !== 'string' || body.status !== answer.status) return 'malformed problem document';
   return undefined;
 }

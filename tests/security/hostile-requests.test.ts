@@ -103,7 +103,7 @@ describe('unauthenticated requests that answered 500', () => {
           body,
         }),
         400,
-        '/problems/bad-request',
+        `${api().baseUrl}/problems/bad-request`,
       );
       await expectProblem(
         await fetch(`${api().baseUrl}/widget/v1/session`, {
@@ -112,7 +112,7 @@ describe('unauthenticated requests that answered 500', () => {
           body: JSON.stringify({ key: widgetKey }),
         }),
         400,
-        '/problems/bad-request',
+        `${api().baseUrl}/problems/bad-request`,
       );
       const webhook = await fetch(`${api().baseUrl}/webhooks/stripe`, {
         method: 'POST',
@@ -141,7 +141,7 @@ describe('unauthenticated requests that answered 500', () => {
         body: 'abc',
       }),
       415,
-      '/problems/unsupported-media-type',
+      `${api().baseUrl}/problems/unsupported-media-type`,
     );
     const agent = new ConsoleAgent(api().baseUrl);
     await agent.page('/login');
@@ -169,7 +169,7 @@ describe('unauthenticated requests that answered 500', () => {
       const body2 = await expectProblem(
         await fetch(`${api().baseUrl}${path}`, { method: 'POST', headers, body }),
         400,
-        '/problems/bad-request',
+        `${api().baseUrl}/problems/bad-request`,
       );
       expect(String(body2.detail)).toMatch(/nest/);
     }
@@ -188,7 +188,7 @@ describe('unauthenticated requests that answered 500', () => {
         body,
       }),
       400,
-      '/problems/bad-request',
+      `${api().baseUrl}/problems/bad-request`,
     );
     expect(String(answer.detail)).toMatch(/UTF-8/);
   });
@@ -288,7 +288,7 @@ describe('smaller findings', () => {
         method: 'DELETE',
         headers: { authorization: `Bearer ${narrow.data!.key}` },
       });
-    await expectProblem(await revoke(wide.data!.id), 403, '/problems/forbidden');
+    await expectProblem(await revoke(wide.data!.id), 403, `${api().baseUrl}/problems/forbidden`);
     const stored = await ApiKey.query()
       .forOrganization(owner.session.organization.id)
       .findById(wide.data!.id);
@@ -306,7 +306,7 @@ describe('smaller findings', () => {
         body: JSON.stringify({ email: email.toUpperCase(), password }),
       });
     for (let i = 0; i < limit; i++) expect((await attempt('wrong password', `10.0.0.${i}`)).status).toBe(401);
-    await expectProblem(await attempt(PASSWORD, '10.0.1.1'), 429, '/problems/rate-limited');
+    await expectProblem(await attempt(PASSWORD, '10.0.1.1'), 429, `${api().baseUrl}/problems/rate-limited`);
     // Another account is not affected.
     const other = await signUp(api());
     expect((await attempt.call(null, PASSWORD, '10.0.1.2')).status).toBe(429);

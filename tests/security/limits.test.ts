@@ -21,13 +21,19 @@ async function expectTooMany(response: Response): Promise<void> {
   expect(Number(response.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
   expect(Number(response.headers.get('retry-after'))).toBeLessThanOrEqual(60);
   expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-  expect(await response.json()).toMatchObject({ type: '/problems/rate-limited', status: 429 });
+  expect(await response.json()).toMatchObject({
+    type: `${api().baseUrl}/problems/rate-limited`,
+    status: 429,
+  });
 }
 
 async function expectTooLarge(response: Response): Promise<void> {
   expect(response.status).toBe(413);
   expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-  expect(await response.json()).toMatchObject({ type: '/problems/payload-too-large', status: 413 });
+  expect(await response.json()).toMatchObject({
+    type: `${api().baseUrl}/problems/payload-too-large`,
+    status: 413,
+  });
 }
 
 describe('rate limits', () => {
@@ -47,6 +53,48 @@ describe('rate limits', () => {
     // Another tenant is not affected.
     const neighbour = await signUp(api());
     expect((await get(neighbour.session.accessToken)).status).toBe(200);
+  });
+});
+
+describe('rate-limit headers', () => {
+  const get = (token: string) =>
+    fetch(`${api().baseUrl}/v1/organization`, { headers: { authorization: `Bearer ${token}` } });
+
+  it('tells each answer its quotas and what is left of them (IETF RateLimit-Policy / RateLimit)', async () => {
+    const owner = await signUp(api());
+    const first = await get(owner.session.accessToken);
+    expect(first.headers.get('ratelimit-policy')).toBe('"organization";q=8;w=60');
+    expect(first.headers.get('ratelimit')).toMatch(/^"organization";r=7;t=([1-9]|[1-5]\d|60)$/);
+    const second = await get(owner.session.accessToken);
+    expect(second.headers.get('ratelimit')).toMatch(/^"organization";r=6;t=\d+$/);
+
+    // An API key counts against its own quota and its organization's, both listed.
+    const created = await owner.client.POST('/v1/api-keys', { body: { name: 'headers' } }); // org: 3
+    const byKey = await get(created.data!.key);
+    expect(byKey.headers.get('ratelimit-policy')).toBe('"api-key";q=3;w=60, "organization";q=8;w=60');
+    expect(byKey.headers.get('ratelimit')).toMatch(/^"api-key";r=2;t=\d+, "organization";r=4;t=\d+$/);
+    // Browsers may read them cross-origin.
+    expect(byKey.headers.get('access-control-expose-headers')).toMatch(/RateLimit,RateLimit-Policy/);
+  });
+
+  it('keeps them on a 429, with nothing left', async () => {
+    const owner = await signUp(api());
+    for (let i = 0; i < 8; i++) await get(owner.session.accessToken);
+    const refused = await get(owner.session.accessToken);
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('ratelimit')).toMatch(/^"organization";r=0;t=\d+$/);
+    expect(refused.headers.get('ratelimit-policy')).toBe('"organization";q=8;w=60');
+  });
+
+  it('gives the sign-in endpoints their per-address quota', async () => {
+    const res = await fetch(`${api().baseUrl}/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'nobody@example.com', password: 'not the password' }),
+    });
+    expect(res.status).toBe(401);
+    expect(res.headers.get('ratelimit-policy')).toBe('"address";q=100000;w=60');
+    expect(res.headers.get('ratelimit')).toMatch(/^"address";r=\d+;t=\d+$/);
   });
 });
 
@@ -126,7 +174,9 @@ describe('malformed bodies (found by schemathesis)', () => {
     for (const headers of [{}, { 'content-type': 'multipart/form-data' }] as Record<string, string>[]) {
       const response = await upload({ headers });
       expect(response.status).toBe(415);
-      expect(await response.json()).toMatchObject({ type: '/problems/unsupported-media-type' });
+      expect(await response.json()).toMatchObject({
+        type: `${api().baseUrl}/problems/unsupported-media-type`,
+      });
     }
   });
 

@@ -104,7 +104,10 @@ describe('access-token tampering', () => {
     expect(response.status).toBe(401);
     expect(response.headers.get('www-authenticate')).toBe('Bearer');
     expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-    expect(await response.json()).toMatchObject({ type: '/problems/unauthorized', status: 401 });
+    expect(await response.json()).toMatchObject({
+      type: `${api().baseUrl}/problems/unauthorized`,
+      status: 401,
+    });
   });
 
   it('never lets a tampered token read the other tenant', async () => {

@@ -88,7 +88,7 @@ describe('values PostgreSQL cannot store', () => {
           status: 422,
           type: expect.stringContaining('application/problem+json') as string,
           body: {
-            type: '/problems/validation',
+            type: `${api().baseUrl}/problems/validation`,
             errors: [{ field: 'body.content', message: expect.stringMatching(message) as string }],
           },
         });

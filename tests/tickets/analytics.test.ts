@@ -124,9 +124,10 @@ describe('analytics', () => {
       escalations: 2,
       abstentions: 1,
       csat: { average: 4, responses: 2 },
-      responseTime: { p50: 300, p95: 480 },
-      firstResponseTime: { average: 1200, p50: 1200, p95: 1740, count: 2 },
-      resolutionTime: { average: 3600, p50: 3600, p95: 3600, count: 1 },
+      // Every duration in milliseconds, whole: the assistant's replies and the tickets' alike.
+      responseTime: { average: 300, p50: 300, p95: 480, count: 5 },
+      firstResponseTime: { average: 1_200_000, p50: 1_200_000, p95: 1_740_000, count: 2 },
+      resolutionTime: { average: 3_600_000, p50: 3_600_000, p95: 3_600_000, count: 1 },
       slaBreaches: { firstResponse: 1, resolution: 0 },
     });
     expect(data!.daily).toEqual([
@@ -163,7 +164,7 @@ describe('analytics', () => {
       aiResolutionRate: null,
       escalationRate: null,
       csat: { average: null, responses: 0 },
-      responseTime: { p50: null, p95: null },
+      responseTime: { average: null, p50: null, p95: null, count: 0 },
       firstResponseTime: { average: null, count: 0 },
     });
     expect(report.daily).toEqual([

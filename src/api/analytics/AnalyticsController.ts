@@ -18,6 +18,7 @@ export class AnalyticsController extends Controller {
    * with a daily series (UTC days).
    * @param from Start of the range, inclusive (ISO 8601).
    * @param to End of the range, exclusive (ISO 8601); now by default.
+   * @summary Get analytics for a period
    */
   @Get()
   @Security('bearer', ['agent', 'analytics:read'])

@@ -1,6 +1,7 @@
 import type { Request as ExRequest } from 'express';
 import {
   Body,
+  Header,
   Controller,
   Delete,
   Get,
@@ -26,8 +27,9 @@ import { actorOf } from '../auth/actor';
 import { principalOf } from '../auth/principal';
 import type { Page } from '../../lib/pagination';
 import { PROBLEM_JSON as PROBLEM, type ProblemDocument } from '../../lib/problem';
-import type { Uuid } from '../../domain/schemas';
+import type { IdempotencyKeyHeader, Uuid } from '../../domain/schemas';
 import type { ApiServices } from '../services';
+import { answerIdempotently } from '../idempotency';
 
 /** Keys for integrators: `Authorization: Bearer prly_…`. Each acts as an admin, narrowed by its scopes. */
 @Route('v1/api-keys')
@@ -40,6 +42,8 @@ export class ApiKeysController extends Controller {
   /**
    * Creates a key. The key is in this response only; Parley keeps just its hash and prefix.
    * A key may create keys only within its own scopes.
+   * @param idempotencyKey Send the same key again to retry safely: the same request gets the first answer (for 24 hours); another request with it is refused (422).
+   * @summary Create an API key
    */
   @Post()
   @Security('bearer', ['admin', 'api_keys:write'])
@@ -51,10 +55,15 @@ export class ApiKeysController extends Controller {
   @Response<ProblemDocument>(422, 'Invalid fields', undefined, PROBLEM)
   @Response<ProblemDocument>(429, 'Too many requests; see Retry-After', undefined, PROBLEM)
   @Response<ProblemDocument>(500, 'Unexpected error', undefined, PROBLEM)
-  public async createApiKey(@Request() req: ExRequest, @Body() body: ApiKeyCreation): Promise<CreatedApiKey> {
-    const key = await createApiKey(this.services.knex, principalOf(req), actorOf(req), body);
-    this.setStatus(201);
-    return key;
+  public async createApiKey(
+    @Request() req: ExRequest,
+    @Body() body: ApiKeyCreation,
+    @Header('Idempotency-Key') idempotencyKey?: IdempotencyKeyHeader,
+  ): Promise<CreatedApiKey> {
+    return answerIdempotently(this, req, idempotencyKey, body, async () => ({
+      status: 201,
+      body: await createApiKey(this.services.knex, principalOf(req), actorOf(req), body),
+    }));
   }
 
   /**
@@ -66,6 +75,7 @@ export class ApiKeysController extends Controller {
    * @isInt limit
    * @minimum limit 1
    * @maximum limit 100
+   * @summary List API keys
    */
   @Get()
   @Security('bearer', ['admin', 'api_keys:read'])
@@ -89,7 +99,10 @@ export class ApiKeysController extends Controller {
     );
   }
 
-  /** One key (without the secret). */
+  /**
+   * One key (without the secret).
+   * @summary Get an API key
+   */
   @Get('{id}')
   @Security('bearer', ['admin', 'api_keys:read'])
   @Response<ProblemDocument>(401, 'Missing or invalid credentials', undefined, PROBLEM)
@@ -102,7 +115,10 @@ export class ApiKeysController extends Controller {
     return getApiKey(this.services.knex, principalOf(req).organizationId, id);
   }
 
-  /** Revokes a key at once; revoking a revoked key changes nothing. */
+  /**
+   * Revokes a key at once; revoking a revoked key changes nothing.
+   * @summary Revoke an API key
+   */
   @Delete('{id}')
   @Security('bearer', ['admin', 'api_keys:write'])
   @SuccessResponse(204, 'Revoked')

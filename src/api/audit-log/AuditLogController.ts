@@ -26,6 +26,7 @@ export class AuditLogController extends Controller {
    * @isInt limit
    * @minimum limit 1
    * @maximum limit 100
+   * @summary List audit entries
    */
   @Get()
   @Security('bearer', ['admin', 'audit_log:read'])

@@ -45,7 +45,10 @@ export class AuthController extends Controller {
     super();
   }
 
-  /** Creates an organization and its owner, emails a verification link, and signs the owner in. */
+  /**
+   * Creates an organization and its owner, emails a verification link, and signs the owner in.
+   * @summary Sign up
+   */
   @Post('signup')
   @SuccessResponse(201, 'Signed up')
   @Response<ProblemDocument>(409, 'An account with this email exists', undefined, PROBLEM)
@@ -60,7 +63,10 @@ export class AuthController extends Controller {
     return session;
   }
 
-  /** Signs in with email and password. A wrong email and a wrong password get the same answer. */
+  /**
+   * Signs in with email and password. A wrong email and a wrong password get the same answer.
+   * @summary Sign in
+   */
   @Post('login')
   @Response<ProblemDocument>(401, 'Wrong email or password', undefined, PROBLEM)
   @Response<ProblemDocument>(400, 'Malformed request', undefined, PROBLEM)
@@ -72,7 +78,10 @@ export class AuthController extends Controller {
     return login(this.services, body, req.ip ?? null);
   }
 
-  /** Exchanges a refresh token for a new session. Reusing a spent refresh token ends the session. */
+  /**
+   * Exchanges a refresh token for a new session. Reusing a spent refresh token ends the session.
+   * @summary Refresh a session
+   */
   @Post('refresh')
   @Response<ProblemDocument>(401, 'Invalid, expired, revoked or reused refresh token', undefined, PROBLEM)
   @Response<ProblemDocument>(400, 'Malformed request', undefined, PROBLEM)
@@ -84,7 +93,10 @@ export class AuthController extends Controller {
     return refreshSession(this.services, body.refreshToken, req.ip ?? null);
   }
 
-  /** Ends the session of this refresh token; its access tokens stop working too. */
+  /**
+   * Ends the session of this refresh token; its access tokens stop working too.
+   * @summary Sign out
+   */
   @Post('logout')
   @SuccessResponse(204, 'Signed out')
   @Response<ProblemDocument>(400, 'Malformed request', undefined, PROBLEM)
@@ -97,7 +109,10 @@ export class AuthController extends Controller {
     this.setStatus(204);
   }
 
-  /** Emails a password-reset link when the address has an account; the answer is the same either way. */
+  /**
+   * Emails a password-reset link when the address has an account; the answer is the same either way.
+   * @summary Request a password reset
+   */
   @Post('password-reset')
   @SuccessResponse(202, 'If the address has an account, a link is on its way')
   @Response<ProblemDocument>(400, 'Malformed request', undefined, PROBLEM)
@@ -110,7 +125,10 @@ export class AuthController extends Controller {
     this.setStatus(202);
   }
 
-  /** Sets a new password with the emailed token (once) and signs the person out everywhere. */
+  /**
+   * Sets a new password with the emailed token (once) and signs the person out everywhere.
+   * @summary Reset the password
+   */
   @Post('password-reset/confirm')
   @SuccessResponse(204, 'Password changed')
   @Response<ProblemDocument>(401, 'Invalid, expired or used link', undefined, PROBLEM)
@@ -127,7 +145,10 @@ export class AuthController extends Controller {
     this.setStatus(204);
   }
 
-  /** Confirms the email address with the emailed token (once). */
+  /**
+   * Confirms the email address with the emailed token (once).
+   * @summary Verify the email address
+   */
   @Post('verify-email')
   @SuccessResponse(204, 'Email verified')
   @Response<ProblemDocument>(401, 'Invalid, expired or used link', undefined, PROBLEM)
@@ -141,7 +162,10 @@ export class AuthController extends Controller {
     this.setStatus(204);
   }
 
-  /** Emails a new verification link to the signed-in member. */
+  /**
+   * Emails a new verification link to the signed-in member.
+   * @summary Resend the verification email
+   */
   @Post('verify-email/resend')
   @Security('bearer')
   @SuccessResponse(202, 'A link is on its way')
@@ -159,7 +183,10 @@ export class AuthController extends Controller {
     this.setStatus(202);
   }
 
-  /** Accepts an emailed invitation: joins the organization (creating the account if needed) and signs in. */
+  /**
+   * Accepts an emailed invitation: joins the organization (creating the account if needed) and signs in.
+   * @summary Accept an invitation
+   */
   @Post('accept-invitation')
   @Response<ProblemDocument>(
     401,
@@ -181,7 +208,10 @@ export class AuthController extends Controller {
     return acceptInvitation(this.services, body, req.ip ?? null);
   }
 
-  /** Who is calling: the member or API key, its organization, role and scopes. */
+  /**
+   * Who is calling: the member or API key, its organization, role and scopes.
+   * @summary Who am I
+   */
   @Get('me')
   @Security('bearer')
   @Response<ProblemDocument>(401, 'Missing or invalid credentials', undefined, PROBLEM)

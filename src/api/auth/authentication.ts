@@ -4,6 +4,7 @@ import { looksLikeApiKey } from '../../services/api-keys';
 import { authenticateAccessToken } from '../../services/auth';
 import { HttpProblem, problems } from '../../lib/problem';
 import { servicesOf } from '../services';
+import { rateLimitHeaders } from '../rate-limits';
 import { hasRole, type Principal } from '../../domain/principal';
 import { ALL_SCOPES, hasScope } from '../../domain/scopes';
 
@@ -35,7 +36,8 @@ export async function expressAuthentication(
   }
   // The handler's own log lines name the tenant too.
   request.log = request.log.child({ organizationId: principal.organizationId });
-  await services.rateLimits.consumePrincipal(principal);
+  const quotas = await services.rateLimits.consumePrincipal(principal);
+  request.res?.set(rateLimitHeaders(quotas));
 
   const minimum = scopes.find((s): s is Role => (ROLES as readonly string[]).includes(s)) ?? 'agent';
   if (!hasRole(principal.role, minimum)) throw problems.forbidden();

@@ -1,10 +1,25 @@
 import type { Request as ExRequest } from 'express';
-import { Body, Controller, Get, Post, Request, Response, Route, Security, SuccessResponse, Tags } from 'tsoa';
+import {
+  Body,
+  Controller,
+  Get,
+  Header,
+  Post,
+  Request,
+  Response,
+  Route,
+  Security,
+  SuccessResponse,
+  Tags,
+} from 'tsoa';
 import type { BillingOverview } from '../../services/billing';
 import { principalOf } from '../auth/principal';
 import { PROBLEM_JSON as PROBLEM, type ProblemDocument } from '../../lib/problem';
+import type { IdempotencyKeyHeader } from '../../domain/schemas';
 import type { ApiServices } from '../services';
+import { answerIdempotently } from '../idempotency';
 
+/** @example {"plan": "pro"} */
 export interface CheckoutCreation {
   /** The plan to subscribe to. */
   plan: 'pro' | 'enterprise';
@@ -32,7 +47,10 @@ export class BillingController extends Controller {
     super();
   }
 
-  /** Plan, subscription status, billing period, and usage against the plan's limits. */
+  /**
+   * Plan, subscription status, billing period, and usage against the plan's limits.
+   * @summary Get the plan and subscription
+   */
   @Get()
   @Security('bearer', ['admin'])
   @Response<ProblemDocument>(401, 'Missing or invalid credentials', undefined, PROBLEM)
@@ -46,6 +64,8 @@ export class BillingController extends Controller {
   /**
    * Starts an upgrade: a Stripe Checkout session in subscription mode for the plan, for the
    * organization's Stripe customer (created on first use). Redirect the customer to `url`.
+   * @param idempotencyKey Send the same key again to retry safely: the same request gets the first answer (for 24 hours); another request with it is refused (422).
+   * @summary Start a Stripe Checkout upgrade
    */
   @Post('checkout')
   @Response<ProblemDocument>(400, 'Malformed request', undefined, PROBLEM)
@@ -61,13 +81,19 @@ export class BillingController extends Controller {
   public async createCheckout(
     @Request() req: ExRequest,
     @Body() body: CheckoutCreation,
+    @Header('Idempotency-Key') idempotencyKey?: IdempotencyKeyHeader,
   ): Promise<CheckoutSession> {
-    const session = await this.services.billing.checkout(principalOf(req).organizationId, body.plan);
-    this.setStatus(201);
-    return session;
+    return answerIdempotently(this, req, idempotencyKey, body, async () => ({
+      status: 201,
+      body: await this.services.billing.checkout(principalOf(req).organizationId, body.plan),
+    }));
   }
 
-  /** A Stripe Billing Portal session for managing the subscription. */
+  /**
+   * A Stripe Billing Portal session for managing the subscription.
+   * @param idempotencyKey Send the same key again to retry safely: the same request gets the first answer (for 24 hours); another request with it is refused (422).
+   * @summary Open the Stripe Billing Portal
+   */
   @Post('portal')
   @Security('bearer', ['admin'])
   @SuccessResponse(201, 'Created')
@@ -76,13 +102,20 @@ export class BillingController extends Controller {
   @Response<ProblemDocument>(429, 'Too many requests; see Retry-After', undefined, PROBLEM)
   @Response<ProblemDocument>(500, 'Unexpected error', undefined, PROBLEM)
   @Response<ProblemDocument>(503, 'Billing not configured, or Stripe unreachable', undefined, PROBLEM)
-  public async createPortal(@Request() req: ExRequest): Promise<PortalSession> {
-    const session = await this.services.billing.portal(principalOf(req).organizationId);
-    this.setStatus(201);
-    return session;
+  public async createPortal(
+    @Request() req: ExRequest,
+    @Header('Idempotency-Key') idempotencyKey?: IdempotencyKeyHeader,
+  ): Promise<PortalSession> {
+    return answerIdempotently(this, req, idempotencyKey, {}, async () => ({
+      status: 201,
+      body: await this.services.billing.portal(principalOf(req).organizationId),
+    }));
   }
 
-  /** Cancels the subscription at the end of the paid period: the organization drops to Free then. */
+  /**
+   * Cancels the subscription at the end of the paid period: the organization drops to Free then.
+   * @summary Cancel at the end of the period
+   */
   @Post('cancel')
   @Security('bearer', ['admin'])
   @Response<ProblemDocument>(401, 'Missing or invalid credentials', undefined, PROBLEM)
@@ -95,7 +128,10 @@ export class BillingController extends Controller {
     return this.services.billing.setCancelAtPeriodEnd(principalOf(req).organizationId, true);
   }
 
-  /** Takes back a cancellation before the period ends. */
+  /**
+   * Takes back a cancellation before the period ends.
+   * @summary Resume a cancelled subscription
+   */
   @Post('resume')
   @Security('bearer', ['admin'])
   @Response<ProblemDocument>(401, 'Missing or invalid credentials', undefined, PROBLEM)

@@ -1,6 +1,7 @@
 import type { Request as ExRequest } from 'express';
 import {
   Body,
+  Header,
   Controller,
   Get,
   Path,
@@ -24,10 +25,12 @@ import {
 import { principalOf } from '../auth/principal';
 import type { Page } from '../../lib/pagination';
 import { PROBLEM_JSON as PROBLEM, type ProblemDocument } from '../../lib/problem';
-import type { Uuid } from '../../domain/schemas';
+import type { IdempotencyKeyHeader, Uuid } from '../../domain/schemas';
 import type { ApiServices } from '../services';
+import { answerIdempotently } from '../idempotency';
 import { toTicketView, type TicketView } from '../../services/tickets';
 
+/** @example {"visitorId": "crm-customer-4711", "visitorName": "Robin Lee", "visitorEmail": "robin@example.com"} */
 export interface ConversationCreation {
   /**
    * Your id for the visitor (returning visitors keep their history); generated when omitted.
@@ -44,11 +47,13 @@ export interface ConversationCreation {
   visitorEmail?: string;
 }
 
+/** @example {"content": "Can I return a kite I already flew?", "clientMessageId": "msg-2f9c1e"} */
 export interface VisitorMessageCreation {
   /**
-   * The visitor's message (at most MAX_QUESTION_CHARS characters).
+   * The visitor's message: at most MAX_QUESTION_CHARS characters, 2,000 unless the server is
+   * configured otherwise.
    * @minLength 1
-   * @maxLength 20000
+   * @maxLength 2000
    */
   content: string;
   /**
@@ -83,7 +88,11 @@ export class ConversationsController extends Controller {
     super();
   }
 
-  /** Starts a conversation for a visitor (integrations; the widget starts its own). */
+  /**
+   * Starts a conversation for a visitor (integrations; the widget starts its own).
+   * @param idempotencyKey Send the same key again to retry safely: the same request gets the first answer (for 24 hours); another request with it is refused (422).
+   * @summary Start a conversation
+   */
   @Post()
   @Response<ProblemDocument>(400, 'Malformed request', undefined, PROBLEM)
   @Security('bearer', ['agent', 'conversations:write'])
@@ -97,13 +106,15 @@ export class ConversationsController extends Controller {
   public async createConversation(
     @Request() req: ExRequest,
     @Body() body: ConversationCreation,
+    @Header('Idempotency-Key') idempotencyKey?: IdempotencyKeyHeader,
   ): Promise<ConversationView> {
-    const conversation = await this.services.conversations.create(principalOf(req).organizationId, {
-      ...body,
-      visitorId: body.visitorId ?? `api-${crypto.randomUUID()}`,
+    return answerIdempotently(this, req, idempotencyKey, body, async () => {
+      const conversation = await this.services.conversations.create(principalOf(req).organizationId, {
+        ...body,
+        visitorId: body.visitorId ?? `api-${crypto.randomUUID()}`,
+      });
+      return { status: 201, body: toConversationView(conversation) };
     });
-    this.setStatus(201);
-    return toConversationView(conversation);
   }
 
   /**
@@ -118,6 +129,8 @@ export class ConversationsController extends Controller {
    * @param escalated true: only conversations escalated to a ticket; false: only those never escalated.
    * @param from Created at or after (ISO 8601).
    * @param to Created before (ISO 8601).
+   * @param updatedSince Only those changed at or after this instant (ISO 8601), for incremental sync: sort by `updatedAt` and keep the latest `updatedAt` seen.
+   * @param updatedBefore Only those changed before this instant (ISO 8601).
    * @isInt limit
    * @minimum limit 1
    * @maximum limit 100
@@ -127,6 +140,7 @@ export class ConversationsController extends Controller {
    * @maximum minSentiment 1
    * @maxLength q 200
    * @maxLength visitorId 200
+   * @summary List conversations
    */
   @Get()
   @Security('bearer', ['agent', 'conversations:read'])
@@ -139,7 +153,8 @@ export class ConversationsController extends Controller {
     @Request() req: ExRequest,
     @Query() limit?: number,
     @Query() cursor?: string,
-    @Query() sort?: 'createdAt' | '-createdAt' | 'lastMessageAt' | '-lastMessageAt',
+    @Query()
+    sort?: 'createdAt' | '-createdAt' | 'updatedAt' | '-updatedAt' | 'lastMessageAt' | '-lastMessageAt',
     @Query() status?: ConversationStatus,
     @Query() visitorId?: string,
     @Query() maxSentiment?: number,
@@ -148,6 +163,8 @@ export class ConversationsController extends Controller {
     @Query() escalated?: boolean,
     @Query() from?: Date,
     @Query() to?: Date,
+    @Query() updatedSince?: Date,
+    @Query() updatedBefore?: Date,
   ): Promise<Page<ConversationView>> {
     const page = await this.services.conversations.list(principalOf(req).organizationId, {
       limit,
@@ -161,11 +178,16 @@ export class ConversationsController extends Controller {
       escalated,
       from,
       to,
+      updatedSince,
+      updatedBefore,
     });
     return { items: page.items.map(toConversationView), nextCursor: page.nextCursor };
   }
 
-  /** One conversation with its messages, their citations and retrieval traces. */
+  /**
+   * One conversation with its messages, their citations and retrieval traces.
+   * @summary Get a conversation with its messages
+   */
   @Get('{id}')
   @Security('bearer', ['agent', 'conversations:read'])
   @Response<ProblemDocument>(401, 'Missing or invalid credentials', undefined, PROBLEM)
@@ -184,9 +206,67 @@ export class ConversationsController extends Controller {
   }
 
   /**
+   * The conversation's messages, oldest first (internal notes left out). Poll for new ones with
+   * `after`, the id of the last message you have.
+   * @param after Only messages that came after this one (a message id of this conversation).
+   * @param limit Page size, 1 to 100 (default 20).
+   * @param cursor `nextCursor` of the previous page.
+   * @isInt limit
+   * @minimum limit 1
+   * @maximum limit 100
+   * @summary List a conversation's messages
+   */
+  @Get('{id}/messages')
+  @Security('bearer', ['agent', 'conversations:read'])
+  @Response<ProblemDocument>(401, 'Missing or invalid credentials', undefined, PROBLEM)
+  @Response<ProblemDocument>(403, 'Role or API-key scope too low', undefined, PROBLEM)
+  @Response<ProblemDocument>(404, 'No such conversation in this organization', undefined, PROBLEM)
+  @Response<ProblemDocument>(422, 'Invalid id or query parameters', undefined, PROBLEM)
+  @Response<ProblemDocument>(429, 'Too many requests; see Retry-After', undefined, PROBLEM)
+  @Response<ProblemDocument>(500, 'Unexpected error', undefined, PROBLEM)
+  public async listMessages(
+    @Request() req: ExRequest,
+    @Path() id: Uuid,
+    @Query() after?: Uuid,
+    @Query() limit?: number,
+    @Query() cursor?: string,
+  ): Promise<Page<MessageView>> {
+    const page = await this.services.conversations.messages(principalOf(req).organizationId, id, {
+      after,
+      limit,
+      cursor,
+    });
+    return { items: page.items.map(toMessageView), nextCursor: page.nextCursor };
+  }
+
+  /**
+   * One message of the conversation, with its citations and retrieval trace.
+   * @summary Get a message
+   */
+  @Get('{id}/messages/{messageId}')
+  @Security('bearer', ['agent', 'conversations:read'])
+  @Response<ProblemDocument>(401, 'Missing or invalid credentials', undefined, PROBLEM)
+  @Response<ProblemDocument>(403, 'Role or API-key scope too low', undefined, PROBLEM)
+  @Response<ProblemDocument>(404, 'No such message in this organization', undefined, PROBLEM)
+  @Response<ProblemDocument>(422, 'Invalid id', undefined, PROBLEM)
+  @Response<ProblemDocument>(429, 'Too many requests; see Retry-After', undefined, PROBLEM)
+  @Response<ProblemDocument>(500, 'Unexpected error', undefined, PROBLEM)
+  public async getMessage(
+    @Request() req: ExRequest,
+    @Path() id: Uuid,
+    @Path() messageId: Uuid,
+  ): Promise<MessageView> {
+    return toMessageView(
+      await this.services.conversations.message(principalOf(req).organizationId, id, messageId),
+    );
+  }
+
+  /**
    * Posts a visitor message: a chat turn answers it. With `wait=true` the reply comes in the
    * response (up to 30 s); otherwise poll the conversation or follow the workflow.
    * @param wait Wait for the assistant's reply.
+   * @param idempotencyKey Send the same key again to retry safely: the same request gets the first answer (for 24 hours); another request with it is refused (422).
+   * @summary Post a visitor message
    */
   @Post('{id}/messages')
   @Security('bearer', ['agent', 'conversations:write'])
@@ -216,28 +296,35 @@ export class ConversationsController extends Controller {
     @Path() id: Uuid,
     @Body() body: VisitorMessageCreation,
     @Query() wait?: boolean,
+    @Header('Idempotency-Key') idempotencyKey?: IdempotencyKeyHeader,
   ): Promise<PostedMessage> {
     const organizationId = principalOf(req).organizationId;
     const { conversations } = this.services;
-    const { message, workflowId } = await conversations.postVisitorMessage(organizationId, id, body, {
-      enforceQuota: true,
+    return answerIdempotently<PostedMessage>(this, req, idempotencyKey, { body, wait }, async () => {
+      const { message, workflowId } = await conversations.postVisitorMessage(organizationId, id, body, {
+        enforceQuota: true,
+      });
+      if (!wait) {
+        return {
+          status: 202,
+          body: { message: toMessageView(message), turn: { workflowId, status: 'pending' } },
+        };
+      }
+      const { result, reply } = await conversations.awaitReply(organizationId, workflowId, WAIT_LIMIT_MS);
+      return {
+        status: 201,
+        body: {
+          message: toMessageView(message),
+          turn: {
+            workflowId,
+            status: 'completed',
+            outcome: result.outcome,
+            reasons: result.reasons,
+            reply: reply ? toMessageView(reply) : undefined,
+          },
+        },
+      };
     });
-    if (!wait) {
-      this.setStatus(202);
-      return { message: toMessageView(message), turn: { workflowId, status: 'pending' } };
-    }
-    const { result, reply } = await conversations.awaitReply(organizationId, workflowId, WAIT_LIMIT_MS);
-    this.setStatus(201);
-    return {
-      message: toMessageView(message),
-      turn: {
-        workflowId,
-        status: 'completed',
-        outcome: result.outcome,
-        reasons: result.reasons,
-        reply: reply ? toMessageView(reply) : undefined,
-      },
-    };
   }
 
   /**
@@ -245,6 +332,7 @@ export class ConversationsController extends Controller {
    * ticket (opened now when there is none) is assigned to the caller, and the visitor is told that a
    * person joined. Hand it back with `POST /v1/tickets/{id}/hand-back`. Members only (API keys act for
    * nobody); taking over a conversation one already has changes nothing.
+   * @summary Take over a conversation
    */
   @Post('{id}/take-over')
   @Security('bearer', ['agent', 'tickets:write'])

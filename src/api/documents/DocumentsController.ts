@@ -1,6 +1,7 @@
 import type { Request as ExRequest } from 'express';
 import {
   Body,
+  Header,
   Controller,
   Delete,
   FormField,
@@ -22,9 +23,11 @@ import { actorOf } from '../auth/actor';
 import { principalOf } from '../auth/principal';
 import type { Page } from '../../lib/pagination';
 import { PROBLEM_JSON as PROBLEM, problems, type ProblemDocument } from '../../lib/problem';
-import type { Uuid } from '../../domain/schemas';
+import type { IdempotencyKeyHeader, Uuid } from '../../domain/schemas';
 import type { ApiServices } from '../services';
+import { answerIdempotently } from '../idempotency';
 
+/** @example {"url": "https://help.example.com/refunds", "type": "url", "title": "Refunds"} */
 export interface UrlDocumentCreation {
   /**
    * An http(s) page, or a sitemap whose pages are all ingested.
@@ -56,7 +59,9 @@ export class DocumentsController extends Controller {
    * Uploads a PDF, DOCX, HTML, Markdown or plain-text file (the type is checked by content) and
    * starts its ingestion.
    * @param file The document, at most UPLOAD_MAX_BYTES.
-   * @param title Defaults to the file's own title or name.
+   * @param title Kept as the title; when omitted, the file's own title (its first heading) once ingested.
+   * @param idempotencyKey Send the same key again to retry safely: the same request gets the first answer (for 24 hours); another request with it is refused (422).
+   * @summary Upload a document
    */
   @Post('upload')
   @Security('bearer', ['admin', 'documents:write'])
@@ -73,17 +78,24 @@ export class DocumentsController extends Controller {
     @Request() req: ExRequest,
     @UploadedFile() file: Express.Multer.File,
     @FormField() title?: string,
+    @Header('Idempotency-Key') idempotencyKey?: IdempotencyKeyHeader,
   ): Promise<DocumentView> {
     // A form without a `file` part: tsoa passes nothing rather than refusing it.
     if (!(file as Express.Multer.File | undefined)) {
       throw problems.validation([{ field: 'body.file', message: 'is required' }]);
     }
-    const document = await this.services.documents.upload(principalOf(req).organizationId, file, title);
-    this.setStatus(201);
-    return toDocumentView(document);
+    const request = { filename: file.originalname, bytes: file.buffer, title };
+    return answerIdempotently(this, req, idempotencyKey, request, async () => {
+      const document = await this.services.documents.upload(principalOf(req).organizationId, file, title);
+      return { status: 201, body: toDocumentView(document) };
+    });
   }
 
-  /** Adds a web page or a sitemap and starts its ingestion. */
+  /**
+   * Adds a web page or a sitemap and starts its ingestion.
+   * @param idempotencyKey Send the same key again to retry safely: the same request gets the first answer (for 24 hours); another request with it is refused (422).
+   * @summary Add a web page or sitemap
+   */
   @Post()
   @Response<ProblemDocument>(400, 'Malformed request', undefined, PROBLEM)
   @Security('bearer', ['admin', 'documents:write'])
@@ -98,10 +110,12 @@ export class DocumentsController extends Controller {
   public async addUrlDocument(
     @Request() req: ExRequest,
     @Body() body: UrlDocumentCreation,
+    @Header('Idempotency-Key') idempotencyKey?: IdempotencyKeyHeader,
   ): Promise<DocumentView> {
-    const document = await this.services.documents.addUrl(principalOf(req).organizationId, body);
-    this.setStatus(201);
-    return toDocumentView(document);
+    return answerIdempotently(this, req, idempotencyKey, body, async () => {
+      const document = await this.services.documents.addUrl(principalOf(req).organizationId, body);
+      return { status: 201, body: toDocumentView(document) };
+    });
   }
 
   /**
@@ -111,10 +125,13 @@ export class DocumentsController extends Controller {
    * @param sort A field, descending with a leading `-`.
    * @param q Words in the title or URL.
    * @param parentId The sitemap whose pages to list.
+   * @param updatedSince Only those changed at or after this instant (ISO 8601), for incremental sync: sort by `updatedAt` and keep the latest `updatedAt` seen.
+   * @param updatedBefore Only those changed before this instant (ISO 8601).
    * @isInt limit
    * @minimum limit 1
    * @maximum limit 100
    * @maxLength q 200
+   * @summary List documents
    */
   @Get()
   @Security('bearer', ['agent', 'documents:read'])
@@ -132,6 +149,8 @@ export class DocumentsController extends Controller {
     @Query() sourceType?: DocumentSourceType,
     @Query() q?: string,
     @Query() parentId?: Uuid,
+    @Query() updatedSince?: Date,
+    @Query() updatedBefore?: Date,
   ): Promise<Page<DocumentView>> {
     const page = await this.services.documents.list(principalOf(req).organizationId, {
       limit,
@@ -141,11 +160,16 @@ export class DocumentsController extends Controller {
       sourceType,
       q,
       parentId,
+      updatedSince,
+      updatedBefore,
     });
     return { items: page.items.map(toDocumentView), nextCursor: page.nextCursor };
   }
 
-  /** One document with its ingestion status and progress. */
+  /**
+   * One document with its ingestion status and progress.
+   * @summary Get a document
+   */
   @Get('{id}')
   @Security('bearer', ['agent', 'documents:read'])
   @Response<ProblemDocument>(401, 'Missing or invalid credentials', undefined, PROBLEM)
@@ -158,7 +182,10 @@ export class DocumentsController extends Controller {
     return toDocumentView(await this.services.documents.get(principalOf(req).organizationId, id));
   }
 
-  /** Fetches the source again now; unchanged content is recognised by its hash and not re-embedded. */
+  /**
+   * Fetches the source again now; unchanged content is recognised by its hash and not re-embedded.
+   * @summary Re-sync a document
+   */
   @Post('{id}/resync')
   @Security('bearer', ['admin', 'documents:write'])
   @SuccessResponse(202, 'Re-sync started')
@@ -176,7 +203,10 @@ export class DocumentsController extends Controller {
     return toDocumentView(document);
   }
 
-  /** Deletes the document (and a sitemap's pages); its passages leave answers at once. */
+  /**
+   * Deletes the document (and a sitemap's pages); its passages leave answers at once.
+   * @summary Delete a document
+   */
   @Delete('{id}')
   @Security('bearer', ['admin', 'documents:write'])
   @SuccessResponse(204, 'Deleted')

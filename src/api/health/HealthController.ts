@@ -18,13 +18,19 @@ export class HealthController extends Controller {
     super();
   }
 
-  /** The process is up. Used by liveness probes. */
+  /**
+   * The process is up. Used by liveness probes.
+   * @summary Liveness
+   */
   @Get('healthz')
   public healthz(): Liveness {
     return { status: 'ok' };
   }
 
-  /** PostgreSQL and Temporal are reachable; 503 names the dependency that is not. */
+  /**
+   * PostgreSQL and Temporal are reachable; 503 names the dependency that is not.
+   * @summary Readiness
+   */
   @Get('readyz')
   @Response<Readiness>(503, 'A dependency is unreachable')
   @Response<ProblemDocument>(500, 'Unexpected error')

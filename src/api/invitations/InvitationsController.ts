@@ -1,6 +1,7 @@
 import type { Request as ExRequest } from 'express';
 import {
   Body,
+  Header,
   Controller,
   Delete,
   Get,
@@ -27,8 +28,9 @@ import { actorOf } from '../auth/actor';
 import { principalOf } from '../auth/principal';
 import type { Page } from '../../lib/pagination';
 import { PROBLEM_JSON as PROBLEM, type ProblemDocument } from '../../lib/problem';
-import type { Uuid } from '../../domain/schemas';
+import type { IdempotencyKeyHeader, Uuid } from '../../domain/schemas';
 import type { ApiServices } from '../services';
+import { answerIdempotently } from '../idempotency';
 
 /** Invitations by email; the invitee accepts at POST /v1/auth/accept-invitation. */
 @Route('v1/invitations')
@@ -38,7 +40,11 @@ export class InvitationsController extends Controller {
     super();
   }
 
-  /** Invites someone with a role and emails them a link. Inviting an address again replaces its pending invitation. */
+  /**
+   * Invites someone with a role and emails them a link. Inviting an address again replaces its pending invitation.
+   * @param idempotencyKey Send the same key again to retry safely: the same request gets the first answer (for 24 hours); another request with it is refused (422).
+   * @summary Invite someone
+   */
   @Post()
   @Security('bearer', ['admin', 'members:write'])
   @SuccessResponse(201, 'Invited')
@@ -54,10 +60,12 @@ export class InvitationsController extends Controller {
   public async createInvitation(
     @Request() req: ExRequest,
     @Body() body: InvitationCreation,
+    @Header('Idempotency-Key') idempotencyKey?: IdempotencyKeyHeader,
   ): Promise<InvitationView> {
-    const invitation = await createInvitation(this.services, principalOf(req), actorOf(req), body);
-    this.setStatus(201);
-    return invitation;
+    return answerIdempotently(this, req, idempotencyKey, body, async () => ({
+      status: 201,
+      body: await createInvitation(this.services, principalOf(req), actorOf(req), body),
+    }));
   }
 
   /**
@@ -69,6 +77,7 @@ export class InvitationsController extends Controller {
    * @isInt limit
    * @minimum limit 1
    * @maximum limit 100
+   * @summary List invitations
    */
   @Get()
   @Security('bearer', ['admin', 'members:read'])
@@ -92,7 +101,10 @@ export class InvitationsController extends Controller {
     );
   }
 
-  /** One invitation. */
+  /**
+   * One invitation.
+   * @summary Get an invitation
+   */
   @Get('{id}')
   @Security('bearer', ['admin', 'members:read'])
   @Response<ProblemDocument>(401, 'Missing or invalid credentials', undefined, PROBLEM)
@@ -105,7 +117,10 @@ export class InvitationsController extends Controller {
     return getInvitation(this.services.knex, principalOf(req).organizationId, id);
   }
 
-  /** Withdraws an invitation; its link stops working. */
+  /**
+   * Withdraws an invitation; its link stops working.
+   * @summary Revoke an invitation
+   */
   @Delete('{id}')
   @Security('bearer', ['admin', 'members:write'])
   @SuccessResponse(204, 'Revoked')

@@ -46,6 +46,7 @@ export class MembersController extends Controller {
    * @isInt limit
    * @minimum limit 1
    * @maximum limit 100
+   * @summary List members
    */
   @Get()
   @Security('bearer', ['agent', 'members:read'])
@@ -69,7 +70,10 @@ export class MembersController extends Controller {
     );
   }
 
-  /** One member. */
+  /**
+   * One member.
+   * @summary Get a member
+   */
   @Get('{id}')
   @Security('bearer', ['agent', 'members:read'])
   @Response<ProblemDocument>(401, 'Missing or invalid credentials', undefined, PROBLEM)
@@ -82,7 +86,10 @@ export class MembersController extends Controller {
     return getMember(this.services.knex, principalOf(req).organizationId, id);
   }
 
-  /** Changes a member's role or availability. Only owners touch the owner role; one owner always remains. */
+  /**
+   * Changes a member's role or availability. Only owners touch the owner role; one owner always remains.
+   * @summary Update a member
+   */
   @Patch('{id}')
   @Security('bearer', ['admin', 'members:write'])
   @Response<ProblemDocument>(400, 'Malformed request', undefined, PROBLEM)
@@ -102,7 +109,10 @@ export class MembersController extends Controller {
     return updateMember(this.services.knex, principalOf(req), actorOf(req), id, body);
   }
 
-  /** Removes a member and ends their sessions here. Only owners remove owners; the last owner stays. */
+  /**
+   * Removes a member and ends their sessions here. Only owners remove owners; the last owner stays.
+   * @summary Remove a member
+   */
   @Delete('{id}')
   @Security('bearer', ['admin', 'members:write'])
   @SuccessResponse(204, 'Removed')

@@ -21,7 +21,10 @@ export class OrganizationController extends Controller {
     super();
   }
 
-  /** The caller's organization. */
+  /**
+   * The caller's organization.
+   * @summary Get the organization
+   */
   @Get()
   @Security('bearer', ['agent', 'organization:read'])
   @Response<ProblemDocument>(401, 'Missing or invalid credentials', undefined, PROBLEM)
@@ -32,7 +35,10 @@ export class OrganizationController extends Controller {
     return toOrganizationView(await getOrganization(this.services.knex, principalOf(req).organizationId));
   }
 
-  /** Renames the organization. */
+  /**
+   * Renames the organization.
+   * @summary Rename the organization
+   */
   @Patch()
   @Security('bearer', ['admin', 'organization:write'])
   @Response<ProblemDocument>(400, 'Malformed request', undefined, PROBLEM)
@@ -49,7 +55,10 @@ export class OrganizationController extends Controller {
     return toOrganizationView(await updateOrganization(this.services.knex, actorOf(req), body));
   }
 
-  /** The organization's settings. */
+  /**
+   * The organization's settings.
+   * @summary Get the settings
+   */
   @Get('settings')
   @Security('bearer', ['agent', 'organization:read'])
   @Response<ProblemDocument>(401, 'Missing or invalid credentials', undefined, PROBLEM)
@@ -60,7 +69,10 @@ export class OrganizationController extends Controller {
     return getSettings(this.services.knex, principalOf(req).organizationId);
   }
 
-  /** Changes settings: each field given replaces the stored one whole; fields left out stay as they are. */
+  /**
+   * Changes settings: each field given replaces the stored one whole; fields left out stay as they are.
+   * @summary Update settings
+   */
   @Patch('settings')
   @Security('bearer', ['admin', 'organization:write'])
   @Response<ProblemDocument>(400, 'Malformed request', undefined, PROBLEM)

@@ -1,6 +1,7 @@
 import type { Request as ExRequest } from 'express';
 import {
   Body,
+  Header,
   Controller,
   Get,
   Path,
@@ -19,14 +20,17 @@ import { toTicketView, type TicketDetail, type TicketView } from '../../services
 import { principalOf } from '../auth/principal';
 import type { Page } from '../../lib/pagination';
 import { PROBLEM_JSON as PROBLEM, type ProblemDocument } from '../../lib/problem';
-import type { Uuid } from '../../domain/schemas';
+import type { IdempotencyKeyHeader, Uuid } from '../../domain/schemas';
 import type { ApiServices } from '../services';
+import { answerIdempotently } from '../idempotency';
 
+/** @example {"userId": "0b5f0a5e-9a1c-4c47-a8f6-2d6f3c1b8e21"} */
 export interface TicketAssignment {
   /** The member to assign; omit it for round-robin among the organization's available members. */
   userId?: Uuid;
 }
 
+/** @example {"status": "pending"} */
 export interface TicketStatusChange {
   /**
    * `pending` (waiting on the visitor), `resolved`, `closed`, or `open`/`assigned` to work on it again.
@@ -35,6 +39,7 @@ export interface TicketStatusChange {
   status: 'open' | 'assigned' | 'pending' | 'resolved' | 'closed';
 }
 
+/** @example {"content": "Your refund was issued today; it reaches your card in 3 to 5 days.", "clientMessageId": "reply-7f3a", "status": "resolved"} */
 export interface TicketReplyCreation {
   /**
    * What the visitor reads.
@@ -56,6 +61,7 @@ export interface TicketReplyCreation {
   status?: 'pending' | 'resolved';
 }
 
+/** @example {"content": "Customer is on the annual plan; refund approved by finance."} */
 export interface TicketNoteCreation {
   /**
    * For colleagues only.
@@ -88,10 +94,14 @@ export class TicketsController extends Controller {
    * @param cursor `nextCursor` of the previous page.
    * @param sort A field, descending with a leading `-` (priority sorts low < normal < high < urgent).
    * @param assignee A user id, or `none` for unassigned tickets.
+   * @param updatedSince Only those changed at or after this instant (ISO 8601), for incremental sync: sort by `updatedAt` and keep the latest `updatedAt` seen.
+   * @param updatedBefore Only those changed before this instant (ISO 8601).
    * @isInt limit
    * @minimum limit 1
    * @maximum limit 100
    * @maxLength assignee 36
+   * @pattern assignee ^(none|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$
+   * @summary List tickets
    */
   @Get()
   @Response<ProblemDocument>(401, 'Missing or invalid credentials', undefined, PROBLEM)
@@ -117,6 +127,8 @@ export class TicketsController extends Controller {
     @Query() status?: TicketStatus,
     @Query() priority?: TicketPriority,
     @Query() assignee?: string,
+    @Query() updatedSince?: Date,
+    @Query() updatedBefore?: Date,
   ): Promise<Page<TicketView>> {
     const page = await this.services.tickets.list(principalOf(req).organizationId, {
       limit,
@@ -125,11 +137,16 @@ export class TicketsController extends Controller {
       status,
       priority,
       assignee,
+      updatedSince,
+      updatedBefore,
     });
     return { items: page.items.map(toTicketView), nextCursor: page.nextCursor };
   }
 
-  /** One ticket with its timeline and the conversation (internal notes only in the timeline). */
+  /**
+   * One ticket with its timeline and the conversation (internal notes only in the timeline).
+   * @summary Get a ticket with its timeline
+   */
   @Get('{id}')
   @Response<ProblemDocument>(401, 'Missing or invalid credentials', undefined, PROBLEM)
   @Response<ProblemDocument>(403, 'Role or API-key scope too low', undefined, PROBLEM)
@@ -142,7 +159,10 @@ export class TicketsController extends Controller {
     return this.services.tickets.detail(principalOf(req).organizationId, id);
   }
 
-  /** Assigns the ticket to a member, or round-robin to the available member who waited longest. */
+  /**
+   * Assigns the ticket to a member, or round-robin to the available member who waited longest.
+   * @summary Assign a ticket
+   */
   @Post('{id}/assign')
   @Response<ProblemDocument>(400, 'Malformed request', undefined, PROBLEM)
   @Response<ProblemDocument>(401, 'Missing or invalid credentials', undefined, PROBLEM)
@@ -168,7 +188,10 @@ export class TicketsController extends Controller {
     return toTicketView(await this.services.tickets.assign(principalOf(req), id, body.userId));
   }
 
-  /** Changes the ticket's status (the change appears on its timeline). */
+  /**
+   * Changes the ticket's status (the change appears on its timeline).
+   * @summary Change a ticket's status
+   */
   @Post('{id}/status')
   @Response<ProblemDocument>(400, 'Malformed request', undefined, PROBLEM)
   @Response<ProblemDocument>(401, 'Missing or invalid credentials', undefined, PROBLEM)
@@ -197,6 +220,8 @@ export class TicketsController extends Controller {
   /**
    * Replies to the visitor, who sees it live in the widget. The first reply meets the first-response
    * target. A reply on a resolved or closed ticket reopens it.
+   * @param idempotencyKey Send the same key again to retry safely: the same request gets the first answer (for 24 hours); another request with it is refused (422).
+   * @summary Reply to the visitor
    */
   @Post('{id}/replies')
   @Response<ProblemDocument>(400, 'Malformed request', undefined, PROBLEM)
@@ -215,13 +240,19 @@ export class TicketsController extends Controller {
     @Request() req: ExRequest,
     @Path() id: Uuid,
     @Body() body: TicketReplyCreation,
+    @Header('Idempotency-Key') idempotencyKey?: IdempotencyKeyHeader,
   ): Promise<TicketMessage> {
-    const { message, ticket } = await this.services.tickets.reply(principalOf(req), id, body);
-    this.setStatus(201);
-    return { message, ticket: toTicketView(ticket) };
+    return answerIdempotently(this, req, idempotencyKey, body, async () => {
+      const { message, ticket } = await this.services.tickets.reply(principalOf(req), id, body);
+      return { status: 201, body: { message, ticket: toTicketView(ticket) } };
+    });
   }
 
-  /** Adds an internal note: on the timeline for colleagues, never shown or sent to the visitor. */
+  /**
+   * Adds an internal note: on the timeline for colleagues, never shown or sent to the visitor.
+   * @param idempotencyKey Send the same key again to retry safely: the same request gets the first answer (for 24 hours); another request with it is refused (422).
+   * @summary Add an internal note
+   */
   @Post('{id}/notes')
   @Response<ProblemDocument>(400, 'Malformed request', undefined, PROBLEM)
   @Response<ProblemDocument>(401, 'Missing or invalid credentials', undefined, PROBLEM)
@@ -238,13 +269,18 @@ export class TicketsController extends Controller {
     @Request() req: ExRequest,
     @Path() id: Uuid,
     @Body() body: TicketNoteCreation,
+    @Header('Idempotency-Key') idempotencyKey?: IdempotencyKeyHeader,
   ): Promise<TicketMessage> {
-    const { message, ticket } = await this.services.tickets.addNote(principalOf(req), id, body);
-    this.setStatus(201);
-    return { message, ticket: toTicketView(ticket) };
+    return answerIdempotently(this, req, idempotencyKey, body, async () => {
+      const { message, ticket } = await this.services.tickets.addNote(principalOf(req), id, body);
+      return { status: 201, body: { message, ticket: toTicketView(ticket) } };
+    });
   }
 
-  /** Hands the conversation back to the assistant; the ticket is resolved and closes after the quiet period. */
+  /**
+   * Hands the conversation back to the assistant; the ticket is resolved and closes after the quiet period.
+   * @summary Hand a conversation back to the assistant
+   */
   @Post('{id}/hand-back')
   @Response<ProblemDocument>(401, 'Missing or invalid credentials', undefined, PROBLEM)
   @Response<ProblemDocument>(403, 'Role or API-key scope too low', undefined, PROBLEM)

@@ -30,7 +30,10 @@ export class UsageController extends Controller {
     super();
   }
 
-  /** This billing period's usage per metric (answered messages, seats) and the plan's limits. */
+  /**
+   * This billing period's usage per metric (answered messages, seats) and the plan's limits.
+   * @summary Get usage against plan limits
+   */
   @Get()
   @Security('bearer', ['admin', 'usage:read'])
   @Response<ProblemDocument>(401, 'Missing or invalid credentials', undefined, PROBLEM)
@@ -50,6 +53,7 @@ export class UsageController extends Controller {
    * @isInt limit
    * @minimum limit 1
    * @maximum limit 1000
+   * @summary List usage events
    */
   @Get('events')
   @Security('bearer', ['admin', 'usage:read'])
@@ -85,6 +89,7 @@ export class UsageController extends Controller {
    * @isInt limit
    * @minimum limit 1
    * @maximum limit 10000
+   * @summary Export usage events (NDJSON or CSV)
    */
   @Get('events/export')
   @Produces('application/x-ndjson')

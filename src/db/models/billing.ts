@@ -33,3 +33,17 @@ export class WebhookEvent extends BaseModel {
   declare receivedAt: Date;
   declare processedAt: Date | null;
 }
+
+/** The stored answer of a creating request sent with an `Idempotency-Key` (kept 24 hours). */
+export class IdempotencyKey extends TenantModel {
+  static override tableName = 'idempotency_keys';
+  static override idColumn = ['organizationId', 'key'];
+  static override hasUpdatedAt = false;
+  declare key: string;
+  declare operation: string;
+  declare requestHash: string;
+  /** Null while the first request runs. */
+  declare status: number | null;
+  declare response: unknown;
+  declare createdAt: Date;
+}

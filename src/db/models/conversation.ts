@@ -1,5 +1,6 @@
 import { type JSONSchema, type RelationMappings } from 'objection';
 import { BaseModel, TenantModel } from '../base-model';
+import type { Integer } from '../../domain/schemas';
 
 export const CONVERSATION_STATUSES = ['open', 'escalated', 'closed'] as const;
 export type ConversationStatus = (typeof CONVERSATION_STATUSES)[number];
@@ -23,21 +24,21 @@ export interface AttachmentRef {
   id: string;
   filename: string;
   contentType: string;
-  sizeBytes: number;
+  sizeBytes: Integer;
 }
 
 export interface RetrievalHit {
   chunkId: string;
   documentId: string;
-  documentVersion: number;
+  documentVersion: Integer;
   /** Cosine similarity of the passage to the question. */
   score: number;
   /** Share of the question's words (weighted by IDF) found in the passage's section. */
   coverage?: number;
   /** The fused ranking's score, and the passage's place in each ranking (null: not retrieved there). */
   fused?: number;
-  denseRank?: number | null;
-  lexicalRank?: number | null;
+  denseRank?: Integer | null;
+  lexicalRank?: Integer | null;
 }
 
 export interface RetrievalTrace {
@@ -46,12 +47,17 @@ export interface RetrievalTrace {
   /** The calibrated probability that the first passage answers the question (see src/ai/retrieval.ts). */
   confidence?: number | null;
   /** Milliseconds per retrieval stage (embedding, each search, fusion), for the eval and the console. */
-  timings?: Record<string, number>;
+  timings?: StageTimings;
   /**
    * How the reply was streamed (answered turns): by a language model as it generated, or `simulated`,
    * a finished reply sent word by word (see GenerationResult.stream).
    */
   stream?: 'model' | 'simulated';
+}
+
+/** Milliseconds per retrieval stage, by stage name. */
+export interface StageTimings {
+  [stage: string]: Integer;
 }
 
 export class Conversation extends TenantModel {

@@ -1,21 +1,37 @@
 import { type JSONSchema, type RelationMappings } from 'objection';
 import { BaseModel, TenantModel } from '../base-model';
+import type { Integer } from '../../domain/schemas';
 
 export const DOCUMENT_SOURCE_TYPES = ['upload', 'url', 'sitemap'] as const;
 export type DocumentSourceType = (typeof DOCUMENT_SOURCE_TYPES)[number];
 export const DOCUMENT_STATUSES = ['pending', 'processing', 'ready', 'failed'] as const;
 export type DocumentStatus = (typeof DOCUMENT_STATUSES)[number];
 
+export const INGESTION_STAGES = [
+  'fetching',
+  'embedding',
+  'indexing',
+  'pages',
+  'ready',
+  'unchanged',
+  'failed',
+  'waiting',
+] as const;
+/** Where an ingestion is: fetching, embedding, indexing, pages (a sitemap's), or how it ended. */
+export type IngestionStage = (typeof INGESTION_STAGES)[number];
+
 export interface IngestionProgress {
-  stage?: string;
-  chunksDone?: number;
-  chunksTotal?: number;
+  stage?: IngestionStage;
+  chunksDone?: Integer;
+  chunksTotal?: Integer;
 }
 
 export class Document extends TenantModel {
   static override tableName = 'documents';
   declare id: string;
   declare title: string;
+  /** True when whoever added the document gave its title: ingestion keeps it instead of the source's. */
+  declare titleGiven: boolean;
   declare sourceType: DocumentSourceType;
   declare sourceUrl: string | null;
   declare mimeType: string | null;
@@ -38,6 +54,7 @@ export class Document extends TenantModel {
       id: { type: 'string', format: 'uuid' },
       organizationId: { type: 'string', format: 'uuid' },
       title: { type: 'string', minLength: 1, maxLength: 500 },
+      titleGiven: { type: 'boolean' },
       sourceType: { type: 'string', enum: [...DOCUMENT_SOURCE_TYPES] },
       sourceUrl: { type: ['string', 'null'], maxLength: 2048 },
       mimeType: { type: ['string', 'null'] },

@@ -54,6 +54,20 @@ export class Ticket extends TenantModel {
   });
 }
 
+/** What happened to a ticket, one event of its timeline. */
+export type TicketEventType =
+  | 'created'
+  | 'escalated_again'
+  | 'assigned'
+  | 'assignment_skipped'
+  | 'status_changed'
+  | 'reopened'
+  | 'replied'
+  | 'note'
+  | 'handed_back'
+  | 'taken_over'
+  | 'sla_breached';
+
 export class TicketEvent extends TenantModel {
   static override tableName = 'ticket_events';
   static override hasUpdatedAt = false;

@@ -29,8 +29,9 @@ const DAY_MS = 86_400_000;
 const percent = (share: number | null): string => (share === null ? '—' : `${(share * 100).toFixed(1)}%`);
 const ms = (value: number | null): string =>
   value === null ? '—' : value >= 1000 ? `${(value / 1000).toFixed(1)} s` : `${Math.round(value)} ms`;
-const duration = (seconds: number | null): string => {
-  if (seconds === null) return '—';
+const duration = (milliseconds: number | null): string => {
+  if (milliseconds === null) return '—';
+  const seconds = milliseconds / 1000;
   if (seconds < 90) return `${Math.round(seconds)} s`;
   if (seconds < 5400) return `${Math.round(seconds / 60)} min`;
   return `${(seconds / 3600).toFixed(1)} h`;

@@ -98,8 +98,6 @@ function eventText(event: TicketEventView, members: MemberView[]): string {
       return 'Handed back to the assistant';
     case 'sla_breached':
       return `${text('kind') === 'first_response' ? 'First response' : 'Resolution'} target missed (due ${when(text('dueAt'))}); priority ${text('from')} → ${text('to')}`;
-    default:
-      return event.type.replace(/_/g, ' ');
   }
 }
 
