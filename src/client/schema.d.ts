@@ -550,6 +550,26 @@ export interface paths {
         /**
          * @description Posts a visitor message: a chat turn answers it. With `wait=true` the reply comes in the
          *     response (up to 30 s); otherwise poll the conversation or follow the workflow.
+         *
+         *     **Streaming.** Send `Accept: text/event-stream` to receive the reply as it is generated, as
+         *     server-sent events (status 200; errors found before the turn starts still answer with their
+         *     problem+json status):
+         *
+         *     - `accepted`: `{ message, workflowId }`, the stored visitor message;
+         *     - `token`: `{ seq, delta }`, the next piece of the reply (`seq` from 0, in order);
+         *     - `message`: the `PostedMessage` that `wait=true` returns (`turn.outcome`, and `turn.reply`, the
+         *       stored reply with its citations; none when people handle the conversation). It is authoritative:
+         *       when the grounding check withdraws a streamed answer, the reply is the abstention instead;
+         *     - `error`: a problem document (e.g. `service-unavailable` when the turn takes over 2 minutes).
+         *
+         *     The stream ends after `message` or `error`. A client that disconnects does not stop the turn: the
+         *     reply is stored and appears in the conversation.
+         *
+         *     ```sh
+         *     curl -N -H "Authorization: Bearer $PARLEY_API_KEY" -H 'Accept: text/event-stream' \
+         *       -H 'Content-Type: application/json' -d '{"content":"How long does delivery take?"}' \
+         *       "$PARLEY_URL/v1/conversations/$CONVERSATION_ID/messages"
+         *     ```
          */
         post: operations["PostMessage"];
         delete?: never;
@@ -5446,7 +5466,7 @@ export interface operations {
     PostMessage: {
         parameters: {
             query?: {
-                /** @description Wait for the assistant's reply. */
+                /** @description Wait for the assistant's reply (JSON responses; a stream always waits). */
                 wait?: boolean;
             };
             header?: never;
@@ -5461,6 +5481,15 @@ export interface operations {
             };
         };
         responses: {
+            /** @description The reply streamed as server-sent events (Accept: text/event-stream) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
             /** @description Answered (wait=true) */
             201: {
                 headers: {
