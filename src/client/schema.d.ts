@@ -1846,6 +1846,8 @@ export interface components {
             action: string;
             actorUserId: string | null;
             actorApiKeyId: string | null;
+            /** @description The name of the API key that acted (a revoked key keeps its name); null for members. */
+            actorApiKeyName: string | null;
             targetType: string | null;
             targetId: string | null;
             data: components["schemas"]["Record_string.unknown_"];
