@@ -984,6 +984,26 @@ export interface paths {
          * @description Posts a visitor message: a chat turn answers it. With `wait=true` the reply comes in the
          *     response (up to 30 s); otherwise poll the conversation or follow the workflow.
          *
+         *     **Streaming.** Send `Accept: text/event-stream` to receive the reply as it is generated, as
+         *     server-sent events (status 200; errors found before the turn starts still answer with their
+         *     problem+json status):
+         *
+         *     - `accepted`: `{ message, workflowId }`, the stored visitor message;
+         *     - `token`: `{ seq, delta }`, the next piece of the reply (`seq` from 0, in order);
+         *     - `message`: the `PostedMessage` that `wait=true` returns (`turn.outcome`, and `turn.reply`, the
+         *       stored reply with its citations; none when people handle the conversation). It is authoritative:
+         *       when the grounding check withdraws a streamed answer, the reply is the abstention instead;
+         *     - `error`: a problem document (e.g. `service-unavailable` when the turn takes over 2 minutes).
+         *
+         *     The stream ends after `message` or `error`. A client that disconnects does not stop the turn: the
+         *     reply is stored and appears in the conversation.
+         *
+         *     ```sh
+         *     curl -N -H "Authorization: Bearer $PARLEY_API_KEY" -H 'Accept: text/event-stream' \
+         *       -H 'Content-Type: application/json' -d '{"content":"How long does delivery take?"}' \
+         *       "$PARLEY_URL/v1/conversations/$CONVERSATION_ID/messages"
+         *     ```
+         *
          *     **Access:** members with the role `agent` or above; an API key needs the scope `conversations:write`.
          */
         post: operations["PostMessage"];
@@ -2864,6 +2884,8 @@ export interface components {
             action: string;
             actorUserId: string | null;
             actorApiKeyId: string | null;
+            /** @description The name of the API key that acted (a revoked key keeps its name); null for members. */
+            actorApiKeyName: string | null;
             targetType: string | null;
             targetId: string | null;
             data: components["schemas"]["Record_string.unknown_"];
@@ -9141,11 +9163,11 @@ export interface operations {
     PostMessage: {
         parameters: {
             query?: {
-                /** @description Wait for the assistant's reply. */
+                /** @description Wait for the assistant's reply (JSON responses; a stream always waits). */
                 wait?: boolean;
             };
             header?: {
-                /** @description Send the same key again to retry safely: the same request gets the first answer (for 24 hours); another request with it is refused (422). */
+                /** @description Send the same key again to retry safely: the same request gets the first answer (for 24 hours); another request with it is refused (422). JSON responses only: a stream is retried safely with the same `clientMessageId`. */
                 "Idempotency-Key"?: components["schemas"]["IdempotencyKeyHeader"];
             };
             path: {
@@ -9159,6 +9181,18 @@ export interface operations {
             };
         };
         responses: {
+            /** @description The reply streamed as server-sent events (Accept: text/event-stream) */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
             /** @description Answered (wait=true) */
             201: {
                 headers: {

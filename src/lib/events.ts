@@ -27,7 +27,12 @@ export type ParleyEvent =
       active: boolean;
     }
   | { type: 'read'; organizationId: string; conversationId: string; by: 'agent' | 'visitor'; at: string }
-  | { type: 'api_key_revoked'; organizationId: string; apiKeyId: string };
+  | { type: 'api_key_revoked'; organizationId: string; apiKeyId: string }
+  /**
+   * A marker an API process sends itself (a streamed REST turn): NOTIFYs arrive in commit order, so
+   * when it comes back, every event committed before it has been delivered.
+   */
+  | { type: 'flush'; organizationId: string; conversationId: string; id: string };
 
 export async function publish(db: Knex | Knex.Transaction, event: ParleyEvent): Promise<void> {
   await db.raw('select pg_notify(?, ?)', [EVENTS_CHANNEL, JSON.stringify(event)]);

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { AuditLogEntry } from '../db/models';
+import { ApiKey, AuditLogEntry } from '../db/models';
 import { paginate, type Page, type PageParams } from '../lib/pagination';
 
 /** Who did something: a member, an API key, or (for sign-in flows) a person not yet authenticated. */
@@ -37,6 +37,8 @@ export interface AuditEntryView {
   action: string;
   actorUserId: string | null;
   actorApiKeyId: string | null;
+  /** The name of the API key that acted (a revoked key keeps its name); null for members. */
+  actorApiKeyName: string | null;
   targetType: string | null;
   targetId: string | null;
   data: Record<string, unknown>;
@@ -71,11 +73,12 @@ export async function recordAudit(
     });
 }
 
-const toView = (entry: AuditLogEntry): AuditEntryView => ({
+const toView = (entry: AuditLogEntry, keyNames: Map<string, string>): AuditEntryView => ({
   id: String(entry.id),
   action: entry.action,
   actorUserId: entry.actorUserId,
   actorApiKeyId: entry.actorApiKeyId,
+  actorApiKeyName: entry.actorApiKeyId ? (keyNames.get(entry.actorApiKeyId) ?? null) : null,
   targetType: entry.targetType,
   targetId: entry.targetId,
   data: entry.data,
@@ -94,5 +97,10 @@ export async function listAuditEntries(
   if (filters.actorUserId) query.where('actorUserId', filters.actorUserId);
   if (filters.targetType) query.where('targetType', filters.targetType);
   const page = await paginate(query, 'audit_log', params);
-  return { items: page.items.map(toView), nextCursor: page.nextCursor };
+  const keyIds = [...new Set(page.items.flatMap((e) => (e.actorApiKeyId ? [e.actorApiKeyId] : [])))];
+  const keys = keyIds.length
+    ? await ApiKey.query(knex).forOrganization(organizationId).whereIn('id', keyIds).select('id', 'name')
+    : [];
+  const keyNames = new Map(keys.map((k) => [k.id, k.name]));
+  return { items: page.items.map((e) => toView(e, keyNames)), nextCursor: page.nextCursor };
 }

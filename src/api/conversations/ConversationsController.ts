@@ -14,7 +14,7 @@ import {
   SuccessResponse,
   Tags,
 } from 'tsoa';
-import type { ConversationStatus } from '../../db/models';
+import type { ConversationStatus, Message } from '../../db/models';
 import {
   toConversationView,
   toMessageView,
@@ -23,6 +23,7 @@ import {
   type MessageView,
 } from '../../services/conversations';
 import { principalOf } from '../auth/principal';
+import { acceptsEventStream, TurnStream } from '../../live/turn-stream';
 import type { Page } from '../../lib/pagination';
 import { PROBLEM_JSON as PROBLEM, type ProblemDocument } from '../../lib/problem';
 import type { IdempotencyKeyHeader, Uuid } from '../../domain/schemas';
@@ -79,6 +80,8 @@ export interface PostedMessage {
 }
 
 const WAIT_LIMIT_MS = 30_000;
+/** A streamed turn shows its progress, so it may take longer than a waiting request. */
+const STREAM_LIMIT_MS = 120_000;
 
 /** Conversations with visitors; each visitor message is answered by a chat-turn workflow. */
 @Route('v1/conversations')
@@ -264,13 +267,39 @@ export class ConversationsController extends Controller {
   /**
    * Posts a visitor message: a chat turn answers it. With `wait=true` the reply comes in the
    * response (up to 30 s); otherwise poll the conversation or follow the workflow.
-   * @param wait Wait for the assistant's reply.
-   * @param idempotencyKey Send the same key again to retry safely: the same request gets the first answer (for 24 hours); another request with it is refused (422).
+   *
+   * **Streaming.** Send `Accept: text/event-stream` to receive the reply as it is generated, as
+   * server-sent events (status 200; errors found before the turn starts still answer with their
+   * problem+json status):
+   *
+   * - `accepted`: `{ message, workflowId }`, the stored visitor message;
+   * - `token`: `{ seq, delta }`, the next piece of the reply (`seq` from 0, in order);
+   * - `message`: the `PostedMessage` that `wait=true` returns (`turn.outcome`, and `turn.reply`, the
+   *   stored reply with its citations; none when people handle the conversation). It is authoritative:
+   *   when the grounding check withdraws a streamed answer, the reply is the abstention instead;
+   * - `error`: a problem document (e.g. `service-unavailable` when the turn takes over 2 minutes).
+   *
+   * The stream ends after `message` or `error`. A client that disconnects does not stop the turn: the
+   * reply is stored and appears in the conversation.
+   *
+   * ```sh
+   * curl -N -H "Authorization: Bearer $PARLEY_API_KEY" -H 'Accept: text/event-stream' \
+   *   -H 'Content-Type: application/json' -d '{"content":"How long does delivery take?"}' \
+   *   "$PARLEY_URL/v1/conversations/$CONVERSATION_ID/messages"
+   * ```
+   * @param wait Wait for the assistant's reply (JSON responses; a stream always waits).
+   * @param idempotencyKey Send the same key again to retry safely: the same request gets the first answer (for 24 hours); another request with it is refused (422). JSON responses only: a stream is retried safely with the same `clientMessageId`.
    * @summary Post a visitor message
    */
   @Post('{id}/messages')
   @Security('bearer', ['agent', 'conversations:write'])
   @SuccessResponse(202, 'Accepted; the chat turn runs')
+  @Response<string>(
+    200,
+    'The reply streamed as server-sent events (Accept: text/event-stream)',
+    'event: accepted\ndata: {"message":{"id":"7d0c…","role":"visitor","content":"How long does delivery take?",…},"workflowId":"turn-7d0c…"}\n\nevent: token\ndata: {"seq":0,"delta":"From “Shipping”: "}\n\nevent: token\ndata: {"seq":1,"delta":"Delivery in the EU takes 3 to 5 days. [1]"}\n\nevent: message\ndata: {"message":{…},"turn":{"workflowId":"turn-7d0c…","status":"completed","outcome":"answer","reasons":[],"reply":{"content":"From “Shipping”: Delivery in the EU takes 3 to 5 days. [1]","citations":[…],…}}}\n',
+    'text/event-stream',
+  )
   @Response<PostedMessage>(201, 'Answered (wait=true)')
   @Response<ProblemDocument>(401, 'Missing or invalid credentials', undefined, PROBLEM)
   @Response<ProblemDocument>(
@@ -299,7 +328,45 @@ export class ConversationsController extends Controller {
     @Header('Idempotency-Key') idempotencyKey?: IdempotencyKeyHeader,
   ): Promise<PostedMessage> {
     const organizationId = principalOf(req).organizationId;
-    const { conversations } = this.services;
+    const { conversations, bus, knex, logger, config } = this.services;
+    const answer = async (limitMs: number, workflowId: string, message: Message): Promise<PostedMessage> => {
+      const { result, reply } = await conversations.awaitReply(organizationId, workflowId, limitMs);
+      return {
+        message: toMessageView(message),
+        turn: {
+          workflowId,
+          status: 'completed',
+          outcome: result.outcome,
+          reasons: result.reasons,
+          reply: reply ? toMessageView(reply) : undefined,
+        },
+      };
+    };
+    if (acceptsEventStream(req)) {
+      // A stream listens before the turn starts, so that it misses none of the reply's tokens.
+      const stream = new TurnStream(
+        { bus, knex, logger, publicUrl: config.http.publicUrl },
+        { organizationId, conversationId: id },
+      );
+      let posted: Awaited<ReturnType<typeof conversations.postVisitorMessage>>;
+      try {
+        posted = await conversations.postVisitorMessage(organizationId, id, body, { enforceQuota: true });
+      } catch (error) {
+        stream.close();
+        throw error;
+      }
+      const { message, workflowId } = posted;
+      const pending: PostedMessage = {
+        message: toMessageView(message),
+        turn: { workflowId, status: 'pending' },
+      };
+      // The response is written by the stream; what returns here is not sent.
+      return (
+        (await stream.relay(req, req.res!, message.id, { message: pending.message, workflowId }, () =>
+          answer(STREAM_LIMIT_MS, workflowId, message),
+        )) ?? pending
+      );
+    }
     return answerIdempotently<PostedMessage>(this, req, idempotencyKey, { body, wait }, async () => {
       const { message, workflowId } = await conversations.postVisitorMessage(organizationId, id, body, {
         enforceQuota: true,
@@ -310,20 +377,7 @@ export class ConversationsController extends Controller {
           body: { message: toMessageView(message), turn: { workflowId, status: 'pending' } },
         };
       }
-      const { result, reply } = await conversations.awaitReply(organizationId, workflowId, WAIT_LIMIT_MS);
-      return {
-        status: 201,
-        body: {
-          message: toMessageView(message),
-          turn: {
-            workflowId,
-            status: 'completed',
-            outcome: result.outcome,
-            reasons: result.reasons,
-            reply: reply ? toMessageView(reply) : undefined,
-          },
-        },
-      };
+      return { status: 201, body: await answer(WAIT_LIMIT_MS, workflowId, message) };
     });
   }
 
