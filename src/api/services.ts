@@ -4,7 +4,6 @@ import type { Config } from '../config';
 import type { Logger } from '../lib/logger';
 import { AccessTokens } from '../services/access-tokens';
 import { ApiKeyAuthenticator } from '../services/api-keys';
-import { BillingService } from '../services/billing';
 import { ConversationService } from '../services/conversations';
 import { DocumentService } from '../services/documents';
 import { TicketService } from '../services/tickets';
@@ -29,7 +28,6 @@ export interface ApiServices {
   documents: DocumentService;
   conversations: ConversationService;
   tickets: TicketService;
-  billing: BillingService;
   /** Live events from the workers (PostgreSQL LISTEN), for sockets and streams. */
   bus: EventBus;
   /** What the widget's WebSocket and HTTP transports share. */
@@ -56,7 +54,6 @@ export function createApiServices(base: {
     documents: new DocumentService(base),
     conversations,
     tickets: new TicketService(base),
-    billing: new BillingService(base),
     bus,
     metrics: createHttpMetrics(),
     live: {

@@ -1,6 +1,12 @@
 import type { Request as ExRequest } from 'express';
 import { Body, Controller, Get, Post, Request, Response, Route, Security, SuccessResponse, Tags } from 'tsoa';
-import type { BillingOverview } from '../../services/billing';
+import {
+  billingOverview,
+  openBillingPortal,
+  setCancelAtPeriodEnd,
+  startCheckout,
+  type BillingOverview,
+} from '../../services/billing';
 import { principalOf } from '../auth/principal';
 import { PROBLEM_JSON as PROBLEM, type ProblemDocument } from '../../lib/problem';
 import type { ApiServices } from '../services';
@@ -40,7 +46,7 @@ export class BillingController extends Controller {
   @Response<ProblemDocument>(429, 'Too many requests; see Retry-After', undefined, PROBLEM)
   @Response<ProblemDocument>(500, 'Unexpected error', undefined, PROBLEM)
   public async getBilling(@Request() req: ExRequest): Promise<BillingOverview> {
-    return this.services.billing.overview(principalOf(req).organizationId);
+    return billingOverview(this.services, principalOf(req).organizationId);
   }
 
   /**
@@ -62,7 +68,7 @@ export class BillingController extends Controller {
     @Request() req: ExRequest,
     @Body() body: CheckoutCreation,
   ): Promise<CheckoutSession> {
-    const session = await this.services.billing.checkout(principalOf(req).organizationId, body.plan);
+    const session = await startCheckout(this.services, principalOf(req).organizationId, body.plan);
     this.setStatus(201);
     return session;
   }
@@ -77,7 +83,7 @@ export class BillingController extends Controller {
   @Response<ProblemDocument>(500, 'Unexpected error', undefined, PROBLEM)
   @Response<ProblemDocument>(503, 'Billing not configured, or Stripe unreachable', undefined, PROBLEM)
   public async createPortal(@Request() req: ExRequest): Promise<PortalSession> {
-    const session = await this.services.billing.portal(principalOf(req).organizationId);
+    const session = await openBillingPortal(this.services, principalOf(req).organizationId);
     this.setStatus(201);
     return session;
   }
@@ -92,7 +98,7 @@ export class BillingController extends Controller {
   @Response<ProblemDocument>(500, 'Unexpected error', undefined, PROBLEM)
   @Response<ProblemDocument>(503, 'Billing not configured, or Stripe unreachable', undefined, PROBLEM)
   public async cancelAtPeriodEnd(@Request() req: ExRequest): Promise<BillingOverview> {
-    return this.services.billing.setCancelAtPeriodEnd(principalOf(req).organizationId, true);
+    return setCancelAtPeriodEnd(this.services, principalOf(req).organizationId, true);
   }
 
   /** Takes back a cancellation before the period ends. */
@@ -105,6 +111,6 @@ export class BillingController extends Controller {
   @Response<ProblemDocument>(500, 'Unexpected error', undefined, PROBLEM)
   @Response<ProblemDocument>(503, 'Billing not configured, or Stripe unreachable', undefined, PROBLEM)
   public async resume(@Request() req: ExRequest): Promise<BillingOverview> {
-    return this.services.billing.setCancelAtPeriodEnd(principalOf(req).organizationId, false);
+    return setCancelAtPeriodEnd(this.services, principalOf(req).organizationId, false);
   }
 }
