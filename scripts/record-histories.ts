@@ -15,7 +15,7 @@ import { createStripe, priceForPlan, syncCatalog } from '../src/billing/stripe';
 import { Conversation, Document, Message, Organization, Subscription, Ticket } from '../src/db/models';
 import { createLogger } from '../src/lib/logger';
 import { projectRoot } from '../src/lib/paths';
-import { BillingService } from '../src/services/billing';
+import { startCheckout } from '../src/services/billing';
 import { ConversationService } from '../src/services/conversations';
 import { DocumentService } from '../src/services/documents';
 import { createOrganizationWithOwner } from '../src/services/organizations';
@@ -189,7 +189,7 @@ async function main(): Promise<void> {
       const stripe = createStripe(config.billing);
       if (!stripe) throw new Error('Set STRIPE_SECRET_KEY and STRIPE_API_BASE (the emulator) first');
       await syncCatalog(stripe);
-      await new BillingService({ ...deps, logger }).checkout(organizationId, 'pro');
+      await startCheckout({ ...deps, logger }, organizationId, 'pro');
       const row = await Subscription.query(knex).forOrganization(organizationId).first();
       const customer = row!.stripeCustomerId!;
       const token = await stripe.tokens.create({

@@ -4,7 +4,6 @@ import type { Config } from '../config';
 import type { Logger } from '../lib/logger';
 import { AccessTokens } from '../services/access-tokens';
 import { ApiKeyAuthenticator } from '../services/api-keys';
-import { BillingService } from '../services/billing';
 import { ConversationService } from '../services/conversations';
 import { DocumentService } from '../services/documents';
 import { organizationPassRates, TestRunService } from '../services/test-runs';
@@ -34,7 +33,6 @@ export interface ApiServices {
   tickets: TicketService;
   testSets: TestSetService;
   testRuns: TestRunService;
-  billing: BillingService;
   /** Stored answers of creating requests sent with an `Idempotency-Key`. */
   idempotency: IdempotencyService;
   /** Live events from the workers (PostgreSQL LISTEN), for sockets and streams. */
@@ -68,7 +66,6 @@ export function createApiServices(base: {
     tickets: new TicketService(base),
     testSets: new TestSetService(base),
     testRuns: new TestRunService(base),
-    billing: new BillingService(base),
     bus,
     metrics,
     live: {

@@ -12,7 +12,13 @@ import {
   SuccessResponse,
   Tags,
 } from 'tsoa';
-import type { BillingOverview } from '../../services/billing';
+import {
+  billingOverview,
+  openBillingPortal,
+  setCancelAtPeriodEnd,
+  startCheckout,
+  type BillingOverview,
+} from '../../services/billing';
 import { principalOf } from '../auth/principal';
 import { PROBLEM_JSON as PROBLEM, type ProblemDocument } from '../../lib/problem';
 import type { IdempotencyKeyHeader } from '../../domain/schemas';
@@ -58,7 +64,7 @@ export class BillingController extends Controller {
   @Response<ProblemDocument>(429, 'Too many requests; see Retry-After', undefined, PROBLEM)
   @Response<ProblemDocument>(500, 'Unexpected error', undefined, PROBLEM)
   public async getBilling(@Request() req: ExRequest): Promise<BillingOverview> {
-    return this.services.billing.overview(principalOf(req).organizationId);
+    return billingOverview(this.services, principalOf(req).organizationId);
   }
 
   /**
@@ -85,7 +91,7 @@ export class BillingController extends Controller {
   ): Promise<CheckoutSession> {
     return answerIdempotently(this, req, idempotencyKey, body, async () => ({
       status: 201,
-      body: await this.services.billing.checkout(principalOf(req).organizationId, body.plan),
+      body: await startCheckout(this.services, principalOf(req).organizationId, body.plan),
     }));
   }
 
@@ -108,7 +114,7 @@ export class BillingController extends Controller {
   ): Promise<PortalSession> {
     return answerIdempotently(this, req, idempotencyKey, {}, async () => ({
       status: 201,
-      body: await this.services.billing.portal(principalOf(req).organizationId),
+      body: await openBillingPortal(this.services, principalOf(req).organizationId),
     }));
   }
 
@@ -125,7 +131,7 @@ export class BillingController extends Controller {
   @Response<ProblemDocument>(500, 'Unexpected error', undefined, PROBLEM)
   @Response<ProblemDocument>(503, 'Billing not configured, or Stripe unreachable', undefined, PROBLEM)
   public async cancelAtPeriodEnd(@Request() req: ExRequest): Promise<BillingOverview> {
-    return this.services.billing.setCancelAtPeriodEnd(principalOf(req).organizationId, true);
+    return setCancelAtPeriodEnd(this.services, principalOf(req).organizationId, true);
   }
 
   /**
@@ -141,6 +147,6 @@ export class BillingController extends Controller {
   @Response<ProblemDocument>(500, 'Unexpected error', undefined, PROBLEM)
   @Response<ProblemDocument>(503, 'Billing not configured, or Stripe unreachable', undefined, PROBLEM)
   public async resume(@Request() req: ExRequest): Promise<BillingOverview> {
-    return this.services.billing.setCancelAtPeriodEnd(principalOf(req).organizationId, false);
+    return setCancelAtPeriodEnd(this.services, principalOf(req).organizationId, false);
   }
 }

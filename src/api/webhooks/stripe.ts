@@ -2,6 +2,7 @@ import express, { type Router } from 'express';
 import Stripe from 'stripe';
 import { problems } from '../../lib/problem';
 import type { ApiServices } from '../services';
+import { receiveStripeEvent } from '../../services/billing';
 
 /** Verifies signatures only; no request to Stripe is made with this client. */
 const verifier = new Stripe('sk_webhook_verification_only');
@@ -35,7 +36,7 @@ export function stripeWebhookRouter(services: ApiServices): Router {
           'The Stripe-Signature header is missing, does not match the body, or is older than the tolerance.',
         );
       }
-      const { outcome } = await services.billing.receiveStripeEvent(event);
+      const { outcome } = await receiveStripeEvent(services, event);
       res.status(200).json({ received: true, outcome });
     },
   );

@@ -2,6 +2,12 @@ import { Router, type Request, type Response } from 'express';
 import { problems } from '../../lib/problem';
 import { servicesOf } from '../../api/services';
 import { PAID_PLANS, PLAN_CATALOG, PLANS, type PaidPlan } from '../../domain/plans';
+import {
+  billingOverview,
+  openBillingPortal,
+  setCancelAtPeriodEnd,
+  startCheckout,
+} from '../../services/billing';
 import { text } from '../forms';
 import { html } from '../html';
 import { contextOf, csrfField, sendPage, when } from '../layout';
@@ -24,7 +30,7 @@ export function billingRouter(): Router {
   router.get('/billing', async (req: Request, res: Response) => {
     requireRole(res, 'admin');
     const { principal } = consoleUser(res);
-    const overview = await servicesOf(req).billing.overview(principal.organizationId);
+    const overview = await billingOverview(servicesOf(req), principal.organizationId);
     const ctx = contextOf(req, res);
     // A Stripe subscription to manage; a paid plan without one was granted (the demo tenant, a deal
     // invoiced elsewhere): nothing to pay, cancel or manage in Stripe.
@@ -153,7 +159,8 @@ export function billingRouter(): Router {
     if (!(PAID_PLANS as readonly string[]).includes(plan)) {
       throw problems.validation([{ field: 'body.plan', message: 'is not a paid plan' }]);
     }
-    const session = await servicesOf(req).billing.checkout(
+    const session = await startCheckout(
+      servicesOf(req),
       consoleUser(res).principal.organizationId,
       plan as PaidPlan,
     );
@@ -162,14 +169,15 @@ export function billingRouter(): Router {
 
   router.post('/billing/portal', async (req: Request, res: Response) => {
     requireRole(res, 'admin');
-    const session = await servicesOf(req).billing.portal(consoleUser(res).principal.organizationId);
+    const session = await openBillingPortal(servicesOf(req), consoleUser(res).principal.organizationId);
     res.redirect(303, session.url);
   });
 
   for (const action of ['cancel', 'resume'] as const) {
     router.post(`/billing/${action}`, async (req: Request, res: Response) => {
       requireRole(res, 'admin');
-      await servicesOf(req).billing.setCancelAtPeriodEnd(
+      await setCancelAtPeriodEnd(
+        servicesOf(req),
         consoleUser(res).principal.organizationId,
         action === 'cancel',
       );

@@ -1,6 +1,7 @@
 import { Router, type Request, type Response } from 'express';
 import { HttpProblem } from '../../lib/problem';
 import { servicesOf } from '../../api/services';
+import { startCheckout } from '../../services/billing';
 import {
   acceptInvitation,
   login,
@@ -114,7 +115,7 @@ function linkProblem(error: unknown): string | undefined {
  */
 async function checkoutAfterSignUp(req: Request, organizationId: string, plan: PaidPlan): Promise<string> {
   try {
-    return (await servicesOf(req).billing.checkout(organizationId, plan)).url;
+    return (await startCheckout(servicesOf(req), organizationId, plan)).url;
   } catch (error) {
     // A problem (503, 409) is expected when billing is down; anything else is a bug, logged as one.
     const level = error instanceof HttpProblem ? 'warn' : 'error';
