@@ -196,7 +196,10 @@ describe('a customer’s first week (Chromium)', () => {
 
     // Billing shows the upgrade complete: Pro and its limits.
     const user = (await User.query().where({ email }).first())!;
-    const membership = (await Membership.query().where({ userId: user.id }).first())!;
+    const membership = (await Membership.query()
+      .unscoped('the test finds the organization its sign-up made')
+      .where({ userId: user.id })
+      .first())!;
     await eventually(
       async () => Organization.query().findById(membership.organizationId),
       (organization) => organization?.plan === 'pro',
