@@ -1823,9 +1823,9 @@ export interface components {
             denseRank?: components["schemas"]["Integer"] | null;
             lexicalRank?: components["schemas"]["Integer"] | null;
         };
-        /** @description Milliseconds per retrieval stage, by stage name. */
+        /** @description Milliseconds per retrieval stage, by stage name, to a hundredth (most stages take under one). */
         StageTimings: {
-            [key: string]: components["schemas"]["Integer"];
+            [key: string]: number;
         };
         RetrievalTrace: {
             query: string;

@@ -55,9 +55,9 @@ export interface RetrievalTrace {
   stream?: 'model' | 'simulated';
 }
 
-/** Milliseconds per retrieval stage, by stage name. */
+/** Milliseconds per retrieval stage, by stage name, to a hundredth (most stages take under one). */
 export interface StageTimings {
-  [stage: string]: Integer;
+  [stage: string]: number;
 }
 
 export class Conversation extends TenantModel {
