@@ -483,7 +483,8 @@ export interface paths {
         delete: operations["DeleteDocument"];
         options?: never;
         head?: never;
-        patch?: never;
+        /** @description Makes the document public or internal; the next answers link it, or cite it by title only. */
+        patch: operations["UpdateDocument"];
         trace?: never;
     };
     "/v1/documents/{id}/resync": {
@@ -1579,6 +1580,8 @@ export interface components {
         DocumentSourceType: "upload" | "url" | "sitemap";
         /** @enum {string} */
         DocumentStatus: "pending" | "failed" | "processing" | "ready";
+        /** @enum {string} */
+        DocumentVisibility: "public" | "internal";
         IngestionProgress: {
             stage?: string;
             /** Format: double */
@@ -1602,6 +1605,11 @@ export interface components {
              */
             version: number;
             status: components["schemas"]["DocumentStatus"];
+            /**
+             * @description `public`: citations link to it — its source URL, or for an upload the read-only article page
+             *     Parley serves; `internal`: answers use it and cite it by title only, with no link anywhere.
+             */
+            visibility: components["schemas"]["DocumentVisibility"];
             /** @description Why the last ingestion failed, written for people. */
             error: string | null;
             /** @description Ingestion stage and chunks embedded (pages done, for a sitemap). */
@@ -1626,6 +1634,8 @@ export interface components {
             type: "url" | "sitemap";
             /** @description Defaults to the page's title. */
             title?: string;
+            /** @description `public` (the default): citations link to the page. `internal`: cited by title only, never linked. */
+            visibility?: components["schemas"]["DocumentVisibility"];
         };
         /**
          * @description Cursor pagination shared by every list endpoint: `?limit=&cursor=&sort=createdAt|-createdAt`.
@@ -1635,6 +1645,14 @@ export interface components {
             items: components["schemas"]["DocumentView"][];
             /** @description Pass as `cursor` to get the next page; null on the last page. */
             nextCursor: string | null;
+        };
+        DocumentUpdate: {
+            /**
+             * @description `public`: citations link to the document — its source URL, or for an upload its article page
+             *     (`/articles/{organizationId}/{documentId}`). `internal`: answered from and cited by title only, and
+             *     its article page is not found. A sitemap's pages follow it.
+             */
+            visibility: components["schemas"]["DocumentVisibility"];
         };
         ConversationView: {
             id: string;
@@ -4686,6 +4704,12 @@ export interface operations {
                     file: string;
                     /** @description Defaults to the file's own title or name. */
                     title?: string;
+                    /**
+                     * @description `public` (the default) or `internal`. Public: citations link to the document's
+                     *     article page, which Parley serves read-only. Internal: answered from and cited by title only,
+                     *     never linked.
+                     */
+                    visibility?: string;
                 };
             };
         };
@@ -5069,6 +5093,104 @@ export interface operations {
                 };
             };
             /** @description Invalid id */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Unexpected error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+        };
+    };
+    UpdateDocument: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["schemas"]["Uuid"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DocumentUpdate"];
+            };
+        };
+        responses: {
+            /** @description Ok */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DocumentView"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Role or API-key scope too low */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description No such document in this organization */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Invalid id or fields */
             422: {
                 headers: {
                     [name: string]: unknown;
