@@ -41,6 +41,8 @@ export interface ChatDependencies {
   chat: Config['chat'];
   retrieval: Config['retrieval'];
   metrics: DomainMetrics;
+  /** Parley's public address, for the article links of citations. */
+  publicUrl: string;
 }
 
 export interface TurnContext {

@@ -415,6 +415,7 @@ export function createIngestionActivities(deps: IngestionDependencies) {
               sourceType: 'url',
               sourceUrl: url,
               parentDocumentId: sitemap.id,
+              visibility: sitemap.visibility,
             }));
           documentIds.push(page.id);
         }

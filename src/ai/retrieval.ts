@@ -1,7 +1,8 @@
 import type { Embeddings } from '@langchain/core/embeddings';
 import type { Knex } from 'knex';
 import type { Config } from '../config';
-import { DocumentChunk, type RetrievalTrace } from '../db/models';
+import { DocumentChunk, type DocumentVisibility, type RetrievalTrace } from '../db/models';
+import { articleUrl } from '../domain/articles';
 import type { Passage } from './generation/types';
 import { analyze, type LexicalHit } from './lexical-index';
 import type { TenantIndexStore } from './tenant-index';
@@ -27,6 +28,8 @@ export interface RetrievalDependencies {
   knex: Knex;
   embeddings: Embeddings;
   indexes: TenantIndexStore;
+  /** Parley's public address: citations of public uploads link to their article page there. */
+  publicUrl: string;
 }
 
 export interface RetrievalResult {
@@ -88,6 +91,7 @@ interface CandidateRow {
   embedding: Buffer | null;
   title: string;
   sourceUrl: string | null;
+  visibility: DocumentVisibility;
 }
 
 export async function retrieve(
@@ -166,7 +170,7 @@ export async function retrieve(
       documentVersion: row.documentVersion,
       title: row.title,
       headings: row.headings,
-      url: row.sourceUrl && row.anchor ? `${row.sourceUrl.replace(/#.*$/, '')}#${row.anchor}` : row.sourceUrl,
+      url: citationUrl(deps.publicUrl, organizationId, row),
       text: row.text,
       context,
       score: candidate.cosine,
@@ -323,6 +327,16 @@ function byPage(candidates: Candidate[], rows: Map<string, CandidateRow>): Candi
   return [...pages.values()].flat();
 }
 
+/**
+ * Where a passage's reader is sent: the section of its source page, or of its article page when it
+ * has no source URL; nowhere for an internal document, which is cited by its title alone.
+ */
+function citationUrl(publicUrl: string, organizationId: string, row: CandidateRow): string | null {
+  if (row.visibility === 'internal') return null;
+  if (!row.sourceUrl) return articleUrl(publicUrl, organizationId, row.documentId, row.anchor);
+  return row.anchor ? `${row.sourceUrl.replace(/#.*$/, '')}#${row.anchor}` : row.sourceUrl;
+}
+
 const CANDIDATE_COLUMNS = [
   'document_chunks.id',
   'document_chunks.documentId',
@@ -335,6 +349,7 @@ const CANDIDATE_COLUMNS = [
   'document_chunks.embedding',
   'document.title as title',
   'document.sourceUrl as sourceUrl',
+  'document.visibility as visibility',
 ];
 
 /** The live rows of the candidates (a stale index entry for a replaced or deleted chunk drops out). */

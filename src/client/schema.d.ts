@@ -888,7 +888,13 @@ export interface paths {
         delete: operations["DeleteDocument"];
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Change a document's visibility
+         * @description Makes the document public or internal; the next answers link it, or cite it by title only.
+         *
+         *     **Access:** members with the role `admin` or above; an API key needs the scope `documents:write`.
+         */
+        patch: operations["UpdateDocument"];
         trace?: never;
     };
     "/v1/documents/{id}/resync": {
@@ -2557,6 +2563,8 @@ export interface components {
         DocumentSourceType: "upload" | "url" | "sitemap";
         /** @enum {string} */
         DocumentStatus: "pending" | "failed" | "processing" | "ready";
+        /** @enum {string} */
+        DocumentVisibility: "public" | "internal";
         /**
          * @description Where an ingestion is: fetching, embedding, indexing, pages (a sitemap's), or how it ended.
          * @enum {string}
@@ -2580,6 +2588,11 @@ export interface components {
             /** @description The live version: 0 until the first ingestion completes, then +1 for each content change. */
             version: components["schemas"]["Integer"];
             status: components["schemas"]["DocumentStatus"];
+            /**
+             * @description `public`: citations link to it — its source URL, or for an upload the read-only article page
+             *     Parley serves; `internal`: answers use it and cite it by title only, with no link anywhere.
+             */
+            visibility: components["schemas"]["DocumentVisibility"];
             /** @description Why the last ingestion failed, written for people. */
             error: string | null;
             /** @description Ingestion stage and chunks embedded (pages done, for a sitemap). */
@@ -2611,6 +2624,8 @@ export interface components {
             type: "url" | "sitemap";
             /** @description Defaults to the page's title. */
             title?: string;
+            /** @description `public` (the default): citations link to the page. `internal`: cited by title only, never linked. */
+            visibility?: components["schemas"]["DocumentVisibility"];
         };
         /**
          * @description Cursor pagination shared by every list endpoint: `?limit=&cursor=&sort=createdAt|-createdAt`.
@@ -2620,6 +2635,14 @@ export interface components {
             items: components["schemas"]["DocumentView"][];
             /** @description Pass as `cursor` to get the next page; null on the last page. */
             nextCursor: string | null;
+        };
+        DocumentUpdate: {
+            /**
+             * @description `public`: citations link to the document — its source URL, or for an upload its article page
+             *     (`/articles/{organizationId}/{documentId}`). `internal`: answered from and cited by title only, and
+             *     its article page is not found. A sitemap's pages follow it.
+             */
+            visibility: components["schemas"]["DocumentVisibility"];
         };
         ConversationView: {
             id: string;
@@ -8049,6 +8072,12 @@ export interface operations {
                     file: string;
                     /** @description Kept as the title; when omitted, the file's own title (its first heading) once ingested. */
                     title?: string;
+                    /**
+                     * @description `public` (the default) or `internal`. Public: citations link to the document's
+                     *     article page, which Parley serves read-only. Internal: answered from and cited by title only,
+                     *     never linked.
+                     */
+                    visibility?: string;
                 };
             };
         };
@@ -8565,6 +8594,130 @@ export interface operations {
                 };
             };
             /** @description Invalid id */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Unexpected error */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+        };
+    };
+    UpdateDocument: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["schemas"]["Uuid"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DocumentUpdate"];
+            };
+        };
+        responses: {
+            /** @description Ok */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DocumentView"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Role or API-key scope too low */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description No such document in this organization */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Invalid id or fields */
             422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];

@@ -25,6 +25,7 @@ export type AuditAction =
   | 'member.role_changed'
   | 'member.removed'
   | 'document.deleted'
+  | 'document.visibility_changed'
   | 'webhook_endpoint.created'
   | 'webhook_endpoint.updated'
   | 'webhook_endpoint.deleted'

@@ -7,6 +7,7 @@ import {
   DocumentFile,
   type DocumentSourceType,
   type DocumentStatus,
+  type DocumentVisibility,
   type IngestionProgress,
 } from '../db/models';
 import { DocumentError, sniffType } from '../ingestion';
@@ -45,6 +46,11 @@ export interface DocumentView {
   /** The live version: 0 until the first ingestion completes, then +1 for each content change. */
   version: Integer;
   status: DocumentStatus;
+  /**
+   * `public`: citations link to it — its source URL, or for an upload the read-only article page
+   * Parley serves; `internal`: answers use it and cite it by title only, with no link anywhere.
+   */
+  visibility: DocumentVisibility;
   /** Why the last ingestion failed, written for people. */
   error: string | null;
   /** Ingestion stage and chunks embedded (pages done, for a sitemap). */
@@ -63,12 +69,31 @@ export const toDocumentView = (d: Document): DocumentView => ({
   parentDocumentId: d.parentDocumentId,
   version: d.version,
   status: d.status,
+  visibility: d.visibility,
   error: d.error,
   progress: d.progress,
   lastSyncedAt: d.lastSyncedAt,
   createdAt: d.createdAt,
   updatedAt: d.updatedAt,
 });
+
+/** A public document as its article page shows it: the live version's sections, in order. */
+export interface ArticleView {
+  title: string;
+  /** Where the document came from, when it is a web page (the article links back to it). */
+  sourceUrl: string | null;
+  lastSyncedAt: Date | null;
+  sections: ArticleSection[];
+}
+
+export interface ArticleSection {
+  /** The headings the section is under, outermost first (the document's title not included). */
+  headings: string[];
+  /** The id citations of this section link to (`#anchor`), when it has one. */
+  anchor: string | null;
+  /** The section's text as the chunker cut it (Markdown blocks), its passages joined in order. */
+  text: string;
+}
 
 export interface DocumentFilters extends PageParams, UpdatedRange {
   status?: DocumentStatus;
@@ -94,6 +119,7 @@ export class DocumentService {
     organizationId: string,
     file: { originalname: string; mimetype: string; buffer: Buffer; size: number },
     title?: string,
+    visibility: DocumentVisibility = 'public',
   ): Promise<Document> {
     if (file.size === 0) throw problems.validation([{ field: 'body.file', message: 'is empty' }]);
     if (file.size > this.deps.config.ingestion.uploadMaxBytes) {
@@ -117,6 +143,7 @@ export class DocumentService {
           titleGiven: Boolean(title?.trim()),
           sourceType: 'upload',
           mimeType: file.mimetype || null,
+          visibility,
         })
         .returning('*');
       await DocumentFile.query(trx).forOrganization(organizationId).insert({
@@ -133,7 +160,7 @@ export class DocumentService {
 
   async addUrl(
     organizationId: string,
-    input: { url: string; type: 'url' | 'sitemap'; title?: string },
+    input: { url: string; type: 'url' | 'sitemap'; title?: string; visibility?: DocumentVisibility },
   ): Promise<Document> {
     const url = parseHttpUrl(input.url);
     const document = await Document.query(this.deps.knex)
@@ -143,6 +170,7 @@ export class DocumentService {
         titleGiven: Boolean(input.title?.trim()),
         sourceType: input.type,
         sourceUrl: url,
+        visibility: input.visibility ?? 'public',
       })
       .returning('*');
     await this.startIngestion(document);
@@ -177,6 +205,41 @@ export class DocumentService {
     return new Map(documents.map((d) => [d.id, d.title]));
   }
 
+  /**
+   * The article page of a public document of this organization: its live version's text, section by
+   * section (the passages answers quote). Null when the document is internal, belongs to another
+   * organization, or has no live version yet.
+   */
+  async article(organizationId: string, documentId: string): Promise<ArticleView | null> {
+    const document = await Document.query(this.deps.knex)
+      .forOrganization(organizationId)
+      .findById(documentId)
+      .where('visibility', 'public');
+    if (!document || document.version === 0) return null;
+    const chunks = await DocumentChunk.query(this.deps.knex)
+      .forOrganization(organizationId)
+      .where({ documentId, documentVersion: document.version })
+      .orderBy('position')
+      .select('section', 'headings', 'anchor', 'text');
+    if (chunks.length === 0) return null;
+    const sections: ArticleSection[] = [];
+    let current: number | undefined;
+    for (const chunk of chunks) {
+      if (chunk.section === current) {
+        sections[sections.length - 1]!.text += `\n\n${chunk.text}`;
+        continue;
+      }
+      current = chunk.section;
+      sections.push({ headings: chunk.headings, anchor: chunk.anchor, text: chunk.text });
+    }
+    return {
+      title: document.title,
+      sourceUrl: document.sourceUrl,
+      lastSyncedAt: document.lastSyncedAt,
+      sections,
+    };
+  }
+
   /** The document's versions that have chunks, newest first, with their chunk counts. */
   async versions(organizationId: string, documentId: string): Promise<DocumentVersion[]> {
     return DocumentChunk.query(this.deps.knex)
@@ -194,6 +257,30 @@ export class DocumentService {
       .findById(documentId);
     if (!document) throw problems.notFound('The document');
     return document;
+  }
+
+  /**
+   * Makes the document public or internal, and a sitemap's pages with it. Retrieval reads the
+   * visibility with each passage, so the next answer links (or no longer links) it; nothing is
+   * re-indexed.
+   */
+  async setVisibility(actor: Actor, documentId: string, visibility: DocumentVisibility): Promise<Document> {
+    const { organizationId } = actor;
+    const document = await this.get(organizationId, documentId);
+    if (document.visibility === visibility) return document;
+    return this.deps.knex.transaction(async (trx) => {
+      const documents = () => Document.query(trx).forOrganization(organizationId);
+      const [updated] = await documents().patch({ visibility }).where('id', document.id).returning('*');
+      await documents().patch({ visibility }).where('parentDocumentId', document.id);
+      await recordAudit(
+        trx,
+        actor,
+        'document.visibility_changed',
+        { type: 'document', id: document.id },
+        { from: document.visibility, to: visibility },
+      );
+      return updated!;
+    });
   }
 
   /** Fetches the source again (or re-reads the upload); unchanged content is recognised and skipped. */

@@ -5,6 +5,7 @@ import type { Config } from '../config';
 import {
   Attachment,
   Conversation,
+  Document,
   Membership,
   Message,
   Organization,
@@ -194,8 +195,31 @@ export class VisitorService {
     return this.toWire(identity, await query);
   }
 
-  /** Messages as the widget receives them, agent replies named by their author (a member of the organization). */
+  /**
+   * Messages as the widget receives them, agent replies named by their author (a member of the
+   * organization). A citation of a document that is internal now carries no link, even on a reply
+   * given while it was public.
+   */
   async toWire(identity: VisitorIdentity, messages: Message[]): Promise<WireMessage[]> {
+    const cited = [...new Set(messages.flatMap((m) => m.citations.map((c) => c.documentId)))];
+    const internal = new Set(
+      cited.length
+        ? (
+            await Document.query(this.deps.knex)
+              .forOrganization(identity.organizationId)
+              .whereIn('id', cited)
+              .where('visibility', 'internal')
+              .select('id')
+          ).map((d) => d.id)
+        : [],
+    );
+    const linked = (m: Message): Message =>
+      m.citations.some((c) => internal.has(c.documentId))
+        ? ({
+            ...m,
+            citations: m.citations.map((c) => (internal.has(c.documentId) ? { ...c, url: null } : c)),
+          } as Message)
+        : m;
     const authors = [
       ...new Set(messages.flatMap((m) => (m.role === 'agent' && m.authorUserId ? [m.authorUserId] : []))),
     ];
@@ -209,7 +233,9 @@ export class VisitorService {
       for (const member of members as unknown as { userId: string; name: string }[])
         names.set(member.userId, member.name);
     }
-    return messages.map((m) => toWireMessage(m, m.authorUserId ? (names.get(m.authorUserId) ?? null) : null));
+    return messages.map((m) =>
+      toWireMessage(linked(m), m.authorUserId ? (names.get(m.authorUserId) ?? null) : null),
+    );
   }
 
   async conversation(identity: VisitorIdentity): Promise<Conversation> {

@@ -2,6 +2,7 @@ import path from 'node:path';
 import express, { Router } from 'express';
 import { formBody, formsOnly } from '../api/body-parsers';
 import { projectRoot } from '../lib/paths';
+import { articlesRouter } from './articles';
 import { assetsRouter } from './assets';
 import { consoleRouter } from './console';
 import { articlePage, demoArticles, demoHomePage, demoSitemap, helpCentrePage } from './demo';
@@ -25,13 +26,17 @@ const PUBLIC_FORMS = [
   '/accept-invitation',
 ];
 
-/** Server-rendered pages: the landing and account pages, the console, and the demo company's site. */
+/**
+ * Server-rendered pages: the landing and account pages, the console, public documents' article pages,
+ * and the demo company's site.
+ */
 export function webRouter(): Router {
   const router = Router();
   const articles = demoArticles();
   router.use('/assets', assetsRouter());
   router.use('/static', express.static(path.join(projectRoot, 'src', 'web', 'static'), { maxAge: '5m' }));
   router.use('/console', consoleRouter());
+  router.use(articlesRouter());
   // Form bodies are parsed only on the pages that take them, never on API routes.
   router.use(PUBLIC_FORMS, formsOnly, formBody({ limit: '64kb' }), requireCsrf);
   router.use(accountRouter());

@@ -82,6 +82,14 @@ const ID_ROWS: [string, Call][] = [
     (c, a) => c.GET('/v1/documents/{id}', { params: { path: { id: a.documentId } } }),
   ],
   [
+    'PATCH /v1/documents/{id}',
+    (c, a) =>
+      c.PATCH('/v1/documents/{id}', {
+        params: { path: { id: a.documentId } },
+        body: { visibility: 'internal' },
+      }),
+  ],
+  [
     'POST /v1/documents/{id}/resync',
     (c, a) => c.POST('/v1/documents/{id}/resync', { params: { path: { id: a.documentId } } }),
   ],

@@ -365,6 +365,40 @@ describe('documents', () => {
     expect(body).toContain('Refunds');
   });
 
+  it("switches a document between public and internal from its row, and a sitemap's pages follow it", async () => {
+    const { agent, organizationId } = await owner();
+    const documents = () => Document.query().forOrganization(organizationId);
+    const sitemap = await documents()
+      .insert({ title: 'Help centre', sourceType: 'sitemap', sourceUrl: 'https://help.example/sitemap.xml' })
+      .returning('*');
+    const page = await documents()
+      .insert({ title: 'Refunds', sourceType: 'url', parentDocumentId: sitemap.id })
+      .returning('*');
+    const list = await agent.page('/console/documents');
+    expect(list.body).toContain(`aria-label="Make Help centre internal"`);
+
+    const row = await agent.post(
+      `/console/documents/${sitemap.id}/visibility`,
+      { visibility: 'internal' },
+      { htmx: true },
+    );
+    expect(row.status).toBe(200);
+    expect(row.body).toMatch(new RegExp(`^<tr\\s+id="document-${sitemap.id}"`));
+    expect(row.body).toContain('>internal</span');
+    expect(row.body).toContain('aria-label="Make Help centre public"');
+    expect((await documents().findById(sitemap.id))!.visibility).toBe('internal');
+    expect((await documents().findById(page.id))!.visibility).toBe('internal');
+
+    // Another organization's document: the not-found page, and nothing changes.
+    const stranger = await owner();
+    await stranger.agent.page('/console/documents');
+    const refused = await stranger.agent.post(`/console/documents/${sitemap.id}/visibility`, {
+      visibility: 'public',
+    });
+    expect(refused.status).toBe(404);
+    expect((await documents().findById(sitemap.id))!.visibility).toBe('internal');
+  });
+
   it('refuses an upload of an unsupported type with the error next to the file input', async () => {
     const { agent } = await owner();
     await agent.page('/console/documents');

@@ -6,6 +6,7 @@ import {
   Delete,
   FormField,
   Get,
+  Patch,
   Path,
   Post,
   Query,
@@ -17,7 +18,12 @@ import {
   Tags,
   UploadedFile,
 } from 'tsoa';
-import type { DocumentSourceType, DocumentStatus } from '../../db/models';
+import {
+  DOCUMENT_VISIBILITIES,
+  type DocumentSourceType,
+  type DocumentStatus,
+  type DocumentVisibility,
+} from '../../db/models';
 import { toDocumentView, type DocumentView } from '../../services/documents';
 import { actorOf } from '../auth/actor';
 import { principalOf } from '../auth/principal';
@@ -42,6 +48,17 @@ export interface UrlDocumentCreation {
    * @maxLength 500
    */
   title?: string;
+  /** `public` (the default): citations link to the page. `internal`: cited by title only, never linked. */
+  visibility?: DocumentVisibility;
+}
+
+export interface DocumentUpdate {
+  /**
+   * `public`: citations link to the document — its source URL, or for an upload its article page
+   * (`/articles/{organizationId}/{documentId}`). `internal`: answered from and cited by title only, and
+   * its article page is not found. A sitemap's pages follow it.
+   */
+  visibility: DocumentVisibility;
 }
 
 /**
@@ -61,6 +78,9 @@ export class DocumentsController extends Controller {
    * @param file The document, at most UPLOAD_MAX_BYTES.
    * @param title Kept as the title; when omitted, the file's own title (its first heading) once ingested.
    * @param idempotencyKey Send the same key again to retry safely: the same request gets the first answer (for 24 hours); another request with it is refused (422).
+   * @param visibility `public` (the default) or `internal`. Public: citations link to the document's
+   * article page, which Parley serves read-only. Internal: answered from and cited by title only,
+   * never linked.
    * @summary Upload a document
    */
   @Post('upload')
@@ -78,15 +98,25 @@ export class DocumentsController extends Controller {
     @Request() req: ExRequest,
     @UploadedFile() file: Express.Multer.File,
     @FormField() title?: string,
+    @FormField() visibility?: string,
     @Header('Idempotency-Key') idempotencyKey?: IdempotencyKeyHeader,
   ): Promise<DocumentView> {
     // A form without a `file` part: tsoa passes nothing rather than refusing it.
     if (!(file as Express.Multer.File | undefined)) {
       throw problems.validation([{ field: 'body.file', message: 'is required' }]);
     }
-    const request = { filename: file.originalname, bytes: file.buffer, title };
+    // tsoa checks a form field's type, not its values.
+    if (visibility !== undefined && !(DOCUMENT_VISIBILITIES as readonly string[]).includes(visibility)) {
+      throw problems.validation([{ field: 'body.visibility', message: "must be 'public' or 'internal'" }]);
+    }
+    const request = { filename: file.originalname, bytes: file.buffer, title, visibility };
     return answerIdempotently(this, req, idempotencyKey, request, async () => {
-      const document = await this.services.documents.upload(principalOf(req).organizationId, file, title);
+      const document = await this.services.documents.upload(
+        principalOf(req).organizationId,
+        file,
+        title,
+        visibility as DocumentVisibility | undefined,
+      );
       return { status: 201, body: toDocumentView(document) };
     });
   }
@@ -180,6 +210,28 @@ export class DocumentsController extends Controller {
   @Response<ProblemDocument>(500, 'Unexpected error', undefined, PROBLEM)
   public async getDocument(@Request() req: ExRequest, @Path() id: Uuid): Promise<DocumentView> {
     return toDocumentView(await this.services.documents.get(principalOf(req).organizationId, id));
+  }
+
+  /**
+   * Makes the document public or internal; the next answers link it, or cite it by title only.
+   * @summary Change a document's visibility
+   */
+  @Patch('{id}')
+  @Security('bearer', ['admin', 'documents:write'])
+  @Response<ProblemDocument>(400, 'Malformed request', undefined, PROBLEM)
+  @Response<ProblemDocument>(401, 'Missing or invalid credentials', undefined, PROBLEM)
+  @Response<ProblemDocument>(403, 'Role or API-key scope too low', undefined, PROBLEM)
+  @Response<ProblemDocument>(404, 'No such document in this organization', undefined, PROBLEM)
+  @Response<ProblemDocument>(413, 'Request body too large', undefined, PROBLEM)
+  @Response<ProblemDocument>(422, 'Invalid id or fields', undefined, PROBLEM)
+  @Response<ProblemDocument>(429, 'Too many requests; see Retry-After', undefined, PROBLEM)
+  @Response<ProblemDocument>(500, 'Unexpected error', undefined, PROBLEM)
+  public async updateDocument(
+    @Request() req: ExRequest,
+    @Path() id: Uuid,
+    @Body() body: DocumentUpdate,
+  ): Promise<DocumentView> {
+    return toDocumentView(await this.services.documents.setVisibility(actorOf(req), id, body.visibility));
   }
 
   /**

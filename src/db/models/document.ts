@@ -6,6 +6,9 @@ export const DOCUMENT_SOURCE_TYPES = ['upload', 'url', 'sitemap'] as const;
 export type DocumentSourceType = (typeof DOCUMENT_SOURCE_TYPES)[number];
 export const DOCUMENT_STATUSES = ['pending', 'processing', 'ready', 'failed'] as const;
 export type DocumentStatus = (typeof DOCUMENT_STATUSES)[number];
+/** `public`: citations link to it (its source URL or its article page); `internal`: cited by title only. */
+export const DOCUMENT_VISIBILITIES = ['public', 'internal'] as const;
+export type DocumentVisibility = (typeof DOCUMENT_VISIBILITIES)[number];
 
 export const INGESTION_STAGES = [
   'fetching',
@@ -39,6 +42,7 @@ export class Document extends TenantModel {
   declare contentHash: string | null;
   declare version: number;
   declare status: DocumentStatus;
+  declare visibility: DocumentVisibility;
   declare error: string | null;
   declare progress: IngestionProgress;
   declare lastSyncedAt: Date | null;
@@ -62,6 +66,7 @@ export class Document extends TenantModel {
       contentHash: { type: ['string', 'null'] },
       version: { type: 'integer', minimum: 0 },
       status: { type: 'string', enum: [...DOCUMENT_STATUSES] },
+      visibility: { type: 'string', enum: [...DOCUMENT_VISIBILITIES] },
       error: { type: ['string', 'null'] },
       progress: { type: 'object' },
     },

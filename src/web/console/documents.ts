@@ -3,7 +3,14 @@ import { hasRole } from '../../domain/principal';
 import { HttpProblem } from '../../lib/problem';
 import { servicesOf } from '../../api/services';
 import type { Page } from '../../lib/pagination';
-import { DOCUMENT_STATUSES, type Document, type DocumentStatus } from '../../db/models';
+import {
+  DOCUMENT_STATUSES,
+  DOCUMENT_VISIBILITIES,
+  type Document,
+  type DocumentStatus,
+  type DocumentVisibility,
+} from '../../db/models';
+import { articlePath } from '../../domain/articles';
 import type { DocumentVersion } from '../../services/documents';
 import { ingestWorkflowId } from '../../workflows/contracts';
 import {
@@ -22,7 +29,8 @@ import { temporalRunLink } from './temporal-link';
 
 /**
  * The knowledge base: upload (drag and drop), add a page or sitemap, watch each ingestion's progress
- * (a fragment that polls itself until the workflow reports ready or failed), re-sync, delete.
+ * (a fragment that polls itself until the workflow reports ready or failed), make public or internal,
+ * re-sync, delete.
  * Every action goes through the same DocumentService as the REST API.
  */
 
@@ -89,6 +97,7 @@ function documentRows(ctx: PageContext, documents: Document[], canWrite: boolean
           <th scope="col">Title</th>
           <th scope="col">Source</th>
           <th scope="col">Status</th>
+          <th scope="col">Visibility</th>
           <th scope="col">Version</th>
           <th scope="col">Last synced</th>
           ${canWrite ? html`<th scope="col"><span class="visually-hidden">Actions</span></th>` : ''}
@@ -113,11 +122,79 @@ function documentRow(ctx: PageContext, d: Document, canWrite: boolean): SafeHtml
     <td><a href="/console/documents/${d.id}">${d.title}</a></td>
     <td>${d.sourceType}</td>
     <td>${progressCell(d, false)}</td>
+    <td>${visibilityCell(ctx, d, canWrite)}</td>
     <td>${d.version > 0 ? `v${d.version}` : '—'}</td>
     <td>${timeTag(d.lastSyncedAt)}</td>
     ${canWrite ? html`<td class="actions">${documentActions(ctx, d)}</td>` : ''}
   </tr>`;
 }
+
+const VISIBILITY_HINTS: Record<DocumentVisibility, string> = {
+  public: 'Citations link to it: its page, or for an upload the article page Parley serves.',
+  internal: 'Answers use it and cite it by title only; it is never linked.',
+};
+
+/**
+ * The visibility badge and, for admins, the switch to the other one (a sitemap's pages follow their
+ * sitemap, so their rows have none). htmx swaps the row; without JavaScript the form posts and redirects.
+ */
+function visibilityCell(ctx: PageContext, d: Document, canWrite: boolean, inRow = true): SafeHtml {
+  const other: DocumentVisibility = d.visibility === 'public' ? 'internal' : 'public';
+  return html`<span
+      class="${classes('badge', `visibility-${d.visibility}`)}"
+      title="${VISIBILITY_HINTS[d.visibility]}"
+      >${d.visibility}</span
+    >
+    ${
+      canWrite
+        ? html`<form
+            method="post"
+            action="/console/documents/${d.id}/visibility"
+            class="inline"
+            ${
+              inRow
+                ? html`hx-post="/console/documents/${d.id}/visibility" hx-target="closest tr"
+                  hx-swap="outerHTML"`
+                : ''
+            }
+          >
+            ${csrfField(ctx)}
+            <input type="hidden" name="visibility" value="${other}" />
+            <button
+              type="submit"
+              class="button small secondary"
+              aria-label="Make ${d.title} ${other}"
+              title="${VISIBILITY_HINTS[other]}"
+            >
+              Make ${other}
+            </button>
+          </form>`
+        : ''
+    }`;
+}
+
+/** The choice between public and internal on the add forms (public unless chosen otherwise). */
+function visibilityChoice(prefix: string, value: string | undefined): SafeHtml {
+  return html`<fieldset class="choices">
+    <legend>Visibility</legend>
+    ${DOCUMENT_VISIBILITIES.map(
+      (v) =>
+        html`<label for="${prefix}-visibility-${v}"
+          ><input
+            id="${prefix}-visibility-${v}"
+            type="radio"
+            name="visibility"
+            value="${v}"
+            ${(value || 'public') === v ? html`checked` : ''}
+          />
+          ${v === 'public' ? 'Public' : 'Internal'}
+          <span class="muted small">${VISIBILITY_HINTS[v]}</span></label
+        >`,
+    )}
+  </fieldset>`;
+}
+
+const visibilityOf = (value: string): DocumentVisibility => (value === 'internal' ? 'internal' : 'public');
 
 function documentActions(ctx: PageContext, d: Document): SafeHtml {
   return html`${
@@ -205,6 +282,7 @@ function addForms(
         ${uploadErrors.file ? html`<p class="error" id="f-file-error">${uploadErrors.file}</p>` : ''}
       </div>
       ${input({ name: 'title', label: 'Title (optional)', value: which === 'upload' ? values.title : '', errors: uploadErrors })}
+      ${visibilityChoice('upload', which === 'upload' ? values.visibility : undefined)}
       <button type="submit" class="button">Upload</button>
     </form>
     <form
@@ -238,6 +316,7 @@ function addForms(
         >
       </fieldset>
       ${input({ name: 'title', label: 'Title (optional)', value: which === 'url' ? values.title : '', errors: urlErrors })}
+      ${visibilityChoice('url', which === 'url' ? values.visibility : undefined)}
       <button type="submit" class="button">Add</button>
     </form>
   </div>`;
@@ -401,17 +480,20 @@ export function documentsRouter(): Router {
   router.post('/documents/upload', async (req: Request, res: Response) => {
     requireRole(res, 'admin');
     const title = text(req.body, 'title');
-    if (!req.file) return formFailed(req, res, 'upload', { file: 'Choose a file to upload.' }, { title });
+    const visibility = visibilityOf(text(req.body, 'visibility'));
+    if (!req.file)
+      return formFailed(req, res, 'upload', { file: 'Choose a file to upload.' }, { title, visibility });
     try {
       await servicesOf(req).documents.upload(
         consoleUser(res).principal.organizationId,
         req.file,
         title || undefined,
+        visibility,
       );
     } catch (error) {
       const fields = uploadErrors(error);
       if (!fields) throw error;
-      return formFailed(req, res, 'upload', fields, { title });
+      return formFailed(req, res, 'upload', fields, { title, visibility });
     }
     res.redirect(303, '/console/documents');
   });
@@ -422,8 +504,14 @@ export function documentsRouter(): Router {
       url: text(req.body, 'url'),
       type: text(req.body, 'type') || 'url',
       title: text(req.body, 'title'),
+      visibility: visibilityOf(text(req.body, 'visibility')),
     };
-    const body = { url: values.url, type: values.type, ...(values.title ? { title: values.title } : {}) };
+    const body = {
+      url: values.url,
+      type: values.type,
+      visibility: values.visibility,
+      ...(values.title ? { title: values.title } : {}),
+    };
     const errors = validateAgainst('UrlDocumentCreation', body);
     if (Object.keys(errors).length) return formFailed(req, res, 'url', errors, values);
     try {
@@ -431,6 +519,7 @@ export function documentsRouter(): Router {
         url: values.url,
         type: values.type === 'sitemap' ? 'sitemap' : 'url',
         title: values.title || undefined,
+        visibility: values.visibility,
       });
     } catch (error) {
       const fields = problemFieldErrors(error);
@@ -491,6 +580,25 @@ export function documentsRouter(): Router {
                     : document.sourceType
                 }
               </dd>
+              <dt>Visibility</dt>
+              <dd>
+                ${visibilityCell(ctx, document, canWrite && !document.parentDocumentId, false)}
+                <p class="muted small">${VISIBILITY_HINTS[document.visibility]}</p>
+                ${
+                  document.visibility === 'public' &&
+                  document.version > 0 &&
+                  document.sourceType !== 'sitemap'
+                    ? html`<p>
+                        <a
+                          href="${articlePath(document.organizationId, document.id)}"
+                          target="_blank"
+                          rel="noopener"
+                          >Open the article page</a
+                        >
+                      </p>`
+                    : ''
+                }
+              </dd>
               <dt>Type</dt>
               <dd>${document.mimeType ?? (pages ? 'sitemap' : '—')}</dd>
               <dt>Last synced</dt>
@@ -510,6 +618,25 @@ export function documentsRouter(): Router {
             : ''
         }`,
     });
+  });
+
+  router.post('/documents/:id/visibility', async (req, res) => {
+    requireRole(res, 'admin');
+    const id = idParam(req);
+    const document = await servicesOf(req).documents.setVisibility(
+      consoleActor(req, res),
+      id,
+      visibilityOf(text(req.body, 'visibility')),
+    );
+    if (wantsFragment(req)) {
+      const canWrite = !document.parentDocumentId;
+      res
+        .vary('HX-Request')
+        .type('html')
+        .send(documentRow(contextOf(req, res), document, canWrite).toString());
+      return;
+    }
+    res.redirect(303, `/console/documents/${id}`);
   });
 
   router.post('/documents/:id/resync', async (req, res) => {
