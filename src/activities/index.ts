@@ -7,6 +7,10 @@ import { createEscalationActivities } from './escalation';
 import { createHealthActivities } from './health';
 import { createIngestionActivities, type IngestionDependencies } from './ingestion';
 import { createNotificationActivities, type NotificationDependencies } from './notifications';
+import {
+  createOrganizationDeletionActivities,
+  type OrganizationDeletionDependencies,
+} from './organization-deletion';
 import { createTicketActivities, type TicketDependencies } from './tickets';
 import { createWebhookActivities, type WebhookDependencies } from './webhooks';
 
@@ -17,7 +21,8 @@ export type ActivityDependencies = { knex: Knex; metrics: DomainMetrics } & Inge
   EmailDependencies &
   NotificationDependencies &
   BillingDependencies &
-  WebhookDependencies;
+  WebhookDependencies &
+  OrganizationDeletionDependencies;
 
 /** Builds every activity with its dependencies (Temporal's dependency-injection pattern). */
 export function createActivities(deps: ActivityDependencies) {
@@ -31,6 +36,7 @@ export function createActivities(deps: ActivityDependencies) {
     ...createEmailActivities(deps),
     ...createWebhookActivities(deps),
     ...createNotificationActivities(deps),
+    ...createOrganizationDeletionActivities(deps),
   };
 }
 

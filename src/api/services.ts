@@ -7,6 +7,7 @@ import { ApiKeyAuthenticator } from '../services/api-keys';
 import { BillingService } from '../services/billing';
 import { ConversationService } from '../services/conversations';
 import { DocumentService } from '../services/documents';
+import { OrganizationDeletionService } from '../services/organization-deletion';
 import { TicketService } from '../services/tickets';
 import { VisitorService } from '../services/visitors';
 import { EventBus } from '../live/event-bus';
@@ -30,6 +31,7 @@ export interface ApiServices {
   conversations: ConversationService;
   tickets: TicketService;
   billing: BillingService;
+  organizationDeletions: OrganizationDeletionService;
   /** Live events from the workers (PostgreSQL LISTEN), for sockets and streams. */
   bus: EventBus;
   /** What the widget's WebSocket and HTTP transports share. */
@@ -57,6 +59,7 @@ export function createApiServices(base: {
     conversations,
     tickets: new TicketService(base),
     billing: new BillingService(base),
+    organizationDeletions: new OrganizationDeletionService(base),
     bus,
     metrics: createHttpMetrics(),
     live: {

@@ -7,3 +7,4 @@ export { ticketLifecycle } from './tickets';
 export { subscriptionLifecycle } from './subscription';
 export { deliverEmail } from './email';
 export { deliverWebhook, dispatchWebhooks } from './webhooks';
+export { deleteOrganization } from './organization-deletion';
