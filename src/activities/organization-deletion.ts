@@ -24,6 +24,7 @@ import {
   WebhookEvent,
   WebhookMessage,
 } from '../db/models';
+import { publish } from '../lib/events';
 import type { Logger } from '../lib/logger';
 import {
   emailWorkflowId,
@@ -138,7 +139,8 @@ export function createOrganizationDeletionActivities(deps: OrganizationDeletionD
     /**
      * Deletes the organization's row, with what still cascades from it (settings, members, keys,
      * counters…), its Stripe events, and the accounts of members who belong to no other organization,
-     * in one transaction. Returns how many accounts went with it.
+     * in one transaction that also tells the API processes to forget its cached API keys. Returns how
+     * many accounts went with it.
      */
     async deleteOrganizationRecord(input: { organizationId: string }): Promise<{ usersDeleted: number }> {
       const scope = input.organizationId;
@@ -155,6 +157,8 @@ export function createOrganizationDeletionActivities(deps: OrganizationDeletionD
               .whereColumn('memberships.userId', 'users.id'),
           )
           .delete();
+        // API processes cache API keys: on commit, they forget the organization's.
+        await publish(trx, { type: 'organization_deleted', organizationId: scope });
         return { usersDeleted };
       });
     },

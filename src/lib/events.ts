@@ -2,7 +2,8 @@ import type { Knex } from 'knex';
 
 /**
  * Live events from workers to API processes, over PostgreSQL LISTEN/NOTIFY: generated tokens as they
- * stream, new messages, document progress, and revoked API keys (which API processes cache). NOTIFY
+ * stream, new messages, document progress, revoked API keys and deleted organizations (API processes
+ * cache keys). NOTIFY
  * inside a transaction is delivered on commit, so a "message" event never announces a row that is
  * not there. Payloads stay well under NOTIFY's 8 kB.
  */
@@ -27,7 +28,8 @@ export type ParleyEvent =
       active: boolean;
     }
   | { type: 'read'; organizationId: string; conversationId: string; by: 'agent' | 'visitor'; at: string }
-  | { type: 'api_key_revoked'; organizationId: string; apiKeyId: string };
+  | { type: 'api_key_revoked'; organizationId: string; apiKeyId: string }
+  | { type: 'organization_deleted'; organizationId: string };
 
 export async function publish(db: Knex | Knex.Transaction, event: ParleyEvent): Promise<void> {
   await db.raw('select pg_notify(?, ?)', [EVENTS_CHANNEL, JSON.stringify(event)]);

@@ -232,6 +232,11 @@ describe('organization deletion', () => {
     expect(before.tickets).toBe(1);
     const bBefore = await rowsOf(knex, b.organizationId);
 
+    // An API key the API has looked up (and cached) must stop working with its organization.
+    const { data: key } = await a.owner.client.POST('/v1/api-keys', { body: { name: 'integration' } });
+    const integrator = api().client(key!.key);
+    expect((await integrator.GET('/v1/organization')).response.status).toBe(200);
+
     const name = (await a.owner.client.GET('/v1/organization')).data!.name;
     const started = await a.owner.client.DELETE('/v1/organization', { body: { confirm: name } });
     expect(started.response.status).toBe(202);
@@ -262,6 +267,12 @@ describe('organization deletion', () => {
     expect(fs.existsSync(indexDir)).toBe(false);
     expect((await stripe.subscriptions.retrieve(subscription.id)).status).toBe('canceled');
     expect((await a.owner.client.GET('/v1/organization')).response.status).toBe(401);
+    await eventually(
+      async () => (await integrator.GET('/v1/organization')).response.status,
+      (status) => status === 401,
+      "the deleted organization's API key to be refused",
+      5_000,
+    );
 
     expect(await rowsOf(knex, b.organizationId)).toEqual(bBefore);
     expect(total(bBefore)).toBeGreaterThan(0);
