@@ -3,7 +3,8 @@
  * generated from openapi/openapi.json (copied next to this file as ./client; this file is type-checked
  * against it there, which is why the project's own tsc and eslint leave it out). Sign up → API key →
  * webhook endpoint on a local receiver → upload → ready → ask → escalate → ticket reply → the webhooks,
- * each signature verified with standardwebhooks. Any step that does not hold throws: exit code 1.
+ * each signature verified with standardwebhooks → export (NDJSON) → delete the organization. Any step
+ * that does not hold throws: exit code 1.
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -13,7 +14,11 @@ import {
   createApiKey,
   createConversation,
   createWebhookEndpoint,
+  deleteOrganization,
+  exportOrganization,
   getDocument,
+  getOrganization,
+  getOrganizationDeletion,
   listTickets,
   postMessage,
   replyToTicket,
@@ -192,9 +197,52 @@ async function main(): Promise<void> {
     `webhooks of every type (${eventTypes.join(', ')}) with valid signatures`,
     60_000,
   );
-  const refused = received.filter((r) => !r.verified);
-  check(refused.length === 0, 'webhooks whose signature did not verify', refused);
-  step(`passed: ${received.length} webhooks received and verified`);
+  const unverified = received.filter((r) => !r.verified);
+  check(unverified.length === 0, 'webhooks whose signature did not verify', unverified);
+  step(`${received.length} webhooks received and verified`);
+
+  step('export the organization (NDJSON)');
+  const exported = await exportOrganization({ parseAs: 'text' });
+  check(typeof exported.data === 'string', 'the export failed', exported.error);
+  const records = exported.data
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as { type: string });
+  const types = new Set(records.map((r) => r.type));
+  for (const type of [
+    'organization',
+    'member',
+    'document',
+    'message',
+    'ticket',
+    'ticket_event',
+    'webhook_endpoint',
+  ]) {
+    check(types.has(type), `the export has no ${type} record`, [...types]);
+  }
+
+  step('delete the organization');
+  const deletion = await deleteOrganization({
+    body: { confirm: 'Smoke Test Co' },
+    auth: session.accessToken,
+  });
+  check(deletion.data, 'the deletion was refused', deletion.error);
+  const deletionId = deletion.data.id;
+  await until(
+    async () => (await getOrganizationDeletion({ path: { deletionId } })).data?.status,
+    (status) => status === 'deleted' || status === 'failed',
+    'the deletion to finish',
+    60_000,
+  );
+  const gone = await getOrganizationDeletion({ path: { deletionId } });
+  check(gone.data?.status === 'deleted', 'the deletion did not finish', gone.data ?? gone.error);
+  const refused = await getOrganization();
+  check(
+    refused.response.status === 401,
+    "the deleted organization's API key still works",
+    refused.response.status,
+  );
+  step('passed');
 }
 
 main().then(
