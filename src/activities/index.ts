@@ -8,6 +8,10 @@ import { createHealthActivities } from './health';
 import { createIngestionActivities, type IngestionDependencies } from './ingestion';
 import { createNotificationActivities, type NotificationDependencies } from './notifications';
 import { createTestRunActivities, type TestRunDependencies } from './test-runs';
+import {
+  createOrganizationDeletionActivities,
+  type OrganizationDeletionDependencies,
+} from './organization-deletion';
 import { createTicketActivities, type TicketDependencies } from './tickets';
 import { createWebhookActivities, type WebhookDependencies } from './webhooks';
 
@@ -19,7 +23,8 @@ export type ActivityDependencies = { knex: Knex; metrics: DomainMetrics } & Inge
   NotificationDependencies &
   BillingDependencies &
   WebhookDependencies &
-  TestRunDependencies;
+  TestRunDependencies &
+  OrganizationDeletionDependencies;
 
 /** Builds every activity with its dependencies (Temporal's dependency-injection pattern). */
 export function createActivities(deps: ActivityDependencies) {
@@ -34,6 +39,7 @@ export function createActivities(deps: ActivityDependencies) {
     ...createWebhookActivities(deps),
     ...createNotificationActivities(deps),
     ...createTestRunActivities(deps),
+    ...createOrganizationDeletionActivities(deps),
   };
 }
 

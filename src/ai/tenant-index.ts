@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import type { Knex } from 'knex';
 import { DocumentChunk, Organization } from '../db/models';
@@ -93,6 +94,17 @@ export class TenantIndexStore {
   /** Drops the in-memory copy (tests use this to force a reload from disk or a rebuild). */
   evict(organizationId: string): void {
     this.cache.delete(organizationId);
+  }
+
+  /**
+   * Forgets a deleted organization's indexes: the in-memory copy and the files on this worker's disk,
+   * after any sync under way. Idempotent: dropping indexes that are gone does nothing.
+   */
+  async drop(organizationId: string): Promise<void> {
+    await (this.locks.get(organizationId) ?? Promise.resolve()).catch(() => undefined);
+    this.cache.delete(organizationId);
+    this.savedAt.delete(organizationId);
+    await fs.promises.rm(this.indexDir(organizationId), { recursive: true, force: true });
   }
 
   indexDir(organizationId: string): string {

@@ -9,6 +9,7 @@ import { DocumentService } from '../services/documents';
 import { organizationPassRates, TestRunService } from '../services/test-runs';
 import { TestSetService } from '../services/test-sets';
 import { IdempotencyService } from '../services/idempotency';
+import { OrganizationDeletionService } from '../services/organization-deletion';
 import { TicketService } from '../services/tickets';
 import { VisitorService } from '../services/visitors';
 import { EventBus } from '../live/event-bus';
@@ -35,6 +36,7 @@ export interface ApiServices {
   testRuns: TestRunService;
   /** Stored answers of creating requests sent with an `Idempotency-Key`. */
   idempotency: IdempotencyService;
+  organizationDeletions: OrganizationDeletionService;
   /** Live events from the workers (PostgreSQL LISTEN), for sockets and streams. */
   bus: EventBus;
   /** What the widget's WebSocket and HTTP transports share. */
@@ -66,6 +68,7 @@ export function createApiServices(base: {
     tickets: new TicketService(base),
     testSets: new TestSetService(base),
     testRuns: new TestRunService(base),
+    organizationDeletions: new OrganizationDeletionService(base),
     bus,
     metrics,
     live: {

@@ -604,6 +604,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/organization-deletions/{deletionId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Progress of a deletion: the stage, tables emptied, rows deleted; `deleted` when it is done. */
+        get: operations["GetOrganizationDeletion"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/organization": {
         parameters: {
             query?: never;
@@ -620,7 +637,17 @@ export interface paths {
         get: operations["GetOrganization"];
         put?: never;
         post?: never;
-        delete?: never;
+        /**
+         * @description Deletes the organization and all its data: its Stripe subscription is canceled, its rows, stored
+         *     files and search indexes deleted, and the accounts of members who belong to no other
+         *     organization. Owners only, confirmed with the organization's name. The work runs as a durable
+         *     workflow: the answer is 202 with the deletion's status URL (also in `Location`), which stays
+         *     readable after the organization and its credentials are gone. A repeated request returns the same
+         *     deletion.
+         *
+         *     **Access:** members with the role `owner` or above; an API key must be unrestricted (scope `*`).
+         */
+        delete: operations["DeleteOrganization"];
         options?: never;
         head?: never;
         /**
@@ -658,6 +685,32 @@ export interface paths {
          *     **Access:** members with the role `admin` or above; an API key needs the scope `organization:write`.
          */
         patch: operations["UpdateSettings"];
+        trace?: never;
+    };
+    "/v1/organization/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description All of the organization's data as NDJSON, streamed: one JSON object a line, each with a `type`
+         *     (`export` first, then `organization`, `settings`, `subscription`, `member`, `document` with its
+         *     current text, `invitation`, `api_key`, `conversation`, `message`, `attachment`, `ticket`,
+         *     `ticket_event` (its own type in `eventType`), `usage_event`, `webhook_endpoint`, `audit_log`). One
+         *     consistent snapshot; no secrets (password, token and key hashes, webhook signing secrets), no
+         *     file bytes or embeddings.
+         *
+         *     **Access:** members with the role `admin` or above; an API key needs the scope `organization:export`.
+         */
+        get: operations["ExportOrganization"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/v1/members": {
@@ -2352,6 +2405,39 @@ export interface components {
             /** @description Did not pass in the previous run, passes now. */
             newlyPassing: components["schemas"]["TestResultChange"][];
         };
+        /** @enum {string} */
+        DeletedTable: "messages" | "webhook_attempts" | "webhook_deliveries" | "webhook_messages" | "notifications" | "email_deliveries" | "ticket_events" | "tickets" | "attachments" | "conversations" | "document_chunks" | "document_files" | "documents" | "usage_events" | "audit_log";
+        OrganizationDeletionProgress: {
+            /** @enum {string} */
+            stage: "stopping_workflows" | "canceling_subscription" | "deleting_rows" | "deleting_indexes" | "deleted";
+            /** @description The table being emptied while `stage` is `deleting_rows`. */
+            table: components["schemas"]["DeletedTable"] | null;
+            /** Format: double */
+            tablesDone: number;
+            /** Format: double */
+            tablesTotal: number;
+            /** Format: double */
+            rowsDeleted: number;
+            /**
+             * Format: double
+             * @description Workflows of the organization that were still running and were terminated.
+             */
+            workflowsStopped: number;
+            /** @description The Stripe subscription that was canceled, if the organization had one running. */
+            canceledSubscriptionId: string | null;
+        };
+        OrganizationDeletionView: {
+            /** @description The deletion's id; its status is at `statusUrl`. */
+            id: string;
+            /**
+             * @description `deleting` while the workflow runs; `deleted` once nothing of the organization is left.
+             * @enum {string}
+             */
+            status: "deleting" | "deleted" | "failed";
+            /** @description Path of this status resource. */
+            statusUrl: string;
+            progress: components["schemas"]["OrganizationDeletionProgress"];
+        };
         OrganizationView: {
             id: string;
             name: string;
@@ -2465,6 +2551,16 @@ export interface components {
             allowedOrigins?: components["schemas"]["Origin"][];
             /** Format: int32 */
             anonymousMessagesPerHour?: number;
+        };
+        /**
+         * @description Deleting an organization: the owner confirms with the organization's name, the API records the
+         *     request and starts the deletion workflow, and anyone holding the deletion's id (only the owner is
+         *     given it) reads its progress — after the end too, when the organization and every credential of it
+         *     are gone.
+         */
+        OrganizationDeletionRequest: {
+            /** @description The organization's name, exactly, to confirm that it is to be deleted with all its data. */
+            confirm: string;
         };
         /**
          * @description A member's role: owner > admin > agent.
@@ -2932,7 +3028,7 @@ export interface components {
          *     unrestricted keys only (closed by default).
          * @enum {string}
          */
-        ApiKeyScope: "organization:read" | "organization:write" | "members:read" | "members:write" | "api_keys:read" | "api_keys:write" | "audit_log:read" | "documents:read" | "documents:write" | "conversations:read" | "conversations:write" | "tickets:read" | "tickets:write" | "webhooks:read" | "webhooks:write" | "analytics:read" | "test_sets:read" | "test_sets:write" | "usage:read";
+        ApiKeyScope: "organization:read" | "organization:write" | "organization:export" | "members:read" | "members:write" | "api_keys:read" | "api_keys:write" | "audit_log:read" | "documents:read" | "documents:write" | "conversations:read" | "conversations:write" | "tickets:read" | "tickets:write" | "webhooks:read" | "webhooks:write" | "analytics:read" | "test_sets:read" | "test_sets:write" | "usage:read";
         CreatedApiKey: {
             id: string;
             name: string;
@@ -6780,6 +6876,70 @@ export interface operations {
             };
         };
     };
+    GetOrganizationDeletion: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                deletionId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Ok */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrganizationDeletionView"];
+                };
+            };
+            /** @description No deletion has this id */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Unexpected error */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Progress unreadable for now (no worker or Temporal down) */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+        };
+    };
     GetOrganization: {
         parameters: {
             query?: never;
@@ -6838,6 +6998,128 @@ export interface operations {
             };
             /** @description Unexpected error */
             500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+        };
+    };
+    DeleteOrganization: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OrganizationDeletionRequest"];
+            };
+        };
+        responses: {
+            /** @description Deletion started */
+            202: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrganizationDeletionView"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Only an owner may delete the organization */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Invalid fields, or a confirmation that is not the name */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Unexpected error */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Temporal is unavailable; nothing was deleted */
+            503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -7103,6 +7385,76 @@ export interface operations {
             };
             /** @description Invalid fields */
             422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Unexpected error */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+        };
+    };
+    ExportOrganization: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Ok */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/x-ndjson": string;
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Role or API-key scope too low */
+            403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];

@@ -9,6 +9,8 @@ import type { Principal } from './principal';
 export type ApiKeyScope =
   | 'organization:read'
   | 'organization:write'
+  /** The export of all the organization's data (`GET /v1/organization/export`). */
+  | 'organization:export'
   | 'members:read'
   | 'members:write'
   | 'api_keys:read'

@@ -2,7 +2,8 @@ import type { Knex } from 'knex';
 
 /**
  * Live events from workers to API processes, over PostgreSQL LISTEN/NOTIFY: generated tokens as they
- * stream, new messages, document progress, and revoked API keys (which API processes cache). NOTIFY
+ * stream, new messages, document progress, revoked API keys and deleted organizations (API processes
+ * cache keys). NOTIFY
  * inside a transaction is delivered on commit, so a "message" event never announces a row that is
  * not there. Payloads stay well under NOTIFY's 8 kB.
  */
@@ -32,7 +33,8 @@ export type ParleyEvent =
    * A marker an API process sends itself (a streamed REST turn): NOTIFYs arrive in commit order, so
    * when it comes back, every event committed before it has been delivered.
    */
-  | { type: 'flush'; organizationId: string; conversationId: string; id: string };
+  | { type: 'flush'; organizationId: string; conversationId: string; id: string }
+  | { type: 'organization_deleted'; organizationId: string };
 
 export async function publish(db: Knex | Knex.Transaction, event: ParleyEvent): Promise<void> {
   await db.raw('select pg_notify(?, ?)', [EVENTS_CHANNEL, JSON.stringify(event)]);

@@ -184,6 +184,9 @@ export class ApiKeyAuthenticator {
     bus.onType('api_key_revoked', (event) =>
       this.forget((principal) => principal.apiKeyId === event.apiKeyId),
     );
+    bus.onType('organization_deleted', (event) =>
+      this.forget((principal) => principal.organizationId === event.organizationId),
+    );
     bus.onReconnect(() => this.forget(() => true));
   }
 

@@ -13,6 +13,7 @@ export interface Actor {
 export type AuditAction =
   | 'organization.created'
   | 'organization.updated'
+  | 'organization.deletion_requested'
   | 'settings.updated'
   | 'auth.login'
   | 'auth.refresh_token_reused'

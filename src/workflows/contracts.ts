@@ -327,3 +327,49 @@ export interface KnowledgeChangeInput {
 
 /** A document went live or was deleted; the debouncer waits for the burst to end. */
 export const knowledgeChangedSignal = defineSignal('knowledgeChanged');
+
+/** Deleting an organization (see src/workflows/organization-deletion.ts); its deletion id is the business id. */
+export const organizationDeletionWorkflowId = (deletionId: string): string =>
+  `delete-organization-${deletionId}`;
+
+export interface OrganizationDeletionInput {
+  organizationId: string;
+  deletionId: string;
+}
+
+/** The tenant tables the deletion empties, leaves first, a batch at a time; the rest go with the row. */
+export const DELETED_TABLES = [
+  'webhook_attempts',
+  'webhook_deliveries',
+  'webhook_messages',
+  'notifications',
+  'email_deliveries',
+  'ticket_events',
+  'tickets',
+  'attachments',
+  'messages',
+  'conversations',
+  'document_chunks',
+  'document_files',
+  'documents',
+  'usage_events',
+  'audit_log',
+] as const;
+export type DeletedTable = (typeof DELETED_TABLES)[number];
+
+export interface OrganizationDeletionProgress {
+  stage: 'stopping_workflows' | 'canceling_subscription' | 'deleting_rows' | 'deleting_indexes' | 'deleted';
+  /** The table being emptied while `stage` is `deleting_rows`. */
+  table: DeletedTable | null;
+  tablesDone: number;
+  tablesTotal: number;
+  rowsDeleted: number;
+  /** Workflows of the organization that were still running and were terminated. */
+  workflowsStopped: number;
+  /** The Stripe subscription that was canceled, if the organization had one running. */
+  canceledSubscriptionId: string | null;
+}
+
+export const organizationDeletionProgressQuery = defineQuery<OrganizationDeletionProgress>(
+  'organizationDeletionProgress',
+);

@@ -8,3 +8,4 @@ export { subscriptionLifecycle } from './subscription';
 export { deliverEmail } from './email';
 export { deliverWebhook, dispatchWebhooks } from './webhooks';
 export { testRun, testRunsAfterKnowledgeChange } from './test-runs';
+export { deleteOrganization } from './organization-deletion';

@@ -1,5 +1,24 @@
+import { Readable } from 'node:stream';
 import type { Request as ExRequest } from 'express';
-import { Body, Controller, Get, Patch, Request, Response, Route, Security, Tags } from 'tsoa';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  Patch,
+  Produces,
+  Request,
+  Response,
+  Route,
+  Security,
+  SuccessResponse,
+  Tags,
+} from 'tsoa';
+import { exportOrganization } from '../../services/organization-export';
+import type {
+  OrganizationDeletionRequest,
+  OrganizationDeletionView,
+} from '../../services/organization-deletion';
 import {
   getOrganization,
   toOrganizationView,
@@ -87,5 +106,78 @@ export class OrganizationController extends Controller {
     @Body() body: SettingsUpdate,
   ): Promise<SettingsView> {
     return updateSettings(this.services.knex, actorOf(req), body);
+  }
+
+  /**
+   * All of the organization's data as NDJSON, streamed: one JSON object a line, each with a `type`
+   * (`export` first, then `organization`, `settings`, `subscription`, `member`, `document` with its
+   * current text, `invitation`, `api_key`, `conversation`, `message`, `attachment`, `ticket`,
+   * `ticket_event` (its own type in `eventType`), `usage_event`, `webhook_endpoint`, `audit_log`). One
+   * consistent snapshot; no secrets (password, token and key hashes, webhook signing secrets), no
+   * file bytes or embeddings.
+   */
+  @Get('export')
+  @Produces('application/x-ndjson')
+  @Security('bearer', ['admin', 'organization:export'])
+  @Response<ProblemDocument>(401, 'Missing or invalid credentials', undefined, PROBLEM)
+  @Response<ProblemDocument>(403, 'Role or API-key scope too low', undefined, PROBLEM)
+  @Response<ProblemDocument>(429, 'Too many requests; see Retry-After', undefined, PROBLEM)
+  @Response<ProblemDocument>(500, 'Unexpected error', undefined, PROBLEM)
+  public async exportOrganization(@Request() req: ExRequest): Promise<Readable> {
+    const { organizationId } = principalOf(req);
+    const records = exportOrganization(this.services.knex, organizationId);
+    // The first record is read before answering, so a failure to start is still a problem document.
+    const first = await records.next();
+    const stream = Readable.from(
+      (async function* () {
+        if (!first.done) yield `${JSON.stringify(first.value)}\n`;
+        for await (const record of records) yield `${JSON.stringify(record)}\n`;
+      })(),
+    );
+    const log = req.log;
+    // tsoa pipes the stream into the response: a client that goes away ends the read (and its
+    // transaction), and a failure half-way cuts the response short rather than ending it cleanly.
+    req.res!.on('close', () => stream.destroy());
+    stream.on('error', (error) => {
+      log.error({ err: error, organizationId }, 'organization export failed half-way');
+      req.res!.destroy(error);
+    });
+    this.setHeader('Content-Type', 'application/x-ndjson');
+    this.setHeader('Content-Disposition', 'attachment; filename="organization-export.ndjson"');
+    return stream;
+  }
+
+  /**
+   * Deletes the organization and all its data: its Stripe subscription is canceled, its rows, stored
+   * files and search indexes deleted, and the accounts of members who belong to no other
+   * organization. Owners only, confirmed with the organization's name. The work runs as a durable
+   * workflow: the answer is 202 with the deletion's status URL (also in `Location`), which stays
+   * readable after the organization and its credentials are gone. A repeated request returns the same
+   * deletion.
+   */
+  @Delete()
+  @SuccessResponse(202, 'Deletion started')
+  @Security('bearer', ['owner'])
+  @Response<ProblemDocument>(400, 'Malformed request', undefined, PROBLEM)
+  @Response<ProblemDocument>(401, 'Missing or invalid credentials', undefined, PROBLEM)
+  @Response<ProblemDocument>(403, 'Only an owner may delete the organization', undefined, PROBLEM)
+  @Response<ProblemDocument>(413, 'Request body too large', undefined, PROBLEM)
+  @Response<ProblemDocument>(
+    422,
+    'Invalid fields, or a confirmation that is not the name',
+    undefined,
+    PROBLEM,
+  )
+  @Response<ProblemDocument>(429, 'Too many requests; see Retry-After', undefined, PROBLEM)
+  @Response<ProblemDocument>(500, 'Unexpected error', undefined, PROBLEM)
+  @Response<ProblemDocument>(503, 'Temporal is unavailable; nothing was deleted', undefined, PROBLEM)
+  public async deleteOrganization(
+    @Request() req: ExRequest,
+    @Body() body: OrganizationDeletionRequest,
+  ): Promise<OrganizationDeletionView> {
+    const deletion = await this.services.organizationDeletions.request(actorOf(req), body);
+    this.setStatus(202);
+    this.setHeader('Location', deletion.statusUrl);
+    return deletion;
   }
 }

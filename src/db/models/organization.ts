@@ -16,6 +16,9 @@ export class Organization extends BaseModel {
   declare onboardingDismissedAt: Date | null;
   /** When the widget first started a session on a site other than Parley's own. */
   declare widgetInstalledAt: Date | null;
+  /** Set when the owner asked to delete the organization: the deletion's id (its status URL's key). */
+  declare deletionId: string | null;
+  declare deletionRequestedAt: Date | null;
   declare createdAt: Date;
   declare updatedAt: Date;
   declare settings?: OrganizationSettings;
