@@ -95,8 +95,8 @@ describe('the console in Chromium', () => {
     expect(await page.locator('#upload-form').getByLabel('Title (optional)').inputValue()).toBe('');
     await row.locator('[data-status="ready"]').waitFor({ timeout: 120_000 });
     await row.locator('td', { hasText: 'v1' }).waitFor();
-    // Ingestion names the document by its own heading.
-    expect(await row.locator('td').first().textContent()).toBe('Billing, plans and refunds');
+    // A title given at upload stays the title (as text, its markup inert) once ingested.
+    expect(await row.locator('td').first().textContent()).toBe(XSS_TITLE);
     await page.screenshot({ path: screenshotPath('console-documents-ready-desktop'), fullPage: true });
   });
 
@@ -113,9 +113,9 @@ describe('the console in Chromium', () => {
     await page.locator('#conversations tbody tr').first().locator('a').click();
     const transcript = page.locator('#transcript');
     await transcript.locator('.message.assistant').filter({ hasText: '30 days' }).waitFor();
-    // A citation names the page by its own heading, and the section it quotes.
-    expect(await transcript.locator('.message.assistant .citations a').first().textContent()).toMatch(
-      /^Billing, plans and refunds › /,
+    // A citation names the page by its given title, then its own heading and the section it quotes.
+    expect(await transcript.locator('.message.assistant .citations a').first().textContent()).toBe(
+      `${XSS_TITLE} › Billing, plans and refunds › Refund policy`,
     );
 
     // The console page stays open; the next messages arrive without a reload.
