@@ -188,7 +188,7 @@ describe('analytics', () => {
   it.each([
     [{ from: '2026-03-04T00:00:00Z', to: '2026-03-01T00:00:00Z' }, 'query.from'],
     [{ from: '2024-01-01T00:00:00Z', to: '2026-03-01T00:00:00Z' }, 'query.from'],
-    [{ from: 'yesterday' }, 'from'], // tsoa's own parameter check names the bare parameter
+    [{ from: 'yesterday' }, 'query.from'],
   ])('answers 422 for the range %j', async (query, field) => {
     const res = await owner.client.GET('/v1/analytics', { params: { query: query } });
     expect(res.response.status).toBe(422);
