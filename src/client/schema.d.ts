@@ -1041,27 +1041,8 @@ export interface paths {
         /**
          * Post a visitor message
          * @description Posts a visitor message: a chat turn answers it. With `wait=true` the reply comes in the
-         *     response (up to 30 s); otherwise poll the conversation or follow the workflow.
-         *
-         *     **Streaming.** Send `Accept: text/event-stream` to receive the reply as it is generated, as
-         *     server-sent events (status 200; errors found before the turn starts still answer with their
-         *     problem+json status):
-         *
-         *     - `accepted`: `{ message, workflowId }`, the stored visitor message;
-         *     - `token`: `{ seq, delta }`, the next piece of the reply (`seq` from 0, in order);
-         *     - `message`: the `PostedMessage` that `wait=true` returns (`turn.outcome`, and `turn.reply`, the
-         *       stored reply with its citations; none when people handle the conversation). It is authoritative:
-         *       when the grounding check withdraws a streamed answer, the reply is the abstention instead;
-         *     - `error`: a problem document (e.g. `service-unavailable` when the turn takes over 2 minutes).
-         *
-         *     The stream ends after `message` or `error`. A client that disconnects does not stop the turn: the
-         *     reply is stored and appears in the conversation.
-         *
-         *     ```sh
-         *     curl -N -H "Authorization: Bearer $PARLEY_API_KEY" -H 'Accept: text/event-stream' \
-         *       -H 'Content-Type: application/json' -d '{"content":"How long does delivery take?"}' \
-         *       "$PARLEY_URL/v1/conversations/$CONVERSATION_ID/messages"
-         *     ```
+         *     response (up to 30 s); otherwise poll the conversation or follow the workflow. To receive the
+         *     reply as it is generated, post to `/v1/conversations/{id}/messages/stream` instead.
          *
          *     **Access:** members with the role `agent` or above; an API key needs the scope `conversations:write`.
          */
@@ -1088,6 +1069,46 @@ export interface paths {
         get: operations["GetMessage"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/conversations/{id}/messages/stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Post a visitor message and stream the reply
+         * @description Posts a visitor message and streams the chat turn's reply as it is generated, as server-sent
+         *     events (status 200; errors found before the turn starts answer with their problem+json status):
+         *
+         *     - `accepted`: `{ message, workflowId }`, the stored visitor message;
+         *     - `token`: `{ seq, delta }`, the next piece of the reply (`seq` from 0, in order);
+         *     - `message`: the `PostedMessage` that `wait=true` returns (`turn.outcome`, and `turn.reply`, the
+         *       stored reply with its citations; none when people handle the conversation). It is authoritative:
+         *       when the grounding check withdraws a streamed answer, the reply is the abstention instead;
+         *     - `error`: a problem document (e.g. `service-unavailable` when the turn takes over 2 minutes).
+         *
+         *     The stream ends after `message` or `error`. A client that disconnects does not stop the turn: the
+         *     reply is stored and appears in the conversation.
+         *
+         *     ```sh
+         *     curl -N -H "Authorization: Bearer $PARLEY_API_KEY" -H 'Accept: text/event-stream' \
+         *       -H 'Content-Type: application/json' -d '{"content":"How long does delivery take?"}' \
+         *       "$PARLEY_URL/v1/conversations/$CONVERSATION_ID/messages/stream"
+         *     ```
+         *     A client that retries a stream sends the same `clientMessageId`: the message is stored once.
+         *
+         *     **Access:** members with the role `agent` or above; an API key needs the scope `conversations:write`.
+         */
+        post: operations["StreamMessage"];
         delete?: never;
         options?: never;
         head?: never;
@@ -9668,11 +9689,11 @@ export interface operations {
     PostMessage: {
         parameters: {
             query?: {
-                /** @description Wait for the assistant's reply (JSON responses; a stream always waits). */
+                /** @description Wait for the assistant's reply. */
                 wait?: boolean;
             };
             header?: {
-                /** @description Send the same key again to retry safely: the same request gets the first answer (for 24 hours); another request with it is refused (422). JSON responses only: a stream is retried safely with the same `clientMessageId`. */
+                /** @description Send the same key again to retry safely: the same request gets the first answer (for 24 hours); another request with it is refused (422). */
                 "Idempotency-Key"?: components["schemas"]["IdempotencyKeyHeader"];
             };
             path: {
@@ -9686,18 +9707,6 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The reply streamed as server-sent events (Accept: text/event-stream) */
-            200: {
-                headers: {
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "text/event-stream": string;
-                };
-            };
             /** @description Answered (wait=true) */
             201: {
                 headers: {
@@ -9929,6 +9938,142 @@ export interface operations {
             };
             /** @description Unexpected error */
             500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+        };
+    };
+    StreamMessage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["schemas"]["Uuid"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VisitorMessageCreation"];
+            };
+        };
+        responses: {
+            /** @description Ok */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PostedMessage"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description The plan's monthly message limit is reached (`limit` names it) */
+            402: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Role or API-key scope too low */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description No such conversation in this organization */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Invalid fields (e.g. an empty or too long message) */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description Unexpected error */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description The workflow engine is unreachable, or the reply is late */
+            503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];

@@ -12,11 +12,6 @@ type TokenEvent = Extract<ParleyEvent, { type: 'token' }>;
 const FLUSH_WAIT_MS = 2_000;
 const KEEPALIVE_MS = 15_000;
 
-/** True when the client asked for server-sent events rather than JSON. */
-export function acceptsEventStream(req: Request): boolean {
-  return req.accepts(['application/json', 'text/event-stream']) === 'text/event-stream';
-}
-
 /**
  * A chat turn of the REST API streamed as server-sent events, relayed from the same event bus that
  * carries the widget's tokens: `accepted` (the stored visitor message), `token` pieces of the reply in

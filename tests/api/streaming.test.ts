@@ -14,7 +14,7 @@ interface StreamEvent {
 }
 
 /**
- * Posts a message with `Accept: text/event-stream` and reads the server-sent events as they come,
+ * Posts a message to the streaming operation and reads the server-sent events as they come,
  * with a real HTTP client; `stopAfter` disconnects after the first event of that name.
  */
 async function stream(
@@ -24,7 +24,7 @@ async function stream(
   stopAfter?: string,
 ): Promise<{ status: number; contentType: string | null; events: StreamEvent[]; body?: unknown }> {
   const abort = new AbortController();
-  const response = await fetch(`${api().baseUrl}/v1/conversations/${conversationId}/messages`, {
+  const response = await fetch(`${api().baseUrl}/v1/conversations/${conversationId}/messages/stream`, {
     method: 'POST',
     headers: {
       Authorization: `Bearer ${key}`,
@@ -177,7 +177,7 @@ describe('streamed answers over REST', () => {
     expect(detail.data!.messages[1]!.content).toContain('two working days');
   });
 
-  it('still answers JSON to clients that do not ask for a stream', async () => {
+  it('answers JSON on the plain messages operation', async () => {
     const conversation = await start();
     const posted = await api()
       .client(key)

@@ -23,7 +23,7 @@ import {
   type MessageView,
 } from '../../services/conversations';
 import { principalOf } from '../auth/principal';
-import { acceptsEventStream, TurnStream } from '../../live/turn-stream';
+import { TurnStream } from '../../live/turn-stream';
 import type { Page } from '../../lib/pagination';
 import { PROBLEM_JSON as PROBLEM, type ProblemDocument } from '../../lib/problem';
 import type { IdempotencyKeyHeader, Uuid } from '../../domain/schemas';
@@ -266,40 +266,15 @@ export class ConversationsController extends Controller {
 
   /**
    * Posts a visitor message: a chat turn answers it. With `wait=true` the reply comes in the
-   * response (up to 30 s); otherwise poll the conversation or follow the workflow.
-   *
-   * **Streaming.** Send `Accept: text/event-stream` to receive the reply as it is generated, as
-   * server-sent events (status 200; errors found before the turn starts still answer with their
-   * problem+json status):
-   *
-   * - `accepted`: `{ message, workflowId }`, the stored visitor message;
-   * - `token`: `{ seq, delta }`, the next piece of the reply (`seq` from 0, in order);
-   * - `message`: the `PostedMessage` that `wait=true` returns (`turn.outcome`, and `turn.reply`, the
-   *   stored reply with its citations; none when people handle the conversation). It is authoritative:
-   *   when the grounding check withdraws a streamed answer, the reply is the abstention instead;
-   * - `error`: a problem document (e.g. `service-unavailable` when the turn takes over 2 minutes).
-   *
-   * The stream ends after `message` or `error`. A client that disconnects does not stop the turn: the
-   * reply is stored and appears in the conversation.
-   *
-   * ```sh
-   * curl -N -H "Authorization: Bearer $PARLEY_API_KEY" -H 'Accept: text/event-stream' \
-   *   -H 'Content-Type: application/json' -d '{"content":"How long does delivery take?"}' \
-   *   "$PARLEY_URL/v1/conversations/$CONVERSATION_ID/messages"
-   * ```
-   * @param wait Wait for the assistant's reply (JSON responses; a stream always waits).
-   * @param idempotencyKey Send the same key again to retry safely: the same request gets the first answer (for 24 hours); another request with it is refused (422). JSON responses only: a stream is retried safely with the same `clientMessageId`.
+   * response (up to 30 s); otherwise poll the conversation or follow the workflow. To receive the
+   * reply as it is generated, post to `/v1/conversations/{id}/messages/stream` instead.
+   * @param wait Wait for the assistant's reply.
+   * @param idempotencyKey Send the same key again to retry safely: the same request gets the first answer (for 24 hours); another request with it is refused (422).
    * @summary Post a visitor message
    */
   @Post('{id}/messages')
   @Security('bearer', ['agent', 'conversations:write'])
   @SuccessResponse(202, 'Accepted; the chat turn runs')
-  @Response<string>(
-    200,
-    'The reply streamed as server-sent events (Accept: text/event-stream)',
-    'event: accepted\ndata: {"message":{"id":"7d0c…","role":"visitor","content":"How long does delivery take?",…},"workflowId":"turn-7d0c…"}\n\nevent: token\ndata: {"seq":0,"delta":"From “Shipping”: "}\n\nevent: token\ndata: {"seq":1,"delta":"Delivery in the EU takes 3 to 5 days. [1]"}\n\nevent: message\ndata: {"message":{…},"turn":{"workflowId":"turn-7d0c…","status":"completed","outcome":"answer","reasons":[],"reply":{"content":"From “Shipping”: Delivery in the EU takes 3 to 5 days. [1]","citations":[…],…}}}\n',
-    'text/event-stream',
-  )
   @Response<PostedMessage>(201, 'Answered (wait=true)')
   @Response<ProblemDocument>(401, 'Missing or invalid credentials', undefined, PROBLEM)
   @Response<ProblemDocument>(
@@ -328,45 +303,7 @@ export class ConversationsController extends Controller {
     @Header('Idempotency-Key') idempotencyKey?: IdempotencyKeyHeader,
   ): Promise<PostedMessage> {
     const organizationId = principalOf(req).organizationId;
-    const { conversations, bus, knex, logger, config } = this.services;
-    const answer = async (limitMs: number, workflowId: string, message: Message): Promise<PostedMessage> => {
-      const { result, reply } = await conversations.awaitReply(organizationId, workflowId, limitMs);
-      return {
-        message: toMessageView(message),
-        turn: {
-          workflowId,
-          status: 'completed',
-          outcome: result.outcome,
-          reasons: result.reasons,
-          reply: reply ? toMessageView(reply) : undefined,
-        },
-      };
-    };
-    if (acceptsEventStream(req)) {
-      // A stream listens before the turn starts, so that it misses none of the reply's tokens.
-      const stream = new TurnStream(
-        { bus, knex, logger, publicUrl: config.http.publicUrl },
-        { organizationId, conversationId: id },
-      );
-      let posted: Awaited<ReturnType<typeof conversations.postVisitorMessage>>;
-      try {
-        posted = await conversations.postVisitorMessage(organizationId, id, body, { enforceQuota: true });
-      } catch (error) {
-        stream.close();
-        throw error;
-      }
-      const { message, workflowId } = posted;
-      const pending: PostedMessage = {
-        message: toMessageView(message),
-        turn: { workflowId, status: 'pending' },
-      };
-      // The response is written by the stream; what returns here is not sent.
-      return (
-        (await stream.relay(req, req.res!, message.id, { message: pending.message, workflowId }, () =>
-          answer(STREAM_LIMIT_MS, workflowId, message),
-        )) ?? pending
-      );
-    }
+    const { conversations } = this.services;
     return answerIdempotently<PostedMessage>(this, req, idempotencyKey, { body, wait }, async () => {
       const { message, workflowId } = await conversations.postVisitorMessage(organizationId, id, body, {
         enforceQuota: true,
@@ -377,8 +314,116 @@ export class ConversationsController extends Controller {
           body: { message: toMessageView(message), turn: { workflowId, status: 'pending' } },
         };
       }
-      return { status: 201, body: await answer(WAIT_LIMIT_MS, workflowId, message) };
+      return {
+        status: 201,
+        body: await this.completedTurn(organizationId, workflowId, message, WAIT_LIMIT_MS),
+      };
     });
+  }
+
+  /**
+   * Posts a visitor message and streams the chat turn's reply as it is generated, as server-sent
+   * events (status 200; errors found before the turn starts answer with their problem+json status):
+   *
+   * - `accepted`: `{ message, workflowId }`, the stored visitor message;
+   * - `token`: `{ seq, delta }`, the next piece of the reply (`seq` from 0, in order);
+   * - `message`: the `PostedMessage` that `wait=true` returns (`turn.outcome`, and `turn.reply`, the
+   *   stored reply with its citations; none when people handle the conversation). It is authoritative:
+   *   when the grounding check withdraws a streamed answer, the reply is the abstention instead;
+   * - `error`: a problem document (e.g. `service-unavailable` when the turn takes over 2 minutes).
+   *
+   * The stream ends after `message` or `error`. A client that disconnects does not stop the turn: the
+   * reply is stored and appears in the conversation.
+   *
+   * ```sh
+   * curl -N -H "Authorization: Bearer $PARLEY_API_KEY" -H 'Accept: text/event-stream' \
+   *   -H 'Content-Type: application/json' -d '{"content":"How long does delivery take?"}' \
+   *   "$PARLEY_URL/v1/conversations/$CONVERSATION_ID/messages/stream"
+   * ```
+   * A client that retries a stream sends the same `clientMessageId`: the message is stored once.
+   * @summary Post a visitor message and stream the reply
+   */
+  @Post('{id}/messages/stream')
+  @Security('bearer', ['agent', 'conversations:write'])
+  @Response<string>(
+    200,
+    'The reply, streamed as server-sent events',
+    'event: accepted\ndata: {"message":{"id":"7d0c…","role":"visitor","content":"How long does delivery take?",…},"workflowId":"turn-7d0c…"}\n\nevent: token\ndata: {"seq":0,"delta":"From “Shipping”: "}\n\nevent: token\ndata: {"seq":1,"delta":"Delivery in the EU takes 3 to 5 days. [1]"}\n\nevent: message\ndata: {"message":{…},"turn":{"workflowId":"turn-7d0c…","status":"completed","outcome":"answer","reasons":[],"reply":{"content":"From “Shipping”: Delivery in the EU takes 3 to 5 days. [1]","citations":[…],…}}}\n',
+    'text/event-stream',
+  )
+  @Response<ProblemDocument>(401, 'Missing or invalid credentials', undefined, PROBLEM)
+  @Response<ProblemDocument>(
+    402,
+    "The plan's monthly message limit is reached (`limit` names it)",
+    undefined,
+    PROBLEM,
+  )
+  @Response<ProblemDocument>(403, 'Role or API-key scope too low', undefined, PROBLEM)
+  @Response<ProblemDocument>(404, 'No such conversation in this organization', undefined, PROBLEM)
+  @Response<ProblemDocument>(413, 'Request body too large', undefined, PROBLEM)
+  @Response<ProblemDocument>(422, 'Invalid fields (e.g. an empty or too long message)', undefined, PROBLEM)
+  @Response<ProblemDocument>(429, 'Too many requests; see Retry-After', undefined, PROBLEM)
+  @Response<ProblemDocument>(500, 'Unexpected error', undefined, PROBLEM)
+  @Response<ProblemDocument>(
+    503,
+    'The workflow engine is unreachable, or the reply is late',
+    undefined,
+    PROBLEM,
+  )
+  public async streamMessage(
+    @Request() req: ExRequest,
+    @Path() id: Uuid,
+    @Body() body: VisitorMessageCreation,
+  ): Promise<PostedMessage> {
+    const organizationId = principalOf(req).organizationId;
+    const { conversations, bus, knex, logger, config } = this.services;
+    // A stream listens before the turn starts, so that it misses none of the reply's tokens.
+    const stream = new TurnStream(
+      { bus, knex, logger, publicUrl: config.http.publicUrl },
+      { organizationId, conversationId: id },
+    );
+    let posted: Awaited<ReturnType<typeof conversations.postVisitorMessage>>;
+    try {
+      posted = await conversations.postVisitorMessage(organizationId, id, body, { enforceQuota: true });
+    } catch (error) {
+      stream.close();
+      throw error;
+    }
+    const { message, workflowId } = posted;
+    const pending: PostedMessage = {
+      message: toMessageView(message),
+      turn: { workflowId, status: 'pending' },
+    };
+    // The response is written by the stream; what returns here is not sent.
+    return (
+      (await stream.relay(req, req.res!, message.id, { message: pending.message, workflowId }, () =>
+        this.completedTurn(organizationId, workflowId, message, STREAM_LIMIT_MS),
+      )) ?? pending
+    );
+  }
+
+  /** The turn's outcome and stored reply, once the chat turn has answered (within `limitMs`). */
+  private async completedTurn(
+    organizationId: string,
+    workflowId: string,
+    message: Message,
+    limitMs: number,
+  ): Promise<PostedMessage> {
+    const { result, reply } = await this.services.conversations.awaitReply(
+      organizationId,
+      workflowId,
+      limitMs,
+    );
+    return {
+      message: toMessageView(message),
+      turn: {
+        workflowId,
+        status: 'completed',
+        outcome: result.outcome,
+        reasons: result.reasons,
+        reply: reply ? toMessageView(reply) : undefined,
+      },
+    };
   }
 
   /**
