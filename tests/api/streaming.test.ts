@@ -152,7 +152,7 @@ describe('streamed answers over REST', () => {
     const { status, contentType, body } = await stream(key, theirs.id, 'When do orders ship?');
     expect(status).toBe(404);
     expect(contentType).toMatch(/^application\/problem\+json/);
-    expect(body).toMatchObject({ type: '/problems/not-found' });
+    expect(body).toMatchObject({ type: `${api().baseUrl}/problems/not-found` });
     const detail = await other.client.GET('/v1/conversations/{id}', { params: { path: { id: theirs.id } } });
     expect(detail.data!.messages).toEqual([]);
   });

@@ -39,7 +39,7 @@ describe('test sets API', () => {
     const duplicate = await owner.client.POST('/v1/test-sets', { body: { name: 'Refund questions' } });
     expect(duplicate.response.status).toBe(409);
     expect(duplicate.response.headers.get('content-type')).toMatch(/application\/problem\+json/);
-    expect(duplicate.error).toMatchObject({ type: '/problems/conflict' });
+    expect(duplicate.error).toMatchObject({ type: `${api().baseUrl}/problems/conflict` });
 
     const listed = await owner.client.GET('/v1/test-sets', {
       params: { query: { sort: 'name', limit: 100 } },
@@ -59,7 +59,7 @@ describe('test sets API', () => {
     expect(deleted.response.status).toBe(204);
     const gone = await owner.client.GET('/v1/test-sets/{id}', { params: { path: { id: set.id } } });
     expect(gone.response.status).toBe(404);
-    expect(gone.error).toMatchObject({ type: '/problems/not-found' });
+    expect(gone.error).toMatchObject({ type: `${api().baseUrl}/problems/not-found` });
   });
 
   it('pages through sets with a cursor', async () => {
@@ -128,7 +128,7 @@ describe('test sets API', () => {
     });
     expect(unknown.response.status).toBe(422);
     expect(unknown.error).toMatchObject({
-      type: '/problems/validation',
+      type: `${api().baseUrl}/problems/validation`,
       errors: [{ field: 'body.sources', message: 'no document with the id or title "Shipping"' }],
     });
     const contradiction = await owner.client.POST('/v1/test-sets/{id}/questions', {
@@ -358,7 +358,7 @@ describe('test sets API', () => {
     const set = await newSet();
     const run = await owner.client.POST('/v1/test-sets/{id}/runs', { params: { path: { id: set.id } } });
     expect(run.response.status).toBe(409);
-    expect(run.error).toMatchObject({ type: '/problems/conflict' });
+    expect(run.error).toMatchObject({ type: `${api().baseUrl}/problems/conflict` });
   });
 
   it('lets agents read sets but not change or run them', async () => {
