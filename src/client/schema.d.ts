@@ -12,6 +12,7 @@ export interface paths {
             cookie?: never;
         };
         /**
+         * List webhook endpoints
          * @description The organization's endpoints, newest first by default.
          *
          *     **Access:** members with the role `admin` or above; an API key needs the scope `webhooks:read`.
@@ -19,6 +20,7 @@ export interface paths {
         get: operations["ListWebhookEndpoints"];
         put?: never;
         /**
+         * Create a webhook endpoint
          * @description Creates an endpoint. Its signing secret is in this response only (rotate it to get a new one).
          *
          *     **Access:** members with the role `admin` or above; an API key needs the scope `webhooks:write`.
@@ -38,6 +40,7 @@ export interface paths {
             cookie?: never;
         };
         /**
+         * Get a webhook endpoint
          * @description One endpoint (without its secret).
          *
          *     **Access:** members with the role `admin` or above; an API key needs the scope `webhooks:read`.
@@ -46,6 +49,7 @@ export interface paths {
         put?: never;
         post?: never;
         /**
+         * Delete a webhook endpoint
          * @description Deletes an endpoint and its delivery log; deliveries under way stop.
          *
          *     **Access:** members with the role `admin` or above; an API key needs the scope `webhooks:write`.
@@ -54,6 +58,7 @@ export interface paths {
         options?: never;
         head?: never;
         /**
+         * Update a webhook endpoint
          * @description Changes an endpoint's URL, events or description, or disables or enables it.
          *
          *     **Access:** members with the role `admin` or above; an API key needs the scope `webhooks:write`.
@@ -71,6 +76,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
+         * Rotate an endpoint's signing secret
          * @description Replaces the signing secret; the next attempt is signed with the new one, shown only here.
          *
          *     **Access:** members with the role `admin` or above; an API key needs the scope `webhooks:write`.
@@ -90,6 +96,7 @@ export interface paths {
             cookie?: never;
         };
         /**
+         * List an endpoint's deliveries
          * @description An endpoint's deliveries, newest first by default.
          *
          *     **Access:** members with the role `admin` or above; an API key needs the scope `webhooks:read`.
@@ -111,6 +118,7 @@ export interface paths {
             cookie?: never;
         };
         /**
+         * Get a delivery
          * @description One delivery: the event's payload and every attempt (request, response status, body excerpt, duration).
          *
          *     **Access:** members with the role `admin` or above; an API key needs the scope `webhooks:read`.
@@ -134,6 +142,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
+         * Replay a delivery
          * @description Sends a delivery's event again, as a new delivery with its own attempts. The `webhook-id` stays
          *     the event's, so a receiver that deduplicates sees a repeat.
          *
@@ -611,7 +620,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description Progress of a deletion: the stage, tables emptied, rows deleted; `deleted` when it is done. */
+        /**
+         * Get a deletion's progress
+         * @description Progress of a deletion: the stage, tables emptied, rows deleted; `deleted` when it is done.
+         */
         get: operations["GetOrganizationDeletion"];
         put?: never;
         post?: never;
@@ -638,6 +650,7 @@ export interface paths {
         put?: never;
         post?: never;
         /**
+         * Delete the organization
          * @description Deletes the organization and all its data: its Stripe subscription is canceled, its rows, stored
          *     files and search indexes deleted, and the accounts of members who belong to no other
          *     organization. Owners only, confirmed with the organization's name. The work runs as a durable
@@ -695,6 +708,7 @@ export interface paths {
             cookie?: never;
         };
         /**
+         * Export the organization's data
          * @description All of the organization's data as NDJSON, streamed: one JSON object a line, each with a `type`
          *     (`export` first, then `organization`, `settings`, `subscription`, `member`, `document` with its
          *     current text, `invitation`, `api_key`, `conversation`, `message`, `attachment`, `ticket`,
@@ -1566,6 +1580,13 @@ export interface components {
          * @enum {string}
          */
         WebhookEventType: "conversation.created" | "message.created" | "turn.completed" | "conversation.escalated" | "ticket.created" | "ticket.assigned" | "ticket.status_changed" | "ticket.replied" | "document.ready" | "document.failed" | "subscription.updated" | "usage.threshold";
+        /**
+         * Format: int64
+         * @description A whole number: a count, a number, a version, a rank, a duration in milliseconds (64-bit: a
+         *     month is more milliseconds than 32 bits hold).
+         * @example 3
+         */
+        Integer: number;
         WebhookEndpointWithSecret: {
             id: string;
             url: string;
@@ -1576,11 +1597,8 @@ export interface components {
             enabled: boolean;
             /** @description Why Parley disabled the endpoint, when it did. */
             disabledReason: string | null;
-            /**
-             * Format: double
-             * @description Failed attempts in a row since the last success.
-             */
-            consecutiveFailures: number;
+            /** @description Failed attempts in a row since the last success. */
+            consecutiveFailures: components["schemas"]["Integer"];
             /** Format: date-time */
             createdAt: string;
             /** Format: date-time */
@@ -1588,13 +1606,6 @@ export interface components {
             /** @description The signing secret (`whsec_…`). It is shown only in this response: store it now. */
             secret: string;
         };
-        /**
-         * Format: int64
-         * @description A whole number: a count, a number, a version, a rank, a duration in milliseconds (64-bit: a
-         *     month is more milliseconds than 32 bits hold).
-         * @example 3
-         */
-        Integer: number;
         FieldError: {
             /** @description A JSON-pointer-like path into the request, e.g. `body.email` or `query.limit`. */
             field: string;
@@ -1618,6 +1629,16 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
+        /**
+         * @example {
+         *       "url": "https://example.com/webhooks/parley",
+         *       "description": "Help desk sync",
+         *       "eventTypes": [
+         *         "conversation.escalated",
+         *         "ticket.created"
+         *       ]
+         *     }
+         */
         WebhookEndpointCreation: {
             /** @description Where events are POSTed: an http(s) URL on a public address (or one FETCH_ALLOWED_HOSTS allows). */
             url: string;
@@ -1626,6 +1647,11 @@ export interface components {
             /** @description Default true. */
             enabled?: boolean;
         };
+        /**
+         * @description An `Idempotency-Key`: any printable ASCII of your choosing, unique per request you mean (a UUID).
+         * @example 5f0c3a6e-2b7d-4f1e-9a3c-7d2e1b0f4a68
+         */
+        IdempotencyKeyHeader: string;
         WebhookEndpointView: {
             id: string;
             url: string;
@@ -1636,11 +1662,8 @@ export interface components {
             enabled: boolean;
             /** @description Why Parley disabled the endpoint, when it did. */
             disabledReason: string | null;
-            /**
-             * Format: double
-             * @description Failed attempts in a row since the last success.
-             */
-            consecutiveFailures: number;
+            /** @description Failed attempts in a row since the last success. */
+            consecutiveFailures: components["schemas"]["Integer"];
             /** Format: date-time */
             createdAt: string;
             /** Format: date-time */
@@ -1660,6 +1683,15 @@ export interface components {
          * @example 0b5f0a5e-9a1c-4c47-a8f6-2d6f3c1b8e21
          */
         Uuid: string;
+        /**
+         * @example {
+         *       "eventTypes": [
+         *         "ticket.created",
+         *         "ticket.status_changed"
+         *       ],
+         *       "enabled": true
+         *     }
+         */
         WebhookEndpointUpdate: {
             url?: string;
             description?: string;
@@ -1679,10 +1711,8 @@ export interface components {
             eventId: string;
             eventType: components["schemas"]["WebhookEventType"];
             status: components["schemas"]["WebhookDeliveryStatus"];
-            /** Format: double */
-            attempts: number;
-            /** Format: double */
-            lastResponseStatus: number | null;
+            attempts: components["schemas"]["Integer"];
+            lastResponseStatus: components["schemas"]["Integer"] | null;
             /** Format: date-time */
             nextAttemptAt: string | null;
             /** @description The delivery this one replays. */
@@ -1710,21 +1740,16 @@ export interface components {
             [key: string]: string;
         };
         WebhookAttemptView: {
-            /** Format: double */
-            attempt: number;
+            attempt: components["schemas"]["Integer"];
             url: string;
             requestHeaders: components["schemas"]["Record_string.string_"];
             requestBody: string;
-            /**
-             * Format: double
-             * @description The HTTP status; null when no answer came (refused address, timeout, network error).
-             */
-            responseStatus: number | null;
+            /** @description The HTTP status; null when no answer came (refused address, timeout, network error). */
+            responseStatus: components["schemas"]["Integer"] | null;
             /** @description The first characters of the response body. */
             responseBody: string;
             error: string | null;
-            /** Format: double */
-            durationMs: number;
+            durationMs: components["schemas"]["Integer"];
             /** Format: date-time */
             createdAt: string;
         };
@@ -1735,10 +1760,8 @@ export interface components {
             eventId: string;
             eventType: components["schemas"]["WebhookEventType"];
             status: components["schemas"]["WebhookDeliveryStatus"];
-            /** Format: double */
-            attempts: number;
-            /** Format: double */
-            lastResponseStatus: number | null;
+            attempts: components["schemas"]["Integer"];
+            lastResponseStatus: components["schemas"]["Integer"] | null;
             /** Format: date-time */
             nextAttemptAt: string | null;
             /** @description The delivery this one replays. */
@@ -2072,11 +2095,6 @@ export interface components {
             status?: "pending" | "resolved";
         };
         /**
-         * @description An `Idempotency-Key`: any printable ASCII of your choosing, unique per request you mean (a UUID).
-         * @example 5f0c3a6e-2b7d-4f1e-9a3c-7d2e1b0f4a68
-         */
-        IdempotencyKeyHeader: string;
-        /**
          * @example {
          *       "content": "Customer is on the annual plan; refund approved by finance."
          *     }
@@ -2132,17 +2150,11 @@ export interface components {
             workflowId: string;
             trigger: components["schemas"]["TestRunTrigger"];
             status: components["schemas"]["TestRunStatus"];
-            /** Format: double */
-            questionCount: number;
-            /** Format: double */
-            passed: number;
-            /** Format: double */
-            failed: number;
-            /**
-             * Format: double
-             * @description Questions whose expected document was deleted: neither passed nor failed.
-             */
-            missingDocuments: number;
+            questionCount: components["schemas"]["Integer"];
+            passed: components["schemas"]["Integer"];
+            failed: components["schemas"]["Integer"];
+            /** @description Questions whose expected document was deleted: neither passed nor failed. */
+            missingDocuments: components["schemas"]["Integer"];
             /**
              * Format: double
              * @description Passed among passed and failed (0–1); null until a question is judged.
@@ -2319,11 +2331,8 @@ export interface components {
             phrases?: components["schemas"]["TestPhrase"][];
         };
         TestQuestionImportResult: {
-            /**
-             * Format: double
-             * @description How many questions were added.
-             */
-            imported: number;
+            /** @description How many questions were added. */
+            imported: components["schemas"]["Integer"];
             questions: components["schemas"]["TestQuestionView"][];
         };
         /**
@@ -2368,11 +2377,8 @@ export interface components {
             status: components["schemas"]["TestResultStatus"];
             /** @description Why it did not pass, for people; empty when it passed. */
             failures: string[];
-            /**
-             * Format: double
-             * @description 1-based rank of the first expected document among the retrieved pages; null when not retrieved.
-             */
-            expectedRank: number | null;
+            /** @description 1-based rank of the first expected document among the retrieved pages; null when not retrieved. */
+            expectedRank: components["schemas"]["Integer"] | null;
             /** @description What the assistant did: answer, abstain or escalate. */
             outcome: string;
             reply: string;
@@ -2389,17 +2395,11 @@ export interface components {
             workflowId: string;
             trigger: components["schemas"]["TestRunTrigger"];
             status: components["schemas"]["TestRunStatus"];
-            /** Format: double */
-            questionCount: number;
-            /** Format: double */
-            passed: number;
-            /** Format: double */
-            failed: number;
-            /**
-             * Format: double
-             * @description Questions whose expected document was deleted: neither passed nor failed.
-             */
-            missingDocuments: number;
+            questionCount: components["schemas"]["Integer"];
+            passed: components["schemas"]["Integer"];
+            failed: components["schemas"]["Integer"];
+            /** @description Questions whose expected document was deleted: neither passed nor failed. */
+            missingDocuments: components["schemas"]["Integer"];
             /**
              * Format: double
              * @description Passed among passed and failed (0–1); null until a question is judged.
@@ -2433,17 +2433,11 @@ export interface components {
             stage: "stopping_workflows" | "canceling_subscription" | "deleting_rows" | "deleting_indexes" | "deleted";
             /** @description The table being emptied while `stage` is `deleting_rows`. */
             table: components["schemas"]["DeletedTable"] | null;
-            /** Format: double */
-            tablesDone: number;
-            /** Format: double */
-            tablesTotal: number;
-            /** Format: double */
-            rowsDeleted: number;
-            /**
-             * Format: double
-             * @description Workflows of the organization that were still running and were terminated.
-             */
-            workflowsStopped: number;
+            tablesDone: components["schemas"]["Integer"];
+            tablesTotal: components["schemas"]["Integer"];
+            rowsDeleted: components["schemas"]["Integer"];
+            /** @description Workflows of the organization that were still running and were terminated. */
+            workflowsStopped: components["schemas"]["Integer"];
             /** @description The Stripe subscription that was canceled, if the organization had one running. */
             canceledSubscriptionId: string | null;
         };
@@ -2574,10 +2568,9 @@ export interface components {
             anonymousMessagesPerHour?: number;
         };
         /**
-         * @description Deleting an organization: the owner confirms with the organization's name, the API records the
-         *     request and starts the deletion workflow, and anyone holding the deletion's id (only the owner is
-         *     given it) reads its progress — after the end too, when the organization and every credential of it
-         *     are gone.
+         * @example {
+         *       "confirm": "Acme Kites"
+         *     }
          */
         OrganizationDeletionRequest: {
             /** @description The organization's name, exactly, to confirm that it is to be deleted with all its data. */
@@ -2753,6 +2746,11 @@ export interface components {
             /** @description Pass as `cursor` to get the next page; null on the last page. */
             nextCursor: string | null;
         };
+        /**
+         * @example {
+         *       "visibility": "internal"
+         *     }
+         */
         DocumentUpdate: {
             /**
              * @description `public`: citations link to the document — its source URL, or for an upload its article page
@@ -3294,7 +3292,10 @@ export interface operations {
     CreateWebhookEndpoint: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Send the same key again to retry safely: the same request gets the first answer (for 24 hours); another request with it is refused (422). */
+                "Idempotency-Key"?: components["schemas"]["IdempotencyKeyHeader"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -3344,6 +3345,19 @@ export interface operations {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description A request with this Idempotency-Key is still running; see Retry-After */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5386,7 +5400,10 @@ export interface operations {
     CreateTestSet: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Send the same key again to retry safely: the same request gets the first answer (for 24 hours); another request with it is refused (422). */
+                "Idempotency-Key"?: components["schemas"]["IdempotencyKeyHeader"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -5448,6 +5465,7 @@ export interface operations {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5914,7 +5932,10 @@ export interface operations {
     AddTestQuestion: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Send the same key again to retry safely: the same request gets the first answer (for 24 hours); another request with it is refused (422). */
+                "Idempotency-Key"?: components["schemas"]["IdempotencyKeyHeader"];
+            };
             path: {
                 id: components["schemas"]["Uuid"];
             };
@@ -5984,6 +6005,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDocument"];
                 };
             };
+            /** @description A request with this Idempotency-Key is still running; see Retry-After */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
             /** @description Invalid fields, an unknown source, or the set is full */
             422: {
                 headers: {
@@ -6026,7 +6060,10 @@ export interface operations {
     AddTestQuestionFromTurn: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Send the same key again to retry safely: the same request gets the first answer (for 24 hours); another request with it is refused (422). */
+                "Idempotency-Key"?: components["schemas"]["IdempotencyKeyHeader"];
+            };
             path: {
                 id: components["schemas"]["Uuid"];
             };
@@ -6102,6 +6139,7 @@ export interface operations {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6358,7 +6396,10 @@ export interface operations {
     ImportTestQuestions: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Send the same key again to retry safely: the same request gets the first answer (for 24 hours); another request with it is refused (422). */
+                "Idempotency-Key"?: components["schemas"]["IdempotencyKeyHeader"];
+            };
             path: {
                 id: components["schemas"]["Uuid"];
             };
@@ -6422,6 +6463,19 @@ export interface operations {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"];
+                };
+            };
+            /** @description A request with this Idempotency-Key is still running; see Retry-After */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {

@@ -18,13 +18,14 @@ import {
 import type { deleteOrganization } from '../workflows/organization-deletion';
 import { recordAudit, type Actor } from './audit';
 
-/**
+/*
  * Deleting an organization: the owner confirms with the organization's name, the API records the
  * request and starts the deletion workflow, and anyone holding the deletion's id (only the owner is
  * given it) reads its progress — after the end too, when the organization and every credential of it
  * are gone.
  */
 
+/** @example {"confirm": "Acme Kites"} */
 export interface OrganizationDeletionRequest {
   /**
    * The organization's name, exactly, to confirm that it is to be deleted with all its data.

@@ -13,6 +13,7 @@ import {
   type TestRunTrigger,
 } from '../db/models';
 import { problems } from '../lib/problem';
+import type { Integer } from '../domain/schemas';
 import { paginate, type Page, type PageParams } from '../lib/pagination';
 import type { OrganizationPassRate } from '../observability/metrics';
 import type { TemporalGateway } from '../temporal/client';
@@ -114,11 +115,11 @@ export interface TestRunView {
   workflowId: string;
   trigger: TestRunTrigger;
   status: TestRunStatus;
-  questionCount: number;
-  passed: number;
-  failed: number;
+  questionCount: Integer;
+  passed: Integer;
+  failed: Integer;
   /** Questions whose expected document was deleted: neither passed nor failed. */
-  missingDocuments: number;
+  missingDocuments: Integer;
   /** Passed among passed and failed (0–1); null until a question is judged. */
   passRate: number | null;
   startedAt: Date;
@@ -153,7 +154,7 @@ export interface TestResultView {
   /** Why it did not pass, for people; empty when it passed. */
   failures: string[];
   /** 1-based rank of the first expected document among the retrieved pages; null when not retrieved. */
-  expectedRank: number | null;
+  expectedRank: Integer | null;
   /** What the assistant did: answer, abstain or escalate. */
   outcome: string;
   reply: string;

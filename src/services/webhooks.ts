@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import { WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookMessage, type Message } from '../db/models';
 import type { WebhookDeliveryStatus, WebhookEventType } from '../domain/webhooks';
+import type { Integer } from '../domain/schemas';
 import { paginate, type Page, type PageParams } from '../lib/pagination';
 import { problems } from '../lib/problem';
 import { recordAudit, type Actor } from './audit';
@@ -26,7 +27,7 @@ export interface WebhookEndpointView {
   /** Why Parley disabled the endpoint, when it did. */
   disabledReason: string | null;
   /** Failed attempts in a row since the last success. */
-  consecutiveFailures: number;
+  consecutiveFailures: Integer;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -36,6 +37,7 @@ export interface WebhookEndpointWithSecret extends WebhookEndpointView {
   secret: string;
 }
 
+/** @example {"url": "https://example.com/webhooks/parley", "description": "Help desk sync", "eventTypes": ["conversation.escalated", "ticket.created"]} */
 export interface WebhookEndpointCreation {
   /**
    * Where events are POSTed: an http(s) URL on a public address (or one FETCH_ALLOWED_HOSTS allows).
@@ -53,6 +55,7 @@ export interface WebhookEndpointCreation {
   enabled?: boolean;
 }
 
+/** @example {"eventTypes": ["ticket.created", "ticket.status_changed"], "enabled": true} */
 export interface WebhookEndpointUpdate {
   /** @maxLength 2000 */
   url?: string;
@@ -74,8 +77,8 @@ export interface WebhookDeliveryView {
   eventId: string;
   eventType: WebhookEventType;
   status: WebhookDeliveryStatus;
-  attempts: number;
-  lastResponseStatus: number | null;
+  attempts: Integer;
+  lastResponseStatus: Integer | null;
   nextAttemptAt: Date | null;
   /** The delivery this one replays. */
   replayOf: string | null;
@@ -84,16 +87,16 @@ export interface WebhookDeliveryView {
 }
 
 export interface WebhookAttemptView {
-  attempt: number;
+  attempt: Integer;
   url: string;
   requestHeaders: Record<string, string>;
   requestBody: string;
   /** The HTTP status; null when no answer came (refused address, timeout, network error). */
-  responseStatus: number | null;
+  responseStatus: Integer | null;
   /** The first characters of the response body. */
   responseBody: string;
   error: string | null;
-  durationMs: number;
+  durationMs: Integer;
   createdAt: Date;
 }
 

@@ -361,11 +361,11 @@ export interface OrganizationDeletionProgress {
   stage: 'stopping_workflows' | 'canceling_subscription' | 'deleting_rows' | 'deleting_indexes' | 'deleted';
   /** The table being emptied while `stage` is `deleting_rows`. */
   table: DeletedTable | null;
-  tablesDone: number;
-  tablesTotal: number;
-  rowsDeleted: number;
+  tablesDone: Integer;
+  tablesTotal: Integer;
+  rowsDeleted: Integer;
   /** Workflows of the organization that were still running and were terminated. */
-  workflowsStopped: number;
+  workflowsStopped: Integer;
   /** The Stripe subscription that was canceled, if the organization had one running. */
   canceledSubscriptionId: string | null;
 }

@@ -89,6 +89,23 @@ describe('Idempotency-Key', () => {
     expect(keys).toHaveLength(1);
   });
 
+  it('replays a created webhook endpoint (with its secret) and test set once, creating one of each', async () => {
+    const endpoint = { url: 'https://example.com/webhooks/idem', eventTypes: ['ticket.created'] };
+    const first = await post(owner, '/v1/webhook-endpoints', endpoint, 'key-webhook');
+    const retry = await post(owner, '/v1/webhook-endpoints', endpoint, 'key-webhook');
+    expect([first.status, retry.status]).toEqual([201, 201]);
+    expect(retry.headers.get('idempotent-replayed')).toBe('true');
+    expect(await retry.json()).toEqual(await first.json());
+    const endpoints = (await owner.client.GET('/v1/webhook-endpoints')).data!.items;
+    expect(endpoints.filter((e) => e.url === endpoint.url)).toHaveLength(1);
+
+    const set = { name: 'Idempotent set' };
+    const created = await post(owner, '/v1/test-sets', set, 'key-test-set');
+    const again = await post(owner, '/v1/test-sets', set, 'key-test-set');
+    expect([created.status, again.status]).toEqual([201, 201]);
+    expect(await again.json()).toEqual(await created.json());
+  });
+
   it('refuses a malformed key', async () => {
     const refused = await post(owner, '/v1/conversations', {}, 'x'.repeat(256));
     expect(refused.status).toBe(422);

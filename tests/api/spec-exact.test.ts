@@ -82,8 +82,11 @@ function* schemaNodes(node: unknown, at = '', name = ''): Generator<[string, str
   }
 }
 
-/** Quantities that really are fractions: similarities, shares, sentiments, averages of ratings. */
-const FRACTIONAL = /score|coverage|fused|confidence|sentiment|rate$|threshold|drop|^average$/i;
+/**
+ * Quantities that really are fractions: similarities, shares, sentiments, averages of ratings, and
+ * retrieval stage timings (StageTimings: milliseconds to a hundredth, most stages take under one).
+ */
+const FRACTIONAL = /score|coverage|fused|confidence|sentiment|rate$|threshold|drop|^average$|^StageTimings$/i;
 
 describe('the committed OpenAPI spec', () => {
   it('types whole numbers as integer, never as number', () => {
@@ -280,6 +283,16 @@ describe('declared limits', () => {
     return body;
   }
 
+  /**
+   * Fields whose valid values are set by stored state, not by the schema: a value of the declared
+   * length is refused because it is not that state, so only the refusal past the limit is checked here.
+   */
+  const STATE_BOUND: Record<string, string> = {
+    // Must equal the organization's name; its limit is the name's own (200), so a name of that
+    // length can be confirmed. The name itself is another organization's to choose.
+    'DELETE /v1/organization body.confirm': "the organization's name",
+  };
+
   it('refuses one past each declared maximum of a JSON body or query, and accepts the maximum itself', async () => {
     const cases: (Case & { send: (value: unknown) => Promise<Response> })[] = [];
     const headers = {
@@ -326,7 +339,7 @@ describe('declared limits', () => {
     };
     const wrong: string[] = [];
     for (const c of cases) {
-      if (await namesField(await c.send(c.atLimit), c.field))
+      if (!STATE_BOUND[`${c.where} ${c.field}`] && (await namesField(await c.send(c.atLimit), c.field)))
         wrong.push(`${c.where}: ${c.field} refused at the declared limit`);
       if (!(await namesField(await c.send(c.overLimit), c.field)))
         wrong.push(`${c.where}: ${c.field} accepted past the declared limit`);

@@ -52,6 +52,7 @@ export interface UrlDocumentCreation {
   visibility?: DocumentVisibility;
 }
 
+/** @example {"visibility": "internal"} */
 export interface DocumentUpdate {
   /**
    * `public`: citations link to the document — its source URL, or for an upload its article page

@@ -14,7 +14,10 @@ export class OrganizationDeletionsController extends Controller {
     super();
   }
 
-  /** Progress of a deletion: the stage, tables emptied, rows deleted; `deleted` when it is done. */
+  /**
+   * Progress of a deletion: the stage, tables emptied, rows deleted; `deleted` when it is done.
+   * @summary Get a deletion's progress
+   */
   @Get('{deletionId}')
   @Response<ProblemDocument>(404, 'No deletion has this id', undefined, PROBLEM)
   @Response<ProblemDocument>(429, 'Too many requests; see Retry-After', undefined, PROBLEM)

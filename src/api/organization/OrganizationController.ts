@@ -115,6 +115,7 @@ export class OrganizationController extends Controller {
    * `ticket_event` (its own type in `eventType`), `usage_event`, `webhook_endpoint`, `audit_log`). One
    * consistent snapshot; no secrets (password, token and key hashes, webhook signing secrets), no
    * file bytes or embeddings.
+   * @summary Export the organization's data
    */
   @Get('export')
   @Produces('application/x-ndjson')
@@ -154,6 +155,7 @@ export class OrganizationController extends Controller {
    * workflow: the answer is 202 with the deletion's status URL (also in `Location`), which stays
    * readable after the organization and its credentials are gone. A repeated request returns the same
    * deletion.
+   * @summary Delete the organization
    */
   @Delete()
   @SuccessResponse(202, 'Deletion started')

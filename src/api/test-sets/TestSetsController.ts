@@ -3,6 +3,7 @@ import {
   Body,
   Controller,
   Delete,
+  Header,
   Get,
   Patch,
   Path,
@@ -32,8 +33,9 @@ import {
 import { principalOf } from '../auth/principal';
 import type { Page } from '../../lib/pagination';
 import { PROBLEM_JSON as PROBLEM, type ProblemDocument } from '../../lib/problem';
-import type { Uuid } from '../../domain/schemas';
+import type { IdempotencyKeyHeader, Integer, Uuid } from '../../domain/schemas';
 import type { ApiServices } from '../services';
+import { answerIdempotently } from '../idempotency';
 
 /**
  * A phrase a right reply contains (case-insensitive).
@@ -188,7 +190,7 @@ export interface TestQuestionFromTurn {
 
 export interface TestQuestionImportResult {
   /** How many questions were added. */
-  imported: number;
+  imported: Integer;
   questions: TestQuestionView[];
 }
 
@@ -213,6 +215,7 @@ export class TestSetsController extends Controller {
 
   /**
    * Creates a test set.
+   * @param idempotencyKey Send the same key again to retry safely: the same request gets the first answer (for 24 hours); another request with it is refused (422).
    * @summary Create a test set
    */
   @Post()
@@ -225,10 +228,15 @@ export class TestSetsController extends Controller {
   @Response<ProblemDocument>(422, 'Invalid fields', undefined, PROBLEM)
   @Response<ProblemDocument>(429, 'Too many requests; see Retry-After', undefined, PROBLEM)
   @Response<ProblemDocument>(500, 'Unexpected error', undefined, PROBLEM)
-  public async createTestSet(@Request() req: ExRequest, @Body() body: TestSetCreation): Promise<TestSetView> {
-    const set = await this.services.testSets.create(principalOf(req).organizationId, body);
-    this.setStatus(201);
-    return toTestSetView(set);
+  public async createTestSet(
+    @Request() req: ExRequest,
+    @Body() body: TestSetCreation,
+    @Header('Idempotency-Key') idempotencyKey?: IdempotencyKeyHeader,
+  ): Promise<TestSetView> {
+    return answerIdempotently(this, req, idempotencyKey, body, async () => ({
+      status: 201,
+      body: toTestSetView(await this.services.testSets.create(principalOf(req).organizationId, body)),
+    }));
   }
 
   /**
@@ -355,6 +363,7 @@ export class TestSetsController extends Controller {
 
   /**
    * Adds a question (at most 200 per set).
+   * @param idempotencyKey Send the same key again to retry safely: the same request gets the first answer (for 24 hours); another request with it is refused (422).
    * @summary Add a question
    */
   @Post('{id}/questions')
@@ -371,14 +380,19 @@ export class TestSetsController extends Controller {
     @Request() req: ExRequest,
     @Path() id: Uuid,
     @Body() body: TestQuestionCreation,
+    @Header('Idempotency-Key') idempotencyKey?: IdempotencyKeyHeader,
   ): Promise<TestQuestionView> {
-    const question = await this.services.testSets.addQuestion(principalOf(req).organizationId, id, body);
-    this.setStatus(201);
-    return toTestQuestionView(question);
+    return answerIdempotently(this, req, idempotencyKey, body, async () => ({
+      status: 201,
+      body: toTestQuestionView(
+        await this.services.testSets.addQuestion(principalOf(req).organizationId, id, body),
+      ),
+    }));
   }
 
   /**
    * Keeps a real conversation turn as a question ("this was right" / "this was wrong, the right source is …").
+   * @param idempotencyKey Send the same key again to retry safely: the same request gets the first answer (for 24 hours); another request with it is refused (422).
    * @summary Add a question from a conversation turn
    */
   @Post('{id}/questions/from-turn')
@@ -401,10 +415,14 @@ export class TestSetsController extends Controller {
     @Request() req: ExRequest,
     @Path() id: Uuid,
     @Body() body: TestQuestionFromTurn,
+    @Header('Idempotency-Key') idempotencyKey?: IdempotencyKeyHeader,
   ): Promise<TestQuestionView> {
-    const question = await this.services.testSets.promoteTurn(principalOf(req).organizationId, id, body);
-    this.setStatus(201);
-    return toTestQuestionView(question);
+    return answerIdempotently(this, req, idempotencyKey, body, async () => ({
+      status: 201,
+      body: toTestQuestionView(
+        await this.services.testSets.promoteTurn(principalOf(req).organizationId, id, body),
+      ),
+    }));
   }
 
   /**
@@ -460,6 +478,7 @@ export class TestSetsController extends Controller {
   /**
    * Imports questions from a CSV or JSON file's text: all rows are added or none, and each bad row is
    * named in `errors` (`body.rows[3].expectation`, rows counted from 1 after the header).
+   * @param idempotencyKey Send the same key again to retry safely: the same request gets the first answer (for 24 hours); another request with it is refused (422).
    * @summary Import questions
    */
   @Post('{id}/questions/import')
@@ -477,10 +496,15 @@ export class TestSetsController extends Controller {
     @Request() req: ExRequest,
     @Path() id: Uuid,
     @Body() body: TestQuestionImport,
+    @Header('Idempotency-Key') idempotencyKey?: IdempotencyKeyHeader,
   ): Promise<TestQuestionImportResult> {
-    const questions = await this.services.testSets.import(principalOf(req).organizationId, id, body);
-    this.setStatus(201);
-    return { imported: questions.length, questions: questions.map(toTestQuestionView) };
+    return answerIdempotently(this, req, idempotencyKey, body, async () => {
+      const questions = await this.services.testSets.import(principalOf(req).organizationId, id, body);
+      return {
+        status: 201,
+        body: { imported: questions.length, questions: questions.map(toTestQuestionView) },
+      };
+    });
   }
 
   /**

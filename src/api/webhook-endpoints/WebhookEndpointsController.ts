@@ -2,6 +2,7 @@ import type { Request as ExRequest } from 'express';
 import {
   Body,
   Controller,
+  Header,
   Delete,
   Get,
   Patch,
@@ -36,9 +37,10 @@ import { actorOf } from '../auth/actor';
 import { principalOf } from '../auth/principal';
 import type { Page } from '../../lib/pagination';
 import { PROBLEM_JSON as PROBLEM, type ProblemDocument } from '../../lib/problem';
-import type { Uuid } from '../../domain/schemas';
+import type { IdempotencyKeyHeader, Uuid } from '../../domain/schemas';
 import type { WebhookDeliveryStatus } from '../../domain/webhooks';
 import type { ApiServices } from '../services';
+import { answerIdempotently } from '../idempotency';
 
 /**
  * Endpoints that receive the organization's events, signed per Standard Webhooks (`webhook-id`,
@@ -51,7 +53,11 @@ export class WebhookEndpointsController extends Controller {
     super();
   }
 
-  /** Creates an endpoint. Its signing secret is in this response only (rotate it to get a new one). */
+  /**
+   * Creates an endpoint. Its signing secret is in this response only (rotate it to get a new one).
+   * @param idempotencyKey Send the same key again to retry safely: the same request gets the first answer (for 24 hours); another request with it is refused (422).
+   * @summary Create a webhook endpoint
+   */
   @Post()
   @Security('bearer', ['admin', 'webhooks:write'])
   @SuccessResponse(201, 'Created')
@@ -65,10 +71,12 @@ export class WebhookEndpointsController extends Controller {
   public async createWebhookEndpoint(
     @Request() req: ExRequest,
     @Body() body: WebhookEndpointCreation,
+    @Header('Idempotency-Key') idempotencyKey?: IdempotencyKeyHeader,
   ): Promise<WebhookEndpointWithSecret> {
-    const endpoint = await createWebhookEndpoint(this.services.knex, actorOf(req), body);
-    this.setStatus(201);
-    return endpoint;
+    return answerIdempotently(this, req, idempotencyKey, body, async () => ({
+      status: 201,
+      body: await createWebhookEndpoint(this.services.knex, actorOf(req), body),
+    }));
   }
 
   /**
@@ -79,6 +87,7 @@ export class WebhookEndpointsController extends Controller {
    * @isInt limit
    * @minimum limit 1
    * @maximum limit 100
+   * @summary List webhook endpoints
    */
   @Get()
   @Security('bearer', ['admin', 'webhooks:read'])
@@ -100,7 +109,10 @@ export class WebhookEndpointsController extends Controller {
     });
   }
 
-  /** One endpoint (without its secret). */
+  /**
+   * One endpoint (without its secret).
+   * @summary Get a webhook endpoint
+   */
   @Get('{id}')
   @Security('bearer', ['admin', 'webhooks:read'])
   @Response<ProblemDocument>(401, 'Missing or invalid credentials', undefined, PROBLEM)
@@ -113,7 +125,10 @@ export class WebhookEndpointsController extends Controller {
     return getWebhookEndpoint(this.services.knex, principalOf(req).organizationId, id);
   }
 
-  /** Changes an endpoint's URL, events or description, or disables or enables it. */
+  /**
+   * Changes an endpoint's URL, events or description, or disables or enables it.
+   * @summary Update a webhook endpoint
+   */
   @Patch('{id}')
   @Security('bearer', ['admin', 'webhooks:write'])
   @Response<ProblemDocument>(400, 'Malformed request', undefined, PROBLEM)
@@ -132,7 +147,10 @@ export class WebhookEndpointsController extends Controller {
     return updateWebhookEndpoint(this.services.knex, actorOf(req), id, body);
   }
 
-  /** Deletes an endpoint and its delivery log; deliveries under way stop. */
+  /**
+   * Deletes an endpoint and its delivery log; deliveries under way stop.
+   * @summary Delete a webhook endpoint
+   */
   @Delete('{id}')
   @Security('bearer', ['admin', 'webhooks:write'])
   @SuccessResponse(204, 'Deleted')
@@ -147,7 +165,10 @@ export class WebhookEndpointsController extends Controller {
     this.setStatus(204);
   }
 
-  /** Replaces the signing secret; the next attempt is signed with the new one, shown only here. */
+  /**
+   * Replaces the signing secret; the next attempt is signed with the new one, shown only here.
+   * @summary Rotate an endpoint's signing secret
+   */
   @Post('{id}/rotate-secret')
   @Security('bearer', ['admin', 'webhooks:write'])
   @Response<ProblemDocument>(401, 'Missing or invalid credentials', undefined, PROBLEM)
@@ -172,6 +193,7 @@ export class WebhookEndpointsController extends Controller {
    * @isInt limit
    * @minimum limit 1
    * @maximum limit 100
+   * @summary List an endpoint's deliveries
    */
   @Get('{id}/deliveries')
   @Security('bearer', ['admin', 'webhooks:read'])
@@ -198,7 +220,10 @@ export class WebhookEndpointsController extends Controller {
     );
   }
 
-  /** One delivery: the event's payload and every attempt (request, response status, body excerpt, duration). */
+  /**
+   * One delivery: the event's payload and every attempt (request, response status, body excerpt, duration).
+   * @summary Get a delivery
+   */
   @Get('{id}/deliveries/{deliveryId}')
   @Security('bearer', ['admin', 'webhooks:read'])
   @Response<ProblemDocument>(401, 'Missing or invalid credentials', undefined, PROBLEM)
@@ -218,6 +243,7 @@ export class WebhookEndpointsController extends Controller {
   /**
    * Sends a delivery's event again, as a new delivery with its own attempts. The `webhook-id` stays
    * the event's, so a receiver that deduplicates sees a repeat.
+   * @summary Replay a delivery
    */
   @Post('{id}/deliveries/{deliveryId}/replay')
   @Security('bearer', ['admin', 'webhooks:write'])
