@@ -26,10 +26,13 @@ token=$(curl -fsS -X POST "$BASE_URL/v1/auth/signup" -H 'content-type: applicati
   python3 -c 'import json, sys; print(json.load(sys.stdin)["accessToken"])')
 log "signed up $email; running schemathesis against $BASE_URL"
 
-# Checks: no 5xx, every status, content type, header and body as the spec documents them.
+# Checks: no 5xx, every status, content type, header and body as the spec documents them. Deleting
+# the organization is left out: once the stateful phase learns its name, the rest would only see 401s
+# (tests/api/organization-lifecycle.test.ts covers it).
 "$TOOLS/bin/st" run openapi/openapi.json --url "$BASE_URL" \
   -H "Authorization: Bearer $token" \
   --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance \
   --max-examples "${SCHEMATHESIS_MAX_EXAMPLES:-50}" \
   --seed "${SCHEMATHESIS_SEED:-1}" \
+  --exclude-operation-id DeleteOrganization \
   "$@"

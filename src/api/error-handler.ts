@@ -63,6 +63,16 @@ function databaseUnavailable(error: unknown): boolean {
 }
 const SOCKET_FAILURES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH']);
 
+/**
+ * A deadlock or a serialization failure (SQLSTATE 40P01, 40001): PostgreSQL rolled the transaction
+ * back because another one touched the same rows; the same request succeeds when sent again.
+ */
+function concurrentWriteConflict(error: unknown): boolean {
+  const cause = error instanceof DBError ? error.nativeError : error;
+  const { code } = (cause ?? {}) as { code?: unknown };
+  return code === '40P01' || code === '40001';
+}
+
 /** Turns anything thrown into a known problem, or undefined for a bug (reported as a 500). */
 export function toProblem(error: unknown, request?: RequestParts): HttpProblem | undefined {
   if (error instanceof HttpProblem) return error;
@@ -85,6 +95,13 @@ export function toProblem(error: unknown, request?: RequestParts): HttpProblem |
   }
   if (databaseUnavailable(error)) {
     return problems.unavailable('The database is unreachable; try again shortly.');
+  }
+  if (concurrentWriteConflict(error)) {
+    return new HttpProblem(
+      'service-unavailable',
+      'Another change to the same records ran at the same time; try again.',
+      { headers: { 'Retry-After': '1' } },
+    );
   }
   if (error instanceof MulterError) {
     return error.code === 'LIMIT_FILE_SIZE'

@@ -6,6 +6,7 @@ import {
   Get,
   Path,
   Post,
+  Produces,
   Query,
   Request,
   Response,
@@ -276,6 +277,7 @@ export class ConversationsController extends Controller {
   @Security('bearer', ['agent', 'conversations:write'])
   @SuccessResponse(202, 'Accepted; the chat turn runs')
   @Response<PostedMessage>(201, 'Answered (wait=true)')
+  @Response<ProblemDocument>(400, 'Malformed request', undefined, PROBLEM)
   @Response<ProblemDocument>(401, 'Missing or invalid credentials', undefined, PROBLEM)
   @Response<ProblemDocument>(
     402,
@@ -344,13 +346,15 @@ export class ConversationsController extends Controller {
    * @summary Post a visitor message and stream the reply
    */
   @Post('{id}/messages/stream')
+  @Produces('text/event-stream')
   @Security('bearer', ['agent', 'conversations:write'])
-  @Response<string>(
+  @Response<unknown>(
     200,
-    'The reply, streamed as server-sent events',
+    'The reply, streamed as server-sent events (each event’s data is a JSON object)',
     'event: accepted\ndata: {"message":{"id":"7d0c…","role":"visitor","content":"How long does delivery take?",…},"workflowId":"turn-7d0c…"}\n\nevent: token\ndata: {"seq":0,"delta":"From “Shipping”: "}\n\nevent: token\ndata: {"seq":1,"delta":"Delivery in the EU takes 3 to 5 days. [1]"}\n\nevent: message\ndata: {"message":{…},"turn":{"workflowId":"turn-7d0c…","status":"completed","outcome":"answer","reasons":[],"reply":{"content":"From “Shipping”: Delivery in the EU takes 3 to 5 days. [1]","citations":[…],…}}}\n',
     'text/event-stream',
   )
+  @Response<ProblemDocument>(400, 'Malformed request', undefined, PROBLEM)
   @Response<ProblemDocument>(401, 'Missing or invalid credentials', undefined, PROBLEM)
   @Response<ProblemDocument>(
     402,
@@ -374,7 +378,7 @@ export class ConversationsController extends Controller {
     @Request() req: ExRequest,
     @Path() id: Uuid,
     @Body() body: VisitorMessageCreation,
-  ): Promise<PostedMessage> {
+  ): Promise<unknown> {
     const organizationId = principalOf(req).organizationId;
     const { conversations, bus, knex, logger, config } = this.services;
     // A stream listens before the turn starts, so that it misses none of the reply's tokens.
@@ -394,12 +398,11 @@ export class ConversationsController extends Controller {
       message: toMessageView(message),
       turn: { workflowId, status: 'pending' },
     };
-    // The response is written by the stream; what returns here is not sent.
-    return (
-      (await stream.relay(req, req.res!, message.id, { message: pending.message, workflowId }, () =>
-        this.completedTurn(organizationId, workflowId, message, STREAM_LIMIT_MS),
-      )) ?? pending
+    await stream.relay(req, req.res!, message.id, { message: pending.message, workflowId }, () =>
+      this.completedTurn(organizationId, workflowId, message, STREAM_LIMIT_MS),
     );
+    // The stream wrote the response; nothing more is sent.
+    return '';
   }
 
   /** The turn's outcome and stored reply, once the chat turn has answered (within `limitMs`). */
